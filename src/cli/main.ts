@@ -1,0 +1,71 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import pkg from '../../package.json';
+import { EXIT, type CliIO } from './io';
+import { initCommand } from './init-command';
+import { testCommand, type TestOptions } from './test-command';
+import { validateCommand } from './validate-command';
+
+function positiveInt(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+    return n;
+  };
+}
+
+/** Runs the CLI and returns its exit code: 0 all passed, 1 a case failed or errored, 2 invalid files or usage. */
+export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command()
+    .name('promptgate')
+    .description('Prompt regression testing: run golden and adversarial suites against prompt files and gate CI on the result.')
+    .version(pkg.version)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run promptgate --help for usage)');
+
+  program
+    .command('test')
+    .description('run the suites of the prompt and suite files under PATHs (default: the current folder)')
+    .argument('[paths...]', 'prompt files, suite files or folders')
+    .option('-s, --suite <name>', 'run only this suite (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-g, --grep <pattern>', 'run only cases whose id or name matches this regular expression')
+    .option('-c, --concurrency <n>', 'requests in flight at once (default: config or 8)', positiveInt('--concurrency'))
+    .option('--samples <n>', 'run each case N times', positiveInt('--samples'))
+    .option('--no-cache', 'ignore and do not write the response cache')
+    .option('--record', 'call the live provider and write every answer to the cassettes')
+    .option('--replay', 'answer from recorded cassettes only; no network, no key')
+    .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github']).default('text'))
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write a JSON report')
+    .action(async (paths: string[], opts: TestOptions) => {
+      code = await testCommand(io, paths, opts, signal);
+    });
+
+  program
+    .command('validate')
+    .description('check prompt and suite files without calling any model')
+    .argument('[paths...]', 'prompt files, suite files or folders')
+    .action(async (paths: string[]) => {
+      code = await validateCommand(io, paths);
+    });
+
+  program
+    .command('init')
+    .description('write a working example prompt, config and recorded answers')
+    .argument('[dir]', 'where to write it', '.')
+    .action(async (dir: string) => {
+      code = await initCommand(io, dir);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.invalid;
+    }
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,150 @@
+import * as path from 'node:path';
+import {
+  RecordingProvider,
+  ReplayProvider,
+  ResponseStore,
+  RunRecorder,
+  canonicalJson,
+  createProvider,
+  newRunId,
+  priceTable,
+  recorded,
+  runCases,
+  writeFileAtomic,
+  ProviderError,
+  type CaseResult,
+  type CaseSpec,
+  type PromptSpec,
+  type Provider,
+  type RunSummary,
+} from '../core';
+import { EXIT, colors, type CliIO } from './io';
+import { loadForCli } from './load';
+import { githubAnnotations } from './reporters/github';
+import { jsonReport } from './reporters/json';
+import { junitXml } from './reporters/junit';
+import { TextReporter } from './reporters/text';
+import type { RunReport } from './reporters/types';
+
+export interface TestOptions {
+  suite?: string[];
+  grep?: string;
+  concurrency?: number;
+  samples?: number;
+  cache: boolean;
+  record?: boolean;
+  replay?: boolean;
+  reporter: 'text' | 'json' | 'github';
+  junit?: string;
+  json?: string;
+}
+
+/** `promptgate test`: load, validate, run, report; returns the exit code. */
+export async function testCommand(io: CliIO, paths: string[], opts: TestOptions, signal?: AbortSignal): Promise<number> {
+  const c = colors(io);
+  if (opts.record && opts.replay) {
+    io.err(`${c.red('error')}: --record and --replay exclude each other\n`);
+    return EXIT.invalid;
+  }
+  let grep: RegExp | undefined;
+  if (opts.grep) {
+    try {
+      grep = new RegExp(opts.grep, 'i');
+    } catch (err) {
+      io.err(`${c.red('error')}: --grep: ${(err as Error).message}\n`);
+      return EXIT.invalid;
+    }
+  }
+  const loaded = await loadForCli(io, paths);
+  if (!loaded.ok) {
+    io.err(`${c.red('error')}: invalid files; nothing was run\n`);
+    return EXIT.invalid;
+  }
+  const { config, project } = loaded;
+  let cases: CaseSpec[] = project.cases;
+  if (opts.suite?.length) {
+    const known = new Set(project.suites.map((s) => s.name));
+    const unknown = opts.suite.filter((s) => !known.has(s));
+    if (unknown.length) {
+      io.err(`${c.red('error')}: no suite named ${unknown.map((s) => `'${s}'`).join(', ')} (suites: ${[...known].join(', ') || 'none'})\n`);
+      return EXIT.invalid;
+    }
+    cases = cases.filter((k) => opts.suite!.includes(k.suite));
+  }
+  if (grep) cases = cases.filter((k) => grep!.test(k.id) || grep!.test(k.name));
+  if (!cases.length) {
+    io.err(`${c.red('error')}: no cases to run${project.cases.length ? ' after filtering' : ` under ${paths.join(' ') || '.'}`}\n`);
+    return EXIT.invalid;
+  }
+
+  const mode: RunReport['mode'] = opts.replay ? 'replay' : opts.record ? 'record' : 'live';
+  let providerFor: (p: PromptSpec) => Provider;
+  try {
+    providerFor = makeProviders(cases, mode, config.cassettesDir, io);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    io.err(`${c.red('error')}: ${err.message}\n`);
+    return EXIT.invalid;
+  }
+
+  const runId = newRunId(io.now());
+  const recorder = new RunRecorder(config.runsDir, runId, { argv: paths, mode });
+  await recorder.open();
+  const text = new TextReporter(io, opts.reporter === 'text');
+  const results: CaseResult[] = [];
+  let summary: RunSummary | undefined;
+  const events = runCases(
+    cases,
+    { runId, concurrency: opts.concurrency ?? config.concurrency, samples: opts.samples, signal },
+    {
+      providerFor,
+      cache: opts.cache && mode === 'live' ? new ResponseStore(config.cacheDir) : undefined,
+      prices: priceTable(config.prices),
+      now: io.now,
+    },
+  );
+  for await (const e of recorded(events, recorder)) {
+    text.onEvent(e);
+    if (e.type === 'case-finished') results.push(e.result);
+    if (e.type === 'run-finished') summary = e.summary;
+  }
+  if (!summary) throw new Error('the run ended without a summary');
+
+  const display = (rel: string) => path.relative(io.cwd, path.join(project.root, rel)) || rel;
+  const order = new Map(cases.map((k, i) => [k.id, i]));
+  results.sort((a, b) => order.get(a.caseId)! - order.get(b.caseId)! || a.sample - b.sample);
+  const prompts = project.prompts.filter((p) => cases.some((k) => k.prompt === p));
+  const report: RunReport = { summary, prompts, results, mode, display };
+  text.finish(report);
+  if (opts.reporter === 'json') io.out(jsonReport(report));
+  if (opts.reporter === 'github') io.out(githubAnnotations(report));
+  if (opts.junit) await writeFileAtomic(path.resolve(io.cwd, opts.junit), junitXml(report));
+  if (opts.json) await writeFileAtomic(path.resolve(io.cwd, opts.json), jsonReport(report));
+  io.err(c.dim(`run recorded in ${path.relative(io.cwd, recorder.file)}\n`));
+
+  if (signal?.aborted) return EXIT.interrupted;
+  return summary.failed + summary.errored + summary.skipped > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */
+function makeProviders(cases: CaseSpec[], mode: RunReport['mode'], cassettesDir: string, io: CliIO): (p: PromptSpec) => Provider {
+  const cassettes = new ResponseStore(cassettesDir);
+  if (mode === 'replay') {
+    const replay = new ReplayProvider(cassettes);
+    return () => replay;
+  }
+  const byOptions = new Map<string, Provider>();
+  const byPrompt = new Map<PromptSpec, Provider>();
+  for (const k of cases) {
+    if (byPrompt.has(k.prompt)) continue;
+    const key = canonicalJson(k.prompt.provider);
+    let provider = byOptions.get(key);
+    if (!provider) {
+      provider = createProvider(k.prompt.provider, { env: io.env });
+      if (mode === 'record') provider = new RecordingProvider(provider, cassettes, io.now);
+      byOptions.set(key, provider);
+    }
+    byPrompt.set(k.prompt, provider);
+  }
+  return (p) => byPrompt.get(p)!;
+}

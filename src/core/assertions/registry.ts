@@ -1,0 +1,86 @@
+import { textAssertions } from './text';
+import { jsonAssertions } from './json';
+import { toolAssertions } from './tools';
+import { javascriptAssertions } from './javascript';
+import { metricAssertions } from './metrics';
+import type { AssertionContext, AssertionDefinition, AssertionOutcome } from './types';
+
+/** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
+export const ASSERTIONS: readonly AssertionDefinition[] = [
+  ...textAssertions,
+  ...jsonAssertions,
+  ...toolAssertions,
+  ...javascriptAssertions,
+  ...metricAssertions,
+];
+
+const byId = new Map(ASSERTIONS.map((a) => [a.id, a]));
+
+export const NEGATION_PREFIX = 'not-';
+
+/** Resolves `type` (possibly `not-` prefixed) to its definition. */
+export function lookupAssertion(type: string): { definition: AssertionDefinition; negate: boolean } | undefined {
+  const direct = byId.get(type);
+  if (direct) return { definition: direct, negate: false };
+  if (type.startsWith(NEGATION_PREFIX)) {
+    const inner = byId.get(type.slice(NEGATION_PREFIX.length));
+    if (inner) return { definition: inner, negate: true };
+  }
+  return undefined;
+}
+
+export function assertionTypeNames(): string[] {
+  return ASSERTIONS.map((a) => a.id);
+}
+
+/** A validated, compiled assertion ready to evaluate. */
+export interface PreparedAssertion {
+  /** As written, e.g. `not-contains`. */
+  type: string;
+  definition: AssertionDefinition;
+  negate: boolean;
+  value: unknown;
+  threshold?: number;
+  weight: number;
+  metric?: string;
+  compiled: unknown;
+}
+
+export interface AssertionResult extends AssertionOutcome {
+  type: string;
+  weight: number;
+  metric?: string;
+  /** The expected value as shown in reports. */
+  expected?: string;
+}
+
+export function evaluateAssertion(a: PreparedAssertion, output: string, context: AssertionContext): AssertionResult {
+  let r: AssertionOutcome;
+  try {
+    r = a.definition.evaluate({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
+  } catch (err) {
+    r = { pass: false, score: 0, reason: `assertion failed to evaluate: ${(err as Error).message}` };
+  }
+  if (a.negate) {
+    r = r.pass ? { pass: false, score: 1 - r.score, reason: `${r.reason}, which it must not` } : { pass: true, score: 1 - r.score, reason: r.reason };
+  }
+  return { ...r, type: a.type, weight: a.weight, metric: a.metric, expected: describeExpected(a) };
+}
+
+function describeExpected(a: PreparedAssertion): string | undefined {
+  const parts: string[] = [];
+  if (a.value !== undefined) parts.push(typeof a.value === 'string' ? a.value : JSON.stringify(a.value));
+  if (a.threshold !== undefined) parts.push(`threshold ${a.threshold}`);
+  return parts.length ? `${a.negate ? 'not ' : ''}${parts.join(', ')}` : undefined;
+}
+
+/**
+ * A case passes when every assertion passes, or, with a case threshold, when the weighted
+ * mean score reaches it. The score is the weighted mean (1 when there are no assertions).
+ */
+export function combineResults(results: readonly AssertionResult[], threshold?: number): { pass: boolean; score: number } {
+  const totalWeight = results.reduce((s, r) => s + r.weight, 0);
+  const score = totalWeight > 0 ? results.reduce((s, r) => s + r.score * r.weight, 0) / totalWeight : results.every((r) => r.pass) ? 1 : 0;
+  const pass = threshold !== undefined ? score >= threshold : results.every((r) => r.pass);
+  return { pass, score };
+}

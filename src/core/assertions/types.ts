@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import type { ProviderResponse } from '../providers/types';
+
+/** What an assertion may look at besides the output text. */
+export interface AssertionContext {
+  vars: Record<string, unknown>;
+  response: ProviderResponse;
+  /** Model latency of the call that produced the output (the recorded one for cache hits). */
+  latencyMs: number;
+  /** Estimated USD cost of that call, when the model has a price. */
+  cost?: number;
+  cached: boolean;
+  /** The prompt's declared tools, for tool-call validation. */
+  tools: { name: string; parameters?: Record<string, unknown> }[];
+}
+
+export interface AssertionOutcome {
+  pass: boolean;
+  /** 0..1 */
+  score: number;
+  reason: string;
+}
+
+export interface EvaluateArgs<V, C> {
+  output: string;
+  value: V;
+  threshold?: number;
+  compiled: C;
+  context: AssertionContext;
+}
+
+/**
+ * One assertion type. `compile` runs once at load time (invalid regexes, schemas and
+ * scripts are located errors there, not run-time failures); `evaluate` must be deterministic
+ * for `kind: 'pure'`.
+ */
+export interface AssertionDefinition<V = unknown, C = unknown> {
+  id: string;
+  kind: 'pure' | 'model';
+  description: string;
+  value: z.ZodType<V>;
+  /** Whether `threshold` means something for this type. */
+  threshold?: 'required' | 'optional';
+  compile?(value: V): C;
+  evaluate(args: EvaluateArgs<V, C>): AssertionOutcome;
+}
+
+export function define<V, C = undefined>(def: AssertionDefinition<V, C>): AssertionDefinition<unknown, unknown> {
+  return def as unknown as AssertionDefinition<unknown, unknown>;
+}
+
+export function outcome(pass: boolean, reason: string, score = pass ? 1 : 0): AssertionOutcome {
+  return { pass, score, reason };
+}
+
+export function quote(text: string, max = 80): string {
+  const s = JSON.stringify(text);
+  return s.length > max ? `${s.slice(0, max - 2)}…"` : s;
+}

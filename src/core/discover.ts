@@ -1,0 +1,47 @@
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import type { Diagnostic } from './diagnostics';
+
+export const PROMPT_FILE = /\.prompt\.ya?ml$/i;
+export const SUITE_FILE = /\.suite\.ya?ml$/i;
+const SKIP_DIRS = new Set(['node_modules', '.git', '.promptgate', 'dist', 'out', '.vscode-test']);
+
+export interface Discovered {
+  promptFiles: string[];
+  suiteFiles: string[];
+  diagnostics: Diagnostic[];
+}
+
+/** Finds prompt and suite files under the given files and folders, in a stable (sorted) order. */
+export async function discoverFiles(paths: readonly string[]): Promise<Discovered> {
+  const promptFiles = new Set<string>();
+  const suiteFiles = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) await walk(full);
+      } else if (e.isFile()) {
+        if (PROMPT_FILE.test(e.name)) promptFiles.add(full);
+        else if (SUITE_FILE.test(e.name)) suiteFiles.add(full);
+      }
+    }
+  };
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    let stat;
+    try {
+      stat = await fs.stat(abs);
+    } catch {
+      diagnostics.push({ file: abs, message: 'no such file or folder', severity: 'error', code: 'usage' });
+      continue;
+    }
+    if (stat.isDirectory()) await walk(abs);
+    else if (PROMPT_FILE.test(abs)) promptFiles.add(abs);
+    else if (SUITE_FILE.test(abs)) suiteFiles.add(abs);
+    else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml or NAME.suite.yml)', severity: 'error', code: 'usage' });
+  }
+  return { promptFiles: [...promptFiles].sort(), suiteFiles: [...suiteFiles].sort(), diagnostics };
+}

@@ -1,0 +1,21 @@
+/** PromptGate's engine: everything the CLI and the editor share. No host imports here. */
+export * from './diagnostics';
+export * from './canonical';
+export * from './config';
+export * from './discover';
+export * from './model';
+export * from './project';
+export * from './runner';
+export * from './runs';
+export * from './store';
+export * from './template';
+export * from './fsutil';
+export * from './schema';
+export * from './assertions/registry';
+export type { AssertionContext, AssertionDefinition, AssertionOutcome } from './assertions/types';
+export * from './providers/types';
+export * from './providers/pricing';
+export * from './providers/registry';
+export { ReplayProvider, RecordingProvider } from './providers/replay';
+export { OpenAIProvider, classify as classifyProviderError } from './providers/openai';
+export * from './providers/retry';

@@ -1,0 +1,53 @@
+import type { Range } from './diagnostics';
+import type { PreparedAssertion } from './assertions/registry';
+import type { ProviderRequest } from './providers/types';
+import type { ProviderOptions, ToolData, VariableData } from './schema';
+
+/** A loaded prompt template: everything that determines what is sent to the model. */
+export interface PromptSpec {
+  file: string;
+  /** Path relative to the project root, with `/` separators. */
+  relFile: string;
+  name: string;
+  description?: string;
+  version?: string;
+  /** Content hash of everything that changes the output (messages, model, parameters, tools, response format). */
+  versionId: string;
+  model: string;
+  provider: ProviderOptions;
+  variables?: Record<string, VariableData>;
+  tools: ToolData[];
+  range: Range;
+}
+
+export type SuiteKind = 'golden' | 'adversarial';
+
+/** One runnable case: its request is fully rendered at load time, so template errors surface before any call. */
+export interface CaseSpec {
+  /** Stable: derived from file, suite and case name, never from position. */
+  id: string;
+  name: string;
+  suite: string;
+  suiteKind: SuiteKind;
+  description?: string;
+  tags: string[];
+  prompt: PromptSpec;
+  /** Where the case is written (the prompt file or a suite file). */
+  file: string;
+  relFile: string;
+  range: Range;
+  vars: Record<string, unknown>;
+  request: ProviderRequest;
+  assertions: PreparedAssertion[];
+  threshold?: number;
+}
+
+export interface SuiteSpec {
+  name: string;
+  kind: SuiteKind;
+  file: string;
+  relFile: string;
+  range: Range;
+  prompt: PromptSpec;
+  cases: CaseSpec[];
+}

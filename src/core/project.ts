@@ -1,0 +1,580 @@
+import * as path from 'node:path';
+import { distance } from 'fastest-levenshtein';
+import { promises as fs } from 'node:fs';
+import type { Diagnostic, Range } from './diagnostics';
+import { hashOf } from './canonical';
+import { discoverFiles } from './discover';
+import type { CaseSpec, PromptSpec, SuiteKind, SuiteSpec } from './model';
+import { assertionTypeNames, lookupAssertion, type PreparedAssertion } from './assertions/registry';
+import { compileSchema } from './assertions/json';
+import { deepEqual } from './assertions/text';
+import type { ProviderRequest } from './providers/types';
+import {
+  PromptFileSchema,
+  SuiteFileSchema,
+  type AssertionData,
+  type CaseData,
+  type PromptFileData,
+  type ProviderOptions,
+  type VariableData,
+} from './schema';
+import { PROVIDERS } from './providers/registry';
+import { TemplateError, referencedVariables, renderTemplate } from './template';
+import { YamlFile, formatPath, type PathSegment } from './yamlfile';
+
+export interface Project {
+  root: string;
+  prompts: PromptSpec[];
+  suites: SuiteSpec[];
+  cases: CaseSpec[];
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  root: string;
+  paths: readonly string[];
+  /** Project-wide provider defaults (from promptgate.config.yml or settings). */
+  providerDefaults?: Partial<ProviderOptions>;
+  /** Reads a file; the editor passes one that sees unsaved documents. */
+  readFile?: (file: string) => Promise<string>;
+}
+
+interface LoadedPrompt {
+  spec: PromptSpec;
+  yaml: YamlFile;
+  data: PromptFileData;
+  /** Rendering inputs, kept out of PromptSpec so it stays small. */
+  messages: { role: PromptFileData['messages'][number]['role']; content: string; path: PathSegment[] }[];
+  refs: { name: string; range: Range }[];
+  baseRequest: Omit<ProviderRequest, 'messages'>;
+}
+
+/** Loads every prompt and suite under `paths` into runnable cases, with located diagnostics for all that is wrong. */
+export async function loadProject(options: LoadOptions): Promise<Project> {
+  const read = options.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
+  const rel = (f: string) => path.relative(options.root, f).split(path.sep).join('/') || path.basename(f);
+  const found = await discoverFiles(options.paths);
+  const diagnostics: Diagnostic[] = [...found.diagnostics];
+  const prompts = new Map<string, LoadedPrompt | null>();
+  const suites: SuiteSpec[] = [];
+
+  const loadPrompt = async (file: string): Promise<LoadedPrompt | null> => {
+    if (prompts.has(file)) return prompts.get(file)!;
+    prompts.set(file, null);
+    const loaded = await readPromptFile(file, rel(file), read, options.providerDefaults ?? {}, diagnostics);
+    prompts.set(file, loaded);
+    return loaded;
+  };
+
+  for (const file of found.promptFiles) {
+    const p = await loadPrompt(file);
+    if (!p) continue;
+    for (const [name, suite] of Object.entries(p.data.suites ?? {})) {
+      const base: PathSegment[] = ['suites', name];
+      suites.push(
+        buildSuite(p, p.yaml, base, name, suite.kind, suite.vars, suite.assert, suite.threshold, suite.cases, rel(file), diagnostics),
+      );
+    }
+    if (p.data.testData?.length) suites.push(githubSuite(p, rel(file), diagnostics));
+  }
+
+  for (const file of found.suiteFiles) {
+    let text: string;
+    try {
+      text = await read(file);
+    } catch (err) {
+      diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
+      continue;
+    }
+    const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+    diagnostics.push(...yd);
+    if (!yaml) continue;
+    const parsed = SuiteFileSchema.safeParse(yaml.data ?? {});
+    if (!parsed.success) {
+      diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+      continue;
+    }
+    const s = parsed.data;
+    const promptFile = path.resolve(path.dirname(file), s.prompt);
+    let exists = true;
+    try {
+      await fs.access(promptFile);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      diagnostics.push({ file, range: yaml.rangeOf(['prompt']), message: `prompt file not found: ${s.prompt}`, severity: 'error', code: 'reference' });
+      continue;
+    }
+    const p = await loadPrompt(promptFile);
+    if (!p) continue;
+    const name = s.name ?? path.basename(file).replace(/\.suite\.ya?ml$/i, '');
+    suites.push(buildSuite(p, yaml, [], name, s.kind, s.vars, s.assert, s.threshold, s.cases, rel(file), diagnostics));
+  }
+
+  const loadedPrompts = [...prompts.values()].filter((p): p is LoadedPrompt => p !== null).map((p) => p.spec);
+  return {
+    root: options.root,
+    prompts: loadedPrompts,
+    suites,
+    cases: suites.flatMap((s) => s.cases),
+    diagnostics: sortDiagnostics(diagnostics),
+  };
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const pos = (d: Diagnostic) => (d.range ? d.range.start.line * 1e6 + d.range.start.character : -1);
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.file < b.d.file ? -1 : a.d.file > b.d.file ? 1 : pos(a.d) - pos(b.d) || a.i - b.i))
+    .map((x) => x.d);
+}
+
+async function readPromptFile(
+  file: string,
+  relFile: string,
+  read: (f: string) => Promise<string>,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+): Promise<LoadedPrompt | null> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (err) {
+    diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
+    return null;
+  }
+  const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+  diagnostics.push(...yd);
+  if (!yaml) return null;
+  const parsed = PromptFileSchema.safeParse(yaml.data ?? {});
+  if (!parsed.success) {
+    diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+    return null;
+  }
+  const data = parsed.data;
+  const before = diagnostics.length;
+  const err = (p: PathSegment[], message: string, code = 'schema') =>
+    diagnostics.push({ file, range: yaml.rangeOf(p), message, severity: 'error', code });
+
+  // Template references, located in the file.
+  const refs: { name: string; range: Range }[] = [];
+  data.messages.forEach((m, i) => {
+    const p: PathSegment[] = ['messages', i, 'content'];
+    try {
+      for (const r of referencedVariables(m.content)) {
+        const range = templateRange(yaml, p, r.line, r.character, r.name.length);
+        if (!refs.some((x) => x.name === r.name)) refs.push({ name: r.name, range });
+      }
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      const pos = e.position;
+      diagnostics.push({
+        file,
+        range: pos ? templateRange(yaml, p, pos.line, pos.character, 1) : yaml.rangeOf(p),
+        message: e.message,
+        severity: 'error',
+        code: 'template',
+      });
+    }
+  });
+  if (data.variables) {
+    for (const r of refs) {
+      if (!(r.name in data.variables)) {
+        const near = closest(r.name, Object.keys(data.variables));
+        diagnostics.push({
+          file,
+          range: r.range,
+          message: `variable '${r.name}' is not declared in variables${near ? ` (did you mean '${near}'?)` : ''}`,
+          severity: 'error',
+          code: 'template',
+        });
+      }
+    }
+    for (const [name, v] of Object.entries(data.variables)) {
+      if (v.default !== undefined) {
+        const problem = checkValue(v, v.default);
+        if (problem) err(['variables', name, 'default'], `default of '${name}' ${problem}`);
+      }
+    }
+  }
+
+  // Response format.
+  let response_format: ProviderRequest['response_format'];
+  let jsonSchema: Record<string, unknown> | undefined;
+  if (data.jsonSchema !== undefined) {
+    if (typeof data.jsonSchema === 'string') {
+      try {
+        jsonSchema = JSON.parse(data.jsonSchema);
+      } catch (e) {
+        err(['jsonSchema'], `jsonSchema is not valid JSON: ${(e as Error).message}`);
+      }
+    } else jsonSchema = data.jsonSchema;
+  }
+  if (data.responseFormat === 'json_schema') {
+    if (!jsonSchema) {
+      if (data.jsonSchema === undefined) err(['responseFormat'], "responseFormat 'json_schema' needs a jsonSchema");
+    } else if (typeof jsonSchema.name !== 'string' || typeof jsonSchema.schema !== 'object') {
+      err(['jsonSchema'], "jsonSchema needs a 'name' and a 'schema' object");
+    } else {
+      try {
+        compileSchema(jsonSchema.schema as Record<string, unknown>);
+        response_format = { type: 'json_schema', json_schema: jsonSchema };
+      } catch (e) {
+        err(['jsonSchema'], (e as Error).message);
+      }
+    }
+  } else if (data.responseFormat === 'json_object') response_format = { type: 'json_object' };
+
+  (data.tools ?? []).forEach((t, i) => {
+    if (t.function.parameters) {
+      try {
+        compileSchema(t.function.parameters);
+      } catch (e) {
+        err(['tools', i, 'function', 'parameters'], `tool '${t.function.name}': ${(e as Error).message}`);
+      }
+    }
+  });
+
+  const provider: ProviderOptions = {
+    ...providerDefaults,
+    ...(typeof data.provider === 'string' ? { id: data.provider } : (data.provider ?? {})),
+    id: (typeof data.provider === 'string' ? data.provider : data.provider?.id) ?? providerDefaults.id ?? 'openai',
+  };
+  if (!PROVIDERS.some((f) => f.id === provider.id)) {
+    err(data.provider !== undefined ? (typeof data.provider === 'string' ? ['provider'] : ['provider', 'id']) : ['model'], `unknown provider '${provider.id}' (known: ${PROVIDERS.map((f) => f.id).join(', ')})`);
+  }
+  // GitHub Models ids carry a publisher (`openai/gpt-4o-mini`); OpenAI's own API wants the bare name.
+  const requestModel = !provider.baseURL && data.model.startsWith('openai/') ? data.model.slice('openai/'.length) : data.model;
+  const mp = data.modelParameters;
+  const baseRequest: Omit<ProviderRequest, 'messages'> = {
+    model: requestModel,
+    temperature: mp.temperature,
+    max_tokens: mp.maxTokens,
+    top_p: mp.topP,
+    seed: mp.seed,
+    stop: mp.stop,
+    presence_penalty: mp.presencePenalty,
+    frequency_penalty: mp.frequencyPenalty,
+    tools: data.tools,
+    tool_choice: data.toolChoice,
+    response_format,
+  };
+  if (diagnostics.length > before) return null;
+
+  const versionId = hashOf({
+    messages: data.messages,
+    model: data.model,
+    provider: provider.id,
+    parameters: mp,
+    tools: data.tools ?? null,
+    toolChoice: data.toolChoice ?? null,
+    responseFormat: data.responseFormat ?? null,
+    jsonSchema: jsonSchema ?? null,
+  }).slice(0, 12);
+
+  const spec: PromptSpec = {
+    file,
+    relFile,
+    name: data.name ?? path.basename(file).replace(/\.prompt\.ya?ml$/i, ''),
+    description: data.description,
+    version: data.version,
+    versionId,
+    model: data.model,
+    provider,
+    variables: data.variables,
+    tools: data.tools ?? [],
+    range: yaml.rangeOf(data.name ? ['name'] : []),
+  };
+  return {
+    spec,
+    yaml,
+    data,
+    refs,
+    baseRequest,
+    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: ['messages', i, 'content'] })),
+  };
+}
+
+function buildSuite(
+  p: LoadedPrompt,
+  yaml: YamlFile,
+  base: PathSegment[],
+  name: string,
+  kind: SuiteKind,
+  suiteVars: Record<string, unknown>,
+  suiteAssert: AssertionData[],
+  suiteThreshold: number | undefined,
+  cases: CaseData[],
+  relFile: string,
+  diagnostics: Diagnostic[],
+): SuiteSpec {
+  const suite: SuiteSpec = { name, kind, file: yaml.file, relFile, range: yaml.rangeOf(base), prompt: p.spec, cases: [] };
+  const seen = new Map<string, number>();
+  cases.forEach((c, i) => {
+    const cpath: PathSegment[] = [...base, 'cases', i];
+    const key = c.id ?? slug(c.name ?? c.description ?? '') ?? `vars-${hashOf(c.vars).slice(0, 8)}`;
+    const label = c.name ?? c.id ?? c.description ?? key;
+    const range = yaml.rangeOf(cpath);
+    if (seen.has(key)) {
+      diagnostics.push({
+        file: yaml.file,
+        range: yaml.rangeOf([...cpath, c.id ? 'id' : c.name ? 'name' : 'description']),
+        message: `duplicate case id '${key}' in suite '${name}' (first at line ${seen.get(key)! + 1}); give each case a unique id or name`,
+        severity: 'error',
+        code: 'duplicate',
+      });
+      return;
+    }
+    seen.set(key, range.start.line);
+    const assertions = [
+      ...suiteAssert.map((a, j) => ({ a, path: [...base, 'assert', j] as PathSegment[] })),
+      ...c.assert.map((a, j) => ({ a, path: [...cpath, 'assert', j] as PathSegment[] })),
+    ];
+    const spec = buildCase(p, yaml, {
+      id: `${relFile}::${name}::${key}`,
+      name: label,
+      suite: name,
+      suiteKind: kind,
+      description: c.description,
+      tags: c.tags,
+      relFile,
+      range,
+      vars: { ...suiteVars, ...c.vars },
+      varsPath: [...cpath, 'vars'],
+      assertions,
+      threshold: c.threshold ?? suiteThreshold,
+    }, diagnostics);
+    if (spec) suite.cases.push(spec);
+  });
+  return suite;
+}
+
+/** A GitHub Models `testData` + `evaluators` pair becomes the suite `testData`. */
+function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]): SuiteSpec {
+  const yaml = p.yaml;
+  const assertions: { a: AssertionData; path: PathSegment[] }[] = [];
+  (p.data.evaluators ?? []).forEach((e, i) => {
+    const ep: PathSegment[] = ['evaluators', i];
+    if (e.string) {
+      const map = { equals: 'equals', contains: 'contains', startsWith: 'starts-with', endsWith: 'ends-with' } as const;
+      const given = Object.entries(e.string).filter(([, v]) => v !== undefined);
+      if (!given.length) diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...ep, 'string']), message: `evaluator '${e.name}': string needs equals, contains, startsWith or endsWith`, severity: 'error', code: 'schema' });
+      for (const [k, v] of given) assertions.push({ a: { type: map[k as keyof typeof map], value: v, weight: 1, metric: e.name }, path: [...ep, 'string', k] });
+    } else if (e.uses || e.llm) {
+      diagnostics.push({
+        file: yaml.file,
+        range: yaml.rangeOf([...ep, e.uses ? 'uses' : 'llm']),
+        message: `evaluator '${e.name}' (${e.uses ?? 'llm'}) needs a model judge; judges are not available yet, so it does not run`,
+        severity: 'warning',
+        code: 'unsupported',
+      });
+    } else {
+      diagnostics.push({ file: yaml.file, range: yaml.rangeOf(ep), message: `evaluator '${e.name}' has no string, uses or llm check`, severity: 'error', code: 'schema' });
+    }
+  });
+  const suite: SuiteSpec = { name: 'testData', kind: 'golden', file: p.spec.file, relFile, range: yaml.rangeOf(['testData']), prompt: p.spec, cases: [] };
+  const seen = new Set<string>();
+  (p.data.testData ?? []).forEach((vars, i) => {
+    const key = `vars-${hashOf(vars).slice(0, 8)}`;
+    if (seen.has(key)) return; // identical rows are the same case
+    seen.add(key);
+    const first = Object.values(vars).find((v) => typeof v === 'string') as string | undefined;
+    const spec = buildCase(p, yaml, {
+      id: `${relFile}::testData::${key}`,
+      name: first ? oneLine(first, 48) : key,
+      suite: 'testData',
+      suiteKind: 'golden',
+      tags: [],
+      relFile,
+      range: yaml.rangeOf(['testData', i]),
+      vars,
+      varsPath: ['testData', i],
+      assertions,
+    }, diagnostics);
+    if (spec) suite.cases.push(spec);
+  });
+  return suite;
+}
+
+interface CaseInput {
+  id: string;
+  name: string;
+  suite: string;
+  suiteKind: SuiteKind;
+  description?: string;
+  tags: string[];
+  relFile: string;
+  range: Range;
+  vars: Record<string, unknown>;
+  varsPath: PathSegment[];
+  assertions: { a: AssertionData; path: PathSegment[] }[];
+  threshold?: number;
+}
+
+function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: Diagnostic[]): CaseSpec | null {
+  const before = diagnostics.length;
+  const err = (pth: PathSegment[], message: string, code: string) =>
+    diagnostics.push({ file: yaml.file, range: yaml.rangeOf(pth), message, severity: 'error', code });
+
+  // Variables: declared defaults, then suite and case values; each checked against its declaration.
+  const vars: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(p.data.variables ?? {})) if (v.default !== undefined) vars[name] = v.default;
+  Object.assign(vars, c.vars);
+  for (const [name, v] of Object.entries(p.data.variables ?? {})) {
+    const required = v.required ?? v.default === undefined;
+    if (vars[name] === undefined) {
+      if (required) err(c.varsPath, `case '${c.name}': required variable '${name}' has no value`, 'variables');
+      continue;
+    }
+    const problem = checkValue(v, vars[name]);
+    if (problem) err(yaml.hasPath([...c.varsPath, name]) ? [...c.varsPath, name] : c.varsPath, `case '${c.name}': variable '${name}' ${problem}`, 'variables');
+  }
+  for (const r of p.refs) {
+    // Undeclared names were reported at the template; optional declared ones may be absent.
+    const declared = p.data.variables?.[r.name];
+    if (vars[r.name] === undefined && !p.data.variables) {
+      const at = `${p.spec.relFile}:${r.range.start.line + 1}:${r.range.start.character + 1}`;
+      err(c.varsPath, `case '${c.name}': variable '${r.name}' is not defined (used at ${at})`, 'variables');
+    }
+  }
+  if (diagnostics.length > before) return null;
+
+  // Render the request now, so template errors are located before any provider call.
+  const messages: ProviderRequest['messages'] = [];
+  for (const m of p.messages) {
+    try {
+      messages.push({ role: m.role, content: renderTemplate(m.content, vars) });
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      diagnostics.push({
+        file: p.spec.file,
+        range: e.position ? templateRange(p.yaml, m.path, e.position.line, e.position.character, 1) : p.yaml.rangeOf(m.path),
+        message: `${e.message} (case '${c.name}' in ${c.relFile})`,
+        severity: 'error',
+        code: 'template',
+      });
+      return null;
+    }
+  }
+
+  const assertions: PreparedAssertion[] = [];
+  for (const { a, path: apath } of c.assertions) {
+    const prepared = prepareAssertion(a, vars, (sub, message) => err([...apath, ...sub], message, 'assertion'));
+    if (prepared) assertions.push(prepared);
+  }
+  if (diagnostics.length > before) return null;
+
+  return {
+    id: c.id,
+    name: c.name,
+    suite: c.suite,
+    suiteKind: c.suiteKind,
+    description: c.description,
+    tags: c.tags,
+    prompt: p.spec,
+    file: yaml.file,
+    relFile: c.relFile,
+    range: c.range,
+    vars,
+    request: { ...p.baseRequest, messages },
+    assertions,
+    threshold: c.threshold,
+  };
+}
+
+/** Validates and compiles one assertion; reports problems through `fail` at a sub-path of the assertion. */
+export function prepareAssertion(
+  a: AssertionData,
+  vars: Record<string, unknown>,
+  fail: (sub: PathSegment[], message: string) => void,
+): PreparedAssertion | null {
+  const found = lookupAssertion(a.type);
+  if (!found) {
+    const near = closest(a.type.replace(/^not-/, ''), assertionTypeNames());
+    fail(['type'], `unknown assertion type '${a.type}'${near ? ` (did you mean '${a.type.startsWith('not-') ? 'not-' : ''}${near}'?)` : ''}`);
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = renderDeep(a.value, vars);
+  } catch (e) {
+    fail(['value'], (e as Error).message);
+    return null;
+  }
+  const parsed = found.definition.value.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? ` at ${formatPath(issue.path as PathSegment[])}` : '';
+    fail(value === undefined ? ['type'] : ['value', ...(issue.path as PathSegment[])], `'${a.type}': ${value === undefined ? 'needs a value' : `invalid value${where}: ${issue.message}`}`);
+    return null;
+  }
+  if (found.definition.threshold === 'required' && a.threshold === undefined) {
+    fail(['type'], `'${a.type}' needs a threshold`);
+    return null;
+  }
+  let compiled: unknown;
+  try {
+    compiled = found.definition.compile ? found.definition.compile(parsed.data) : undefined;
+  } catch (e) {
+    fail(['value'], `'${a.type}': ${(e as Error).message}`);
+    return null;
+  }
+  return { type: a.type, definition: found.definition, negate: found.negate, value: parsed.data, threshold: a.threshold, weight: a.weight, metric: a.metric, compiled };
+}
+
+function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%') ? renderTemplate(value, vars) : value;
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars));
+  return value;
+}
+
+function checkValue(v: VariableData, value: unknown): string | undefined {
+  const ok: Record<VariableData['type'], (x: unknown) => boolean> = {
+    string: (x) => typeof x === 'string',
+    number: (x) => typeof x === 'number' && Number.isFinite(x),
+    integer: (x) => Number.isInteger(x),
+    boolean: (x) => typeof x === 'boolean',
+    array: (x) => Array.isArray(x),
+    object: (x) => !!x && typeof x === 'object' && !Array.isArray(x),
+  };
+  if (!ok[v.type](value)) return `must be of type ${v.type}, got ${JSON.stringify(value)}`;
+  if (v.enum && !v.enum.some((e) => deepEqual(e, value))) return `must be one of ${v.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
+  return undefined;
+}
+
+/** Maps a position inside a message template to the file. */
+function templateRange(yaml: YamlFile, p: PathSegment[], line: number, character: number, length: number): Range {
+  const o = yaml.scalarOrigin(p);
+  const start = o.block ? { line: o.line + line, character: o.character + character } : line === 0 ? { line: o.line, character: o.character + character } : { line: o.line, character: o.character };
+  return { start, end: { line: start.line, character: start.character + length } };
+}
+
+function slug(text: string): string | undefined {
+  const s = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return s || undefined;
+}
+
+function oneLine(text: string, max: number): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(name, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}

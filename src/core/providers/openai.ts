@@ -1,0 +1,133 @@
+import type OpenAI from 'openai';
+import type { ProviderOptions } from '../schema';
+import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
+import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
+
+export interface OpenAIProviderSettings {
+  apiKey: string;
+  baseURL?: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  stream: boolean;
+}
+
+/** Chat completions through the official SDK, against OpenAI or any compatible server. */
+export class OpenAIProvider implements Provider {
+  readonly id: string;
+  private client?: OpenAI;
+
+  constructor(private readonly settings: OpenAIProviderSettings) {
+    this.id = `openai:${settings.baseURL ?? 'api.openai.com'}`;
+  }
+
+  private async sdk(): Promise<OpenAI> {
+    if (!this.client) {
+      // Loaded on first call: runs served from the cache or cassettes never pay for the SDK.
+      const { default: OpenAIClient } = await import('openai');
+      this.client = new OpenAIClient({
+        apiKey: this.settings.apiKey,
+        baseURL: this.settings.baseURL,
+        maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
+        timeout: this.settings.timeoutMs,
+      });
+    }
+    return this.client;
+  }
+
+  async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
+    const client = await this.sdk();
+    return withRetry(() => this.once(client, request, options.signal), { policy: this.settings.retry, signal: options.signal });
+  }
+
+  private async once(client: OpenAI, request: ProviderRequest, signal?: AbortSignal): Promise<ProviderResponse> {
+    try {
+      if (this.settings.stream) return await this.streamed(client, request, signal);
+      const res = await client.chat.completions.create({ ...request, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
+      const choice = res.choices[0];
+      if (!choice) throw new ProviderError('server', 'the response has no choices');
+      const toolCalls: ToolCall[] = (choice.message.tool_calls ?? [])
+        .filter((c) => c.type === 'function')
+        .map((c) => {
+          const fn = (c as { id: string; function: { name: string; arguments: string } });
+          return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
+        });
+      return finish(choice.message.content ?? '', toolCalls, choice.finish_reason ?? undefined, res.usage, res.model);
+    } catch (err) {
+      throw classify(err, signal);
+    }
+  }
+
+  private async streamed(client: OpenAI, request: ProviderRequest, signal?: AbortSignal): Promise<ProviderResponse> {
+    const stream = await client.chat.completions.create(
+      { ...request, stream: true, stream_options: { include_usage: true } } as OpenAI.ChatCompletionCreateParamsStreaming,
+      { signal },
+    );
+    let content = '';
+    let finishReason: string | undefined;
+    let usage: OpenAI.CompletionUsage | undefined;
+    let model: string | undefined;
+    const calls: { id?: string; name: string; arguments: string }[] = [];
+    for await (const chunk of stream) {
+      model ??= chunk.model;
+      if (chunk.usage) usage = chunk.usage;
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      if (choice.delta.content) content += choice.delta.content;
+      for (const d of choice.delta.tool_calls ?? []) {
+        const c = (calls[d.index] ??= { name: '', arguments: '' });
+        if (d.id) c.id = d.id;
+        if (d.function?.name) c.name += d.function.name;
+        if (d.function?.arguments) c.arguments += d.function.arguments;
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+    if (!finishReason) throw new ProviderError('network', 'the stream ended before the model finished');
+    return finish(content, calls.filter(Boolean), finishReason, usage, model);
+  }
+}
+
+function finish(content: string, toolCalls: ToolCall[], finishReason: string | undefined, usage: OpenAI.CompletionUsage | undefined | null, model?: string): ProviderResponse {
+  return {
+    output: content || (toolCalls.length ? JSON.stringify(toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))) : ''),
+    toolCalls,
+    finishReason,
+    usage: usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens } : undefined,
+    model,
+  };
+}
+
+/** Maps SDK and transport errors onto PromptGate's kinds, keeping Retry-After. */
+export function classify(err: unknown, signal?: AbortSignal): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const e = err as { name?: string; status?: number; message?: string; headers?: { get(n: string): string | null } };
+  const message = e.message ?? String(err);
+  if (signal?.aborted || e.name === 'APIUserAbortError' || e.name === 'AbortError') return new ProviderError('aborted', 'cancelled');
+  if (e.name === 'APIConnectionTimeoutError') return new ProviderError('timeout', 'request timed out');
+  const status = e.status;
+  if (typeof status === 'number') {
+    const retryAfterMs = parseRetryAfter(e.headers);
+    const detail = `HTTP ${status}: ${message.replace(/^\d{3}\s*/, '')}`;
+    if (status === 429) return new ProviderError('rate_limit', detail, { status, retryAfterMs });
+    if (status === 408 || status === 409 || status >= 500) return new ProviderError('server', detail, { status, retryAfterMs });
+    if (status === 401 || status === 403) return new ProviderError('auth', detail, { status });
+    return new ProviderError('bad_request', detail, { status });
+  }
+  return new ProviderError('network', `connection failed: ${message}`);
+}
+
+export function openAIFromOptions(options: ProviderOptions, env: Record<string, string | undefined>): OpenAIProvider {
+  const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? undefined;
+  const keyVar = options.apiKeyEnv ?? 'OPENAI_API_KEY';
+  const key = env[keyVar];
+  if (!key && !baseURL) {
+    throw new ProviderError('config', `${keyVar} is not set: set it to run against OpenAI, set a baseURL for a local server, or run offline with --replay`);
+  }
+  return new OpenAIProvider({
+    // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
+    apiKey: key ?? 'not-needed',
+    baseURL,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    retry: { ...DEFAULT_RETRY, maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries },
+    stream: options.stream ?? false,
+  });
+}

@@ -1,0 +1,67 @@
+import { ProviderError } from './types';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+/**
+ * Delay before retry number `attempt` (0-based): full-jitter exponential backoff,
+ * but never shorter than the server's Retry-After.
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const jittered = Math.round(ceiling * (0.5 + random() * 0.5));
+  return retryAfterMs !== undefined ? Math.min(Math.max(retryAfterMs, jittered), Math.max(policy.maxDelayMs, retryAfterMs)) : jittered;
+}
+
+/** Parses `retry-after-ms`, or `retry-after` as seconds or an HTTP date. */
+export function parseRetryAfter(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.max(0, Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ProviderError('aborted', 'cancelled'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ProviderError('aborted', 'cancelled'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `attempt` until it succeeds, fails with a non-retryable error, or retries run out. */
+export async function withRetry<T>(
+  attempt: () => Promise<T>,
+  options: { policy: RetryPolicy; signal?: AbortSignal; random?: () => number; onRetry?: (err: ProviderError, delayMs: number) => void },
+): Promise<T> {
+  const random = options.random ?? Math.random;
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
+      if (!e.retryable || i >= options.policy.maxRetries || options.signal?.aborted) {
+        throw new ProviderError(options.signal?.aborted ? 'aborted' : e.kind, i > 0 ? `${e.message} (after ${i + 1} attempts)` : e.message, { ...e.options, attempts: i + 1 });
+      }
+      const delay = backoffDelay(i, options.policy, e.options.retryAfterMs, random);
+      options.onRetry?.(e, delay);
+      await sleep(delay, options.signal);
+    }
+  }
+}

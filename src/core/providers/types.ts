@@ -1,0 +1,77 @@
+/** The request PromptGate sends, in the OpenAI chat-completions body shape; hashed canonically. */
+export interface ProviderRequest {
+  model: string;
+  messages: { role: 'system' | 'developer' | 'user' | 'assistant'; content: string }[];
+  temperature?: number;
+  max_tokens?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string | string[];
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  tools?: { type: 'function'; function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean } }[];
+  tool_choice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+  response_format?: { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; json_schema: Record<string, unknown> };
+}
+
+export interface ToolCall {
+  id?: string;
+  name: string;
+  /** The raw JSON text the model produced; it may be invalid JSON. */
+  arguments: string;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface ProviderResponse {
+  /** The text content; when the model only called tools, the JSON of those calls. */
+  output: string;
+  toolCalls: ToolCall[];
+  finishReason?: string;
+  usage?: Usage;
+  model?: string;
+  /** Set by replay: the latency measured when the answer was recorded. */
+  latencyMs?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Which repeated sample this call is; part of cache and cassette keys. */
+  sample: number;
+}
+
+export interface Provider {
+  /** Identifies the provider in cache keys; never contains secrets. */
+  readonly id: string;
+  complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse>;
+}
+
+export type ProviderErrorKind =
+  | 'rate_limit'
+  | 'server'
+  | 'timeout'
+  | 'network'
+  | 'auth'
+  | 'bad_request'
+  | 'aborted'
+  | 'replay_miss'
+  | 'config';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly options: { status?: number; retryAfterMs?: number; attempts?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'network';
+  }
+}

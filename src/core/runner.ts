@@ -1,0 +1,253 @@
+import pLimit from 'p-limit';
+import { Channel } from './channel';
+import type { CaseSpec, PromptSpec } from './model';
+import { combineResults, evaluateAssertion, type AssertionResult } from './assertions/registry';
+import { estimateCost, type PriceTable } from './providers/pricing';
+import { ProviderError, type Provider, type ProviderResponse, type ToolCall, type Usage } from './providers/types';
+import { requestKey, type ResponseStore } from './store';
+
+export type CaseStatus = 'passed' | 'failed' | 'errored' | 'skipped';
+export type ResponseSource = 'live' | 'cache' | 'replay';
+
+/** The outcome of one sample of one case: plain data, written to run records as is. */
+export interface CaseResult {
+  caseId: string;
+  name: string;
+  suite: string;
+  /** Prompt file, relative to the project root. */
+  prompt: string;
+  promptVersionId: string;
+  /** File (relative) and zero-based line where the case is written. */
+  file: string;
+  line: number;
+  sample: number;
+  status: CaseStatus;
+  score: number;
+  assertions: AssertionResult[];
+  output?: string;
+  toolCalls?: ToolCall[];
+  finishReason?: string;
+  error?: { kind: string; message: string };
+  source?: ResponseSource;
+  /** Model latency; for cache and replay hits, the recorded one. */
+  latencyMs?: number;
+  usage?: Usage;
+  cost?: number;
+}
+
+export interface MetricSummary {
+  score: number;
+  count: number;
+  passed: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  total: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  skipped: number;
+  /** Answers served from the cache or cassettes. */
+  hits: number;
+  /** Tokens and cost of live calls made by this run (hits cost nothing). */
+  tokens: Usage;
+  cost: number;
+  /** Mean latency of live calls only. */
+  meanLiveLatencyMs?: number;
+  metrics: Record<string, MetricSummary>;
+}
+
+export type RunEvent =
+  | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number; samples: number }
+  | { type: 'case-started'; caseId: string; sample: number }
+  | { type: 'case-output'; caseId: string; sample: number; output: string; source: ResponseSource; latencyMs: number }
+  | { type: 'assertions'; caseId: string; sample: number; results: AssertionResult[] }
+  | { type: 'case-finished'; result: CaseResult; spec: CaseSpec }
+  | { type: 'warning'; message: string }
+  | { type: 'run-finished'; summary: RunSummary };
+
+export interface RunOptions {
+  runId: string;
+  concurrency: number;
+  /** Samples per case (each one a separate call and cache entry). */
+  samples?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunDeps {
+  providerFor(prompt: PromptSpec): Provider;
+  /** Response cache; absent when caching is off or answers come from cassettes. */
+  cache?: ResponseStore;
+  prices: PriceTable;
+  now(): number;
+}
+
+/** Runs cases × samples with a concurrency limit and yields what happens as it happens. */
+export async function* runCases(cases: readonly CaseSpec[], options: RunOptions, deps: RunDeps): AsyncGenerator<RunEvent> {
+  const samples = Math.max(1, options.samples ?? 1);
+  const channel = new Channel<RunEvent>();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) stop.abort();
+  const startedMs = deps.now();
+  const startedAt = new Date(startedMs).toISOString();
+  const summary = new SummaryBuilder(options.runId, startedAt);
+  const limit = pLimit(Math.max(1, options.concurrency));
+
+  yield { type: 'run-started', runId: options.runId, startedAt, total: cases.length * samples, cases: cases.length, samples };
+
+  const tasks: Promise<void>[] = [];
+  for (const spec of cases) {
+    for (let sample = 0; sample < samples; sample++) {
+      tasks.push(
+        limit(async () => {
+          const result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
+          summary.add(result);
+          channel.push({ type: 'case-finished', result, spec });
+        }),
+      );
+    }
+  }
+  void Promise.allSettled(tasks).then(() => channel.close());
+  try {
+    for await (const event of channel) yield event;
+    yield { type: 'run-finished', summary: summary.build(deps.now() - startedMs) };
+  } finally {
+    // A consumer that stops early cancels whatever is still running.
+    stop.abort();
+    limit.clearQueue();
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
+  emit({ type: 'case-started', caseId: spec.id, sample });
+  let response: ProviderResponse | undefined;
+  let source: ResponseSource = 'live';
+  let latencyMs = 0;
+  try {
+    const provider = deps.providerFor(spec.prompt);
+    const key = requestKey(spec.request, sample);
+    const hit = deps.cache ? await deps.cache.get(key) : undefined;
+    if (hit && hit.provider === provider.id) {
+      response = hit.response;
+      latencyMs = hit.latencyMs;
+      source = 'cache';
+    } else {
+      const t0 = deps.now();
+      response = await provider.complete(spec.request, { signal, sample });
+      latencyMs = response.latencyMs ?? deps.now() - t0;
+      source = provider.id === 'replay' ? 'replay' : 'live';
+      if (deps.cache && source === 'live') {
+        const { latencyMs: _recorded, ...clean } = response;
+        try {
+          await deps.cache.put({ key, provider: provider.id, sample, request: spec.request, response: clean, latencyMs });
+        } catch (err) {
+          emit({ type: 'warning', message: `could not write the cache entry for ${spec.id}: ${(err as Error).message}` });
+        }
+      }
+    }
+  } catch (err) {
+    const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
+    if (e.kind === 'aborted' || signal.aborted) return skipped(spec, sample);
+    return { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: e.kind, message: e.message } };
+  }
+  emit({ type: 'case-output', caseId: spec.id, sample, output: response.output, source, latencyMs });
+  const cost = estimateCost(deps.prices, spec.request.model, response.usage);
+  const context = {
+    vars: spec.vars,
+    response,
+    latencyMs,
+    cost,
+    cached: source !== 'live',
+    tools: spec.prompt.tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters })),
+  };
+  const results = spec.assertions.map((a) => evaluateAssertion(a, response!.output, context));
+  emit({ type: 'assertions', caseId: spec.id, sample, results });
+  const { pass, score } = combineResults(results, spec.threshold);
+  return {
+    ...base(spec, sample),
+    status: pass ? 'passed' : 'failed',
+    score,
+    assertions: results,
+    output: response.output,
+    toolCalls: response.toolCalls.length ? response.toolCalls : undefined,
+    finishReason: response.finishReason,
+    source,
+    latencyMs,
+    usage: response.usage,
+    cost,
+  };
+}
+
+function base(spec: CaseSpec, sample: number) {
+  return {
+    caseId: spec.id,
+    name: spec.name,
+    suite: spec.suite,
+    prompt: spec.prompt.relFile,
+    promptVersionId: spec.prompt.versionId,
+    file: spec.relFile,
+    line: spec.range.start.line,
+    sample,
+  };
+}
+
+function skipped(spec: CaseSpec, sample: number): CaseResult {
+  return { ...base(spec, sample), status: 'skipped', score: 0, assertions: [], error: { kind: 'aborted', message: 'cancelled before it finished' } };
+}
+
+/** Running totals, so a run of any size keeps no per-case data for its summary. */
+export class SummaryBuilder {
+  private counts = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, hits: 0 };
+  private tokens: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  private cost = 0;
+  private liveLatency = { sum: 0, n: 0 };
+  private metrics = new Map<string, { sum: number; count: number; passed: number }>();
+
+  constructor(
+    private readonly runId: string,
+    private readonly startedAt: string,
+  ) {}
+
+  add(r: CaseResult): void {
+    this.counts.total++;
+    this.counts[r.status]++;
+    if (r.source === 'cache' || r.source === 'replay') this.counts.hits++;
+    if (r.usage && r.source === 'live') {
+      this.tokens.promptTokens += r.usage.promptTokens;
+      this.tokens.completionTokens += r.usage.completionTokens;
+      this.tokens.totalTokens += r.usage.totalTokens;
+    }
+    if (r.cost !== undefined && r.source === 'live') this.cost += r.cost;
+    if (r.source === 'live' && r.latencyMs !== undefined) {
+      this.liveLatency.sum += r.latencyMs;
+      this.liveLatency.n++;
+    }
+    for (const a of r.assertions) {
+      if (!a.metric) continue;
+      const m = this.metrics.get(a.metric) ?? { sum: 0, count: 0, passed: 0 };
+      m.sum += a.score;
+      m.count++;
+      if (a.pass) m.passed++;
+      this.metrics.set(a.metric, m);
+    }
+  }
+
+  build(durationMs: number): RunSummary {
+    return {
+      runId: this.runId,
+      startedAt: this.startedAt,
+      durationMs,
+      ...this.counts,
+      tokens: { ...this.tokens },
+      cost: this.cost,
+      meanLiveLatencyMs: this.liveLatency.n ? this.liveLatency.sum / this.liveLatency.n : undefined,
+      metrics: Object.fromEntries([...this.metrics].sort(([a], [b]) => a.localeCompare(b)).map(([k, m]) => [k, { score: m.sum / m.count, count: m.count, passed: m.passed }])),
+    };
+  }
+}

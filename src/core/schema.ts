@@ -1,0 +1,172 @@
+import { z } from 'zod';
+
+/** Zod schemas of every file users write. They are the single source of truth for validation. */
+
+export const MessageSchema = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant']),
+    content: z.string(),
+  })
+  .strict();
+
+export const ModelParametersSchema = z
+  .object({
+    maxTokens: z.number().int().positive().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    topP: z.number().min(0).max(1).optional(),
+    seed: z.number().int().optional(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
+    presencePenalty: z.number().min(-2).max(2).optional(),
+    frequencyPenalty: z.number().min(-2).max(2).optional(),
+  })
+  .strict();
+
+export const ToolSchema = z
+  .object({
+    type: z.literal('function'),
+    function: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'tool names are 1-64 letters, digits, _ or -'),
+        description: z.string().optional(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const ProviderOptionsSchema = z
+  .object({
+    id: z.string().default('openai'),
+    baseURL: z.string().url().optional(),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    maxRetries: z.number().int().min(0).max(20).optional(),
+    stream: z.boolean().optional(),
+  })
+  .strict();
+
+export const VariableSchema = z
+  .object({
+    type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']).default('string'),
+    required: z.boolean().optional(),
+    default: z.unknown().optional(),
+    enum: z.array(z.unknown()).min(1).optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const AssertionSchema = z
+  .object({
+    type: z.string().min(1),
+    value: z.unknown().optional(),
+    threshold: z.number().optional(),
+    weight: z.number().min(0).default(1),
+    metric: z.string().optional(),
+  })
+  .strict();
+
+const CaseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'ids are letters, digits, . _ : or -, starting with a letter or digit');
+
+export const CaseSchema = z
+  .object({
+    id: CaseIdSchema.optional(),
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    vars: z.record(z.string(), z.unknown()).default({}),
+    assert: z.array(AssertionSchema).default([]),
+    threshold: z.number().min(0).max(1).optional(),
+    tags: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const suiteFields = {
+  kind: z.enum(['golden', 'adversarial']).default('golden'),
+  description: z.string().optional(),
+  vars: z.record(z.string(), z.unknown()).default({}),
+  assert: z.array(AssertionSchema).default([]),
+  threshold: z.number().min(0).max(1).optional(),
+  cases: z.array(CaseSchema).min(1, 'a suite needs at least one case'),
+};
+
+export const SuiteSchema = z.object(suiteFields).strict();
+
+/** `NAME.suite.yml`: one suite, naming the prompt it tests. */
+export const SuiteFileSchema = z
+  .object({
+    prompt: z.string().min(1),
+    name: z.string().min(1).optional(),
+    ...suiteFields,
+  })
+  .strict();
+
+export const GitHubEvaluatorSchema = z
+  .object({
+    name: z.string().min(1),
+    string: z
+      .object({
+        equals: z.string().optional(),
+        contains: z.string().optional(),
+        startsWith: z.string().optional(),
+        endsWith: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    uses: z.string().optional(),
+    llm: z.unknown().optional(),
+  })
+  .strict();
+
+/** `NAME.prompt.yml`: GitHub Models' format plus PromptGate's additions. */
+export const PromptFileSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, 'version must be semver, e.g. 1.2.0')
+      .optional(),
+    model: z.string().min(1),
+    provider: z.union([z.string().min(1), ProviderOptionsSchema]).optional(),
+    modelParameters: ModelParametersSchema.default({}),
+    messages: z.array(MessageSchema).min(1, 'a prompt needs at least one message'),
+    responseFormat: z.enum(['text', 'json_object', 'json_schema']).optional(),
+    jsonSchema: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are identifiers'), VariableSchema).optional(),
+    tools: z.array(ToolSchema).optional(),
+    toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
+    testData: z.array(z.record(z.string(), z.unknown())).optional(),
+    evaluators: z.array(GitHubEvaluatorSchema).optional(),
+    suites: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite names are letters, digits, . _ or -'), SuiteSchema).optional(),
+  })
+  .strict();
+
+export const PriceSchema = z
+  .object({
+    input: z.number().min(0).describe('USD per million input tokens'),
+    output: z.number().min(0).describe('USD per million output tokens'),
+  })
+  .strict();
+
+/** `promptgate.config.yml` at the project root; every field optional. */
+export const ConfigFileSchema = z
+  .object({
+    concurrency: z.number().int().min(1).max(1024).optional(),
+    provider: ProviderOptionsSchema.partial().optional(),
+    prices: z.record(z.string(), PriceSchema).optional(),
+    cacheDir: z.string().optional(),
+    runsDir: z.string().optional(),
+    cassettesDir: z.string().optional(),
+  })
+  .strict();
+
+export type PromptFileData = z.infer<typeof PromptFileSchema>;
+export type SuiteData = z.infer<typeof SuiteSchema>;
+export type SuiteFileData = z.infer<typeof SuiteFileSchema>;
+export type CaseData = z.infer<typeof CaseSchema>;
+export type AssertionData = z.infer<typeof AssertionSchema>;
+export type VariableData = z.infer<typeof VariableSchema>;
+export type ToolData = z.infer<typeof ToolSchema>;
+export type ProviderOptions = z.infer<typeof ProviderOptionsSchema>;
+export type ConfigFileData = z.infer<typeof ConfigFileSchema>;
+export type Price = z.infer<typeof PriceSchema>;
