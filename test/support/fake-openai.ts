@@ -12,6 +12,7 @@ export interface Reply {
 export type Fault =
   | { kind: '429'; retryAfterSeconds?: number; retryAfterMs?: number }
   | { kind: '500' }
+  | { kind: 'status'; status: number }
   | { kind: 'hang' }
   | { kind: 'reset' };
 
@@ -96,6 +97,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
       if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
       res.writeHead(429, headers).end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }));
+      return;
+    }
+    if (fault?.kind === 'status') {
+      res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `status ${fault.status}` } }));
       return;
     }
     if (fault?.kind === '500') {

@@ -39,7 +39,14 @@ export class OpenAIProvider implements Provider {
     return withRetry(() => this.once(client, request, options.signal), { policy: this.settings.retry, signal: options.signal });
   }
 
-  private async once(client: OpenAI, request: ProviderRequest, signal?: AbortSignal): Promise<ProviderResponse> {
+  private async once(client: OpenAI, request: ProviderRequest, outer?: AbortSignal): Promise<ProviderResponse> {
+    // The SDK never removes the abort listener it adds to the signal it is given; a per-call
+    // child signal keeps a long run from piling up listeners (and the requests they hold) on ours.
+    const child = new AbortController();
+    const onAbort = () => child.abort();
+    if (outer?.aborted) child.abort();
+    outer?.addEventListener('abort', onAbort, { once: true });
+    const signal = child.signal;
     try {
       if (this.settings.stream) return await this.streamed(client, request, signal);
       const res = await client.chat.completions.create({ ...request, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
@@ -54,6 +61,8 @@ export class OpenAIProvider implements Provider {
       return finish(choice.message.content ?? '', toolCalls, choice.finish_reason ?? undefined, res.usage, res.model);
     } catch (err) {
       throw classify(err, signal);
+    } finally {
+      outer?.removeEventListener('abort', onAbort);
     }
   }
 
