@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { Channel } from './channel';
 import type { CaseSpec, PromptSpec } from './model';
@@ -90,6 +91,8 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
   const samples = Math.max(1, options.samples ?? 1);
   const channel = new Channel<RunEvent>();
   const stop = new AbortController();
+  // Every call in flight listens on this signal (and removes its listener when done).
+  setMaxListeners(Math.max(10, 2 * options.concurrency + 10), stop.signal);
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();

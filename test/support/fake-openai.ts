@@ -107,7 +107,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'The server had an error' } }));
       return;
     }
-    const reply = (options.respond ?? echoReply)(body);
+    let reply: Reply;
+    try {
+      reply = (options.respond ?? echoReply)(body);
+    } catch (err) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: (err as Error).message } }));
+      return;
+    }
     const content = reply.content ?? null;
     const toolCalls = (reply.toolCalls ?? []).map((t, i) => ({ id: `call_${i}`, type: 'function', function: t }));
     const finish = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
