@@ -9,7 +9,7 @@ const common = {
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  logLevel: 'info',
+  logLevel: 'warning',
   legalComments: 'linked',
 };
 const builds = [

@@ -1,0 +1,111 @@
+// `npm run bench`: PromptGate's speed and memory against the local OpenAI-compatible server.
+// Every figure is a real run of the built CLI (dist/cli.js) in its own process, as a user runs it.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
+
+const CLI = path.resolve(__dirname, 'cli.js');
+
+interface Measured {
+  wallMs: number;
+  maxRssMB: number;
+  exitCode: number | null;
+}
+
+function workspace(n: number): string {
+  const cases: string[] = [];
+  for (let i = 0; i < n; i++) {
+    cases.push(`      - id: c${i}\n        vars: { item: "item number ${i}" }`);
+  }
+  return `name: Bench\nmodel: gpt-4o-mini\nprovider: { id: openai, maxRetries: 2 }\nmessages:\n  - role: system\n    content: You repeat what you are given.\n  - role: user\n    content: "Repeat: {{ item }}"\nsuites:\n  bench:\n    assert:\n      - type: contains\n        value: "{{ item }}"\n      - type: starts-with\n        value: "echo:"\n      - type: word-count\n        value: { max: 20 }\n    cases:\n${cases.join('\n')}\n`;
+}
+
+async function makeWorkspace(n: number): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `promptgate-bench-${n}-`));
+  await fs.writeFile(path.join(dir, 'bench.prompt.yml'), workspace(n));
+  return dir;
+}
+
+/** Runs the CLI once and reads its peak RSS from a preload that reports it at exit. */
+async function runCli(args: string[], env: Record<string, string>): Promise<Measured> {
+  const preload = path.join(os.tmpdir(), 'promptgate-bench-rss.js');
+  await fs.writeFile(preload, "process.on('exit', () => process.stderr.write(`\\n__MAXRSS_KB__${process.resourceUsage().maxRSS}\\n`));\n");
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', preload, CLI, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - t0;
+      const m = /__MAXRSS_KB__(\d+)/.exec(stderr);
+      if (code !== 0) reject(new Error(`promptgate exited ${code}:\n${stderr.slice(-2000)}`));
+      else resolve({ wallMs, maxRssMB: m ? Number(m[1]) / 1024 : NaN, exitCode: code });
+    });
+  });
+}
+
+const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+async function main() {
+  const rows: string[] = [];
+  const say = (s: string) => {
+    rows.push(s);
+    process.stdout.write(`${s}\n`);
+  };
+  say(`PromptGate bench · node ${process.version} · ${os.cpus().length} cores · ${os.platform()}`);
+  say('');
+
+  // Throughput: 0 ms latency, cache off, 3 deterministic assertions per case.
+  let server: FakeOpenAI = await startFakeOpenAI({ keepRequests: false });
+  const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' };
+  for (const n of [1000, 5000]) {
+    const dir = await makeWorkspace(n);
+    const m = await runCli(['test', dir, '--no-cache', '--concurrency', '16'], env);
+    say(`throughput  N=${String(n).padStart(5)}  0 ms latency, concurrency 16, no cache: ${fmt(m.wallMs / 1000, 2)} s wall, ${fmt(n / (m.wallMs / 1000), 0)} cases/s, peak RSS ${fmt(m.maxRssMB, 0)} MB`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  {
+    const n = 10000;
+    const dir = await makeWorkspace(n);
+    const m = await runCli(['test', dir, '--no-cache', '--concurrency', '16'], env);
+    say(`memory      N=${n}  0 ms latency, no cache: ${fmt(m.wallMs / 1000, 2)} s wall, peak RSS ${fmt(m.maxRssMB, 0)} MB`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  await server.close();
+
+  // Latency-bound: N × latency ÷ concurrency is the floor.
+  server = await startFakeOpenAI({ keepRequests: false, latencyMs: 200 });
+  {
+    const n = 1000;
+    const concurrency = 16;
+    const dir = await makeWorkspace(n);
+    const m = await runCli(['test', dir, '--no-cache', '--concurrency', String(concurrency)], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
+    const limit = (n * 200) / concurrency;
+    say(`latency     N=${n}  200 ms latency, concurrency ${concurrency}: ${fmt(m.wallMs / 1000, 2)} s wall vs ${fmt(limit / 1000, 2)} s limit = ${fmt(m.wallMs / limit, 3)}x`);
+
+    // Fully cached re-run of the same cases: first run fills the cache, second is measured.
+    await runCli(['test', dir, '--concurrency', String(concurrency)], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
+    const before = server.count;
+    const cached = await runCli(['test', dir, '--concurrency', String(concurrency)], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
+    say(`cached      N=${n}  re-run from cache: ${fmt(cached.wallMs / 1000, 2)} s wall, ${fmt(n / (cached.wallMs / 1000), 0)} cases/s, ${server.count - before} calls, peak RSS ${fmt(cached.maxRssMB, 0)} MB`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  {
+    const dir = await makeWorkspace(1);
+    await runCli(['test', dir], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) times.push((await runCli(['test', dir], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' })).wallMs);
+    times.sort((a, b) => a - b);
+    say(`cold start  one cached case, whole CLI process: median ${fmt(times[2], 0)} ms (min ${fmt(times[0], 0)} ms, 5 runs)`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  await server.close();
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
