@@ -118,11 +118,23 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   text.finish(report);
   if (opts.reporter === 'json') io.out(jsonReport(report));
   if (opts.reporter === 'github') io.out(githubAnnotations(report));
-  if (opts.junit) await writeFileAtomic(path.resolve(io.cwd, opts.junit), junitXml(report));
-  if (opts.json) await writeFileAtomic(path.resolve(io.cwd, opts.json), jsonReport(report));
+  let writeFailed = false;
+  for (const [file, render] of [
+    [opts.junit, junitXml],
+    [opts.json, jsonReport],
+  ] as const) {
+    if (!file) continue;
+    try {
+      await writeFileAtomic(path.resolve(io.cwd, file), render(report));
+    } catch (err) {
+      io.err(`${c.red('error')}: cannot write ${file}: ${(err as Error).message}\n`);
+      writeFailed = true;
+    }
+  }
   io.err(c.dim(`run recorded in ${path.relative(io.cwd, recorder.file)}\n`));
 
   if (signal?.aborted) return EXIT.interrupted;
+  if (writeFailed) return EXIT.invalid;
   return summary.failed + summary.errored + summary.skipped > 0 ? EXIT.failed : EXIT.ok;
 }
 

@@ -16,6 +16,8 @@ export function newRunId(now: number): string {
 export class RunRecorder {
   private stream?: WriteStream;
   private failed?: Error;
+  private pending: string[] = [];
+  private flushScheduled = false;
   readonly file: string;
 
   constructor(runsDir: string, runId: string, private readonly meta: Record<string, unknown> = {}) {
@@ -35,12 +37,25 @@ export class RunRecorder {
     else if (event.type === 'case-finished') line = { type: 'case', ...event.result };
     else if (event.type === 'run-finished') line = { type: 'summary', ...event.summary };
     else return;
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    // Lines of one event-loop turn go out in one write instead of one syscall each.
+    this.pending.push(`${JSON.stringify(line)}\n`);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.stream || !this.pending.length) return;
+    this.stream.write(this.pending.join(''));
+    this.pending = [];
   }
 
   async close(): Promise<void> {
     const s = this.stream;
     if (!s) return;
+    this.flush();
     await new Promise<void>((resolve) => s.end(resolve));
     if (this.failed) throw new Error(`could not write the run record ${this.file}: ${this.failed.message}`);
   }

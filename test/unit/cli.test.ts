@@ -177,6 +177,32 @@ describe('promptgate CLI (built)', function () {
     server = await startFakeOpenAI({});
   });
 
+  it('Ctrl-C cancels the run, marks unfinished cases skipped, still writes the reports and exits 130', async () => {
+    await server.close();
+    server = await startFakeOpenAI({ latencyMs: 5000 });
+    const dir = await project({ 'greet.prompt.yml': PROMPT });
+    const child = spawn(process.execPath, [CLI, 'test', '--junit', 'junit.xml'], { cwd: dir, env: { ...process.env, OPENAI_BASE_URL: server.baseURL, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    while (server.count < 2) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130);
+    assert.ok(Date.now() - t0 < 3000, 'did not wait for the slow calls');
+    assert.match(stdout, /0 passed, 0 failed, 0 errored, 2 skipped/);
+    const doc = new XMLParser({ ignoreAttributes: false }).parse(await fs.readFile(path.join(dir, 'junit.xml'), 'utf8'));
+    assert.equal(doc.testsuites['@_skipped'], '2');
+  });
+
+  it('exits 2 when a report cannot be written, after running', async () => {
+    const dir = await project({ 'greet.prompt.yml': PROMPT, 'blocker': 'a file, not a folder' });
+    const r = await cli(['test', '--junit', 'blocker/junit.xml'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot write blocker\/junit\.xml/);
+    assert.match(r.stdout, /2 passed/);
+  });
+
   it('init writes a working example that passes offline', async () => {
     const dir = await project({});
     const init = await cli(['init'], { cwd: dir });
