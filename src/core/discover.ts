@@ -9,6 +9,8 @@ const SKIP_DIRS = new Set(['node_modules', '.git', '.promptgate', 'dist', 'out',
 export interface Discovered {
   promptFiles: string[];
   suiteFiles: string[];
+  /** Suite files beside a prompt file that was named on its own; used only if they name that prompt. */
+  siblingSuiteFiles: string[];
   diagnostics: Diagnostic[];
 }
 
@@ -16,6 +18,7 @@ export interface Discovered {
 export async function discoverFiles(paths: readonly string[]): Promise<Discovered> {
   const promptFiles = new Set<string>();
   const suiteFiles = new Set<string>();
+  const siblings = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
@@ -39,9 +42,17 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
       continue;
     }
     if (stat.isDirectory()) await walk(abs);
-    else if (PROMPT_FILE.test(abs)) promptFiles.add(abs);
+    else if (PROMPT_FILE.test(abs)) {
+      promptFiles.add(abs);
+      for (const name of await fs.readdir(path.dirname(abs))) if (SUITE_FILE.test(name)) siblings.add(path.join(path.dirname(abs), name));
+    }
     else if (SUITE_FILE.test(abs)) suiteFiles.add(abs);
     else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml or NAME.suite.yml)', severity: 'error', code: 'usage' });
   }
-  return { promptFiles: [...promptFiles].sort(), suiteFiles: [...suiteFiles].sort(), diagnostics };
+  return {
+    promptFiles: [...promptFiles].sort(),
+    suiteFiles: [...suiteFiles].sort(),
+    siblingSuiteFiles: [...siblings].filter((f) => !suiteFiles.has(f)).sort(),
+    diagnostics,
+  };
 }

@@ -78,7 +78,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     if (p.data.testData?.length) suites.push(githubSuite(p, rel(file), diagnostics));
   }
 
-  for (const file of found.suiteFiles) {
+  const explicitPrompts = new Set(found.promptFiles);
+  const suiteFiles = [...found.suiteFiles.map((file) => ({ file, sibling: false })), ...found.siblingSuiteFiles.map((file) => ({ file, sibling: true }))];
+  for (const { file, sibling } of suiteFiles) {
     let text: string;
     try {
       text = await read(file);
@@ -87,6 +89,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
       continue;
     }
     const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+    // A sibling that is not about the named prompt is none of this run's business, even if broken.
+    const about = (yaml?.data as { prompt?: unknown } | undefined)?.prompt;
+    if (sibling && !(typeof about === 'string' && explicitPrompts.has(path.resolve(path.dirname(file), about)))) continue;
     diagnostics.push(...yd);
     if (!yaml) continue;
     const parsed = SuiteFileSchema.safeParse(yaml.data ?? {});

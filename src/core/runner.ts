@@ -108,7 +108,13 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     for (let sample = 0; sample < samples; sample++) {
       tasks.push(
         limit(async () => {
-          const result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
+          let result: CaseResult;
+          try {
+            result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
+          } catch (err) {
+            // A bug must not lose a case: it is reported as errored and the run goes on.
+            result = { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: 'internal', message: (err as Error).stack ?? String(err) } };
+          }
           summary.add(result);
           channel.push({ type: 'case-finished', result, spec });
         }),

@@ -208,6 +208,20 @@ describe('loading prompt and suite files', () => {
     assert.match(messages[1], /^bad\.prompt\.yml:8:19: tool 'lookup': invalid JSON Schema/);
   });
 
+  it('naming a prompt file also runs the suite files beside it that name it, and no others', async () => {
+    const dir = await tmpProject({
+      'support.prompt.yml': SUPPORT,
+      'support-attacks.suite.yml': SUITE_FILE,
+      'other.prompt.yml': 'model: gpt-4o\nmessages:\n  - role: user\n    content: hi\n',
+      'other.suite.yml': 'prompt: ./other.prompt.yml\ncases:\n  - name: a\n',
+      'broken.suite.yml': 'prompt: [',
+    });
+    dirs.push(dir);
+    const project = await loadProject({ root: dir, paths: [path.join(dir, 'support.prompt.yml')] });
+    assert.deepEqual(project.diagnostics, []);
+    assert.deepEqual(project.suites.map((s) => s.name), ['golden', 'support-attacks']);
+  });
+
   it('reads unsaved text through the readFile port', async () => {
     const dir = await tmpProject({ 'support.prompt.yml': SUPPORT });
     dirs.push(dir);

@@ -132,6 +132,16 @@ describe('runner', () => {
     assert.equal(bad.error!.kind, 'bad_request');
   });
 
+  it('a provider that throws something unexpected still accounts for the case', async () => {
+    const weird: Provider = { id: 'weird', complete: async () => { throw new TypeError('boom'); } };
+    const broken: Provider = { id: 'broken', complete: async () => ({ output: undefined as unknown as string, toolCalls: [] }) };
+    const a = await collect(runCases(cases.slice(0, 2), { runId: 'w', concurrency: 2 }, deps({ providerFor: () => weird })));
+    assert.deepEqual(a.results.map((r) => [r.status, r.error?.kind]), [['errored', 'network'], ['errored', 'network']]);
+    const b = await collect(runCases(cases.slice(0, 2), { runId: 'b', concurrency: 2 }, deps({ providerFor: () => broken })));
+    assert.equal(b.results.length, 2);
+    assert.ok(b.results.every((r) => r.status === 'failed' || r.status === 'errored'));
+  });
+
   it('cancellation aborts calls in flight and marks the rest skipped', async () => {
     await server.close();
     server = await startFakeOpenAI({ latencyMs: 300 });
