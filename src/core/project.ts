@@ -402,20 +402,11 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
   return suite;
 }
 
-interface CaseInput {
-  id: string;
-  name: string;
-  suite: string;
-  suiteKind: SuiteKind;
-  description?: string;
-  tags: string[];
-  relFile: string;
-  range: Range;
-  vars: Record<string, unknown>;
+/** What a suite knows of a case before its variables, request and assertions are checked. */
+type CaseInput = Pick<CaseSpec, 'id' | 'name' | 'suite' | 'suiteKind' | 'description' | 'tags' | 'relFile' | 'range' | 'vars' | 'threshold'> & {
   varsPath: PathSegment[];
   assertions: { a: AssertionData; path: PathSegment[] }[];
-  threshold?: number;
-}
+};
 
 function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: Diagnostic[]): CaseSpec | null {
   const before = diagnostics.length;
