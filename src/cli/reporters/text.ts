@@ -16,7 +16,10 @@ export class TextReporter {
 
   onEvent(e: RunEvent): void {
     if (e.type === 'run-started') this.total = e.total;
-    if (e.type === 'warning') this.clearLine(), this.io.err(`${this.c.yellow('warning')}: ${e.message}\n`);
+    if (e.type === 'warning') {
+      this.clearLine();
+      this.io.err(`${this.c.yellow('warning')}: ${e.message}\n`);
+    }
     if (e.type !== 'case-finished') return;
     this.done++;
     if (e.result.status === 'failed' || e.result.status === 'errored') this.failures++;
