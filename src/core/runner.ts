@@ -6,6 +6,7 @@ import { combineResults, evaluateAssertion, type AssertionResult } from './asser
 import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderResponse, type ToolCall, type Usage } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
+import type { Tally } from './sampling';
 
 export type CaseStatus = 'passed' | 'failed' | 'errored' | 'skipped';
 export type ResponseSource = 'live' | 'cache' | 'replay';
@@ -62,19 +63,29 @@ export interface RunSummary {
 }
 
 export type RunEvent =
-  | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number; samples: number }
+  | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number }
   | { type: 'case-started'; caseId: string; sample: number }
+  | { type: 'samples-added'; caseId: string; added: number }
   | { type: 'case-output'; caseId: string; sample: number; output: string; source: ResponseSource; latencyMs: number }
   | { type: 'assertions'; caseId: string; sample: number; results: AssertionResult[] }
   | { type: 'case-finished'; result: CaseResult; spec: CaseSpec }
   | { type: 'warning'; message: string }
   | { type: 'run-finished'; summary: RunSummary };
 
+/** How many samples a case gets: a fixed number, or more on demand after each batch. */
+export interface SamplePlan {
+  initial: number;
+  /** Called when every scheduled sample has finished: the new total number of samples, or undefined to stop. */
+  next?(scheduled: number, tally: Tally): number | undefined;
+}
+
 export interface RunOptions {
   runId: string;
   concurrency: number;
-  /** Samples per case (each one a separate call and cache entry). */
+  /** Samples per case when no plan is given (each one a separate call and cache entry). */
   samples?: number;
+  /** Per-case sampling; overrides `samples`. */
+  plan?: (spec: CaseSpec) => SamplePlan;
   signal?: AbortSignal;
 }
 
@@ -88,7 +99,8 @@ export interface RunDeps {
 
 /** Runs cases × samples with a concurrency limit and yields what happens as it happens. */
 export async function* runCases(cases: readonly CaseSpec[], options: RunOptions, deps: RunDeps): AsyncGenerator<RunEvent> {
-  const samples = Math.max(1, options.samples ?? 1);
+  const fixed = Math.max(1, options.samples ?? 1);
+  const planFor: (spec: CaseSpec) => SamplePlan = options.plan ?? (() => ({ initial: fixed }));
   const channel = new Channel<RunEvent>();
   const stop = new AbortController();
   // Every call in flight listens on this signal (and removes its listener when done).
@@ -101,27 +113,43 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
   const summary = new SummaryBuilder(options.runId, startedAt);
   const limit = pLimit(Math.max(1, options.concurrency));
 
-  yield { type: 'run-started', runId: options.runId, startedAt, total: cases.length * samples, cases: cases.length, samples };
-
-  const tasks: Promise<void>[] = [];
-  for (const spec of cases) {
-    for (let sample = 0; sample < samples; sample++) {
-      tasks.push(
-        limit(async () => {
-          let result: CaseResult;
-          try {
-            result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
-          } catch (err) {
-            // A bug must not lose a case: it is reported as errored and the run goes on.
-            result = { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: 'internal', message: (err as Error).stack ?? String(err) } };
+  const plans = cases.map((spec) => ({ spec, plan: planFor(spec), scheduled: 0, finished: 0, tally: { passed: 0, total: 0 } }));
+  let outstanding = 0;
+  const schedule = (entry: (typeof plans)[number], upTo: number) => {
+    for (let sample = entry.scheduled; sample < upTo; sample++) {
+      outstanding++;
+      void limit(async () => {
+        const { spec } = entry;
+        let result: CaseResult;
+        try {
+          result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
+        } catch (err) {
+          // A bug must not lose a case: it is reported as errored and the run goes on.
+          result = { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: 'internal', message: (err as Error).stack ?? String(err) } };
+        }
+        summary.add(result);
+        channel.push({ type: 'case-finished', result, spec });
+        entry.finished++;
+        if (result.status === 'passed' || result.status === 'failed') {
+          entry.tally.total++;
+          if (result.status === 'passed') entry.tally.passed++;
+        }
+        if (entry.finished === entry.scheduled && entry.plan.next && !stop.signal.aborted) {
+          const target = entry.plan.next(entry.scheduled, { ...entry.tally });
+          if (target !== undefined && target > entry.scheduled) {
+            channel.push({ type: 'samples-added', caseId: spec.id, added: target - entry.scheduled });
+            schedule(entry, target);
           }
-          summary.add(result);
-          channel.push({ type: 'case-finished', result, spec });
-        }),
-      );
+        }
+        if (--outstanding === 0) channel.close();
+      });
     }
-  }
-  void Promise.allSettled(tasks).then(() => channel.close());
+    entry.scheduled = Math.max(entry.scheduled, upTo);
+  };
+
+  yield { type: 'run-started', runId: options.runId, startedAt, total: plans.reduce((n, p) => n + Math.max(1, p.plan.initial), 0), cases: cases.length };
+  for (const entry of plans) schedule(entry, Math.max(1, entry.plan.initial));
+  if (outstanding === 0) channel.close();
   try {
     for await (const event of channel) yield event;
     yield { type: 'run-finished', summary: summary.build(deps.now() - startedMs) };

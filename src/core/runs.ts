@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { RunEvent } from './runner';
+import type { CaseResult, RunEvent } from './runner';
 
 /** A sortable, unique run id: UTC time plus a random suffix. */
 export function newRunId(now: number): string {
@@ -33,7 +33,7 @@ export class RunRecorder {
   write(event: RunEvent): void {
     if (!this.stream) return;
     let line: unknown;
-    if (event.type === 'run-started') line = { type: 'run', runId: event.runId, startedAt: event.startedAt, total: event.total, samples: event.samples, ...this.meta };
+    if (event.type === 'run-started') line = { type: 'run', runId: event.runId, startedAt: event.startedAt, total: event.total, ...this.meta };
     else if (event.type === 'case-finished') line = { type: 'case', ...event.result };
     else if (event.type === 'run-finished') line = { type: 'summary', ...event.summary };
     else return;
@@ -71,4 +71,39 @@ export async function* recorded(events: AsyncIterable<RunEvent>, recorder: RunRe
   } finally {
     await recorder.close();
   }
+}
+
+/**
+ * The newest recorded results of each wanted case: all samples of it from the newest run that
+ * has any finished (passed or failed) sample of it. Unreadable lines (a run cut short) are skipped.
+ */
+export async function latestResults(runsDir: string, caseIds: ReadonlySet<string>): Promise<Map<string, CaseResult[]>> {
+  const found = new Map<string, CaseResult[]>();
+  let files: string[];
+  try {
+    files = (await fs.readdir(runsDir)).filter((f) => f.endsWith('.jsonl')).sort().reverse();
+  } catch {
+    return found;
+  }
+  for (const f of files) {
+    if (found.size === caseIds.size) break;
+    const inThisRun = new Map<string, CaseResult[]>();
+    const text = await fs.readFile(path.join(runsDir, f), 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{"type":"case"')) continue;
+      let r: CaseResult & { type?: string };
+      try {
+        r = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (!caseIds.has(r.caseId) || found.has(r.caseId)) continue;
+      delete r.type;
+      const list = inThisRun.get(r.caseId) ?? [];
+      list.push(r);
+      inThisRun.set(r.caseId, list);
+    }
+    for (const [id, list] of inThisRun) if (list.some((r) => r.status === 'passed' || r.status === 'failed')) found.set(id, list);
+  }
+  return found;
 }

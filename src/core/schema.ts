@@ -66,6 +66,14 @@ export const AssertionSchema = z
   })
   .strict();
 
+/** A fixed number of samples, or `auto`: sample until the verdict is clear (see sampling.ts). */
+export const SamplesSchema = z.union([z.number().int().min(1).max(1000), z.literal('auto')]);
+
+export const NormalizerSchema = z.union([
+  z.enum(['whitespace', 'uuid', 'timestamp', 'json', 'numbers']),
+  z.object({ numbers: z.object({ tolerance: z.number().min(0) }).strict() }).strict(),
+]);
+
 const CaseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'ids are letters, digits, . _ : or -, starting with a letter or digit');
 
 export const CaseSchema = z
@@ -77,6 +85,8 @@ export const CaseSchema = z
     assert: z.array(AssertionSchema).default([]),
     threshold: z.number().min(0).max(1).optional(),
     tags: z.array(z.string()).default([]),
+    samples: SamplesSchema.optional(),
+    passRate: z.number().gt(0).max(1).optional(),
   })
   .strict();
 
@@ -86,6 +96,12 @@ const suiteFields = {
   vars: z.record(z.string(), z.unknown()).default({}),
   assert: z.array(AssertionSchema).default([]),
   threshold: z.number().min(0).max(1).optional(),
+  /** How many samples each case gets (default 1). */
+  samples: SamplesSchema.optional(),
+  /** The share of samples that must pass for a case to pass (default 0.5). */
+  passRate: z.number().gt(0).max(1).optional(),
+  /** Applied to outputs before they are compared with the baseline's. */
+  normalize: z.array(NormalizerSchema).default([]),
   cases: z.array(CaseSchema).min(1, 'a suite needs at least one case'),
 };
 
@@ -157,6 +173,22 @@ export const ConfigFileSchema = z
     cacheDir: z.string().optional(),
     runsDir: z.string().optional(),
     cassettesDir: z.string().optional(),
+    baselinesDir: z.string().optional(),
+    verdicts: z
+      .object({
+        alpha: z.number().gt(0).lt(0.5).optional(),
+        correction: z.enum(['none', 'holm', 'bh']).optional(),
+        effect: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    sampling: z
+      .object({
+        min: z.number().int().min(1).max(1000).optional(),
+        max: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -170,3 +202,5 @@ export type ToolData = z.infer<typeof ToolSchema>;
 export type ProviderOptions = z.infer<typeof ProviderOptionsSchema>;
 export type ConfigFileData = z.infer<typeof ConfigFileSchema>;
 export type Price = z.infer<typeof PriceSchema>;
+export type Samples = z.infer<typeof SamplesSchema>;
+export type Normalizer = z.infer<typeof NormalizerSchema>;

@@ -36,7 +36,7 @@ describe('reporters', () => {
   it('draws a progress line on a terminal and clears it before the summary', () => {
     const t = io(true);
     const r = new TextReporter(t.value, true);
-    r.onEvent({ type: 'run-started', runId: 'r', startedAt: '', total: 2, cases: 2, samples: 1 });
+    r.onEvent({ type: 'run-started', runId: 'r', startedAt: '', total: 2, cases: 2 });
     const failed = result({ name: 'b', status: 'failed', score: 0, assertions: [{ type: 'contains', pass: false, score: 0, reason: 'output does not contain "x"', weight: 1, expected: 'x' }] });
     r.onEvent({ type: 'case-finished', result: result({}), spec: undefined as never });
     r.onEvent({ type: 'case-finished', result: failed, spec: undefined as never });
@@ -50,7 +50,7 @@ describe('reporters', () => {
   it('writes no progress when stderr is not a terminal, and no color', () => {
     const t = io(false);
     const r = new TextReporter(t.value, true);
-    r.onEvent({ type: 'run-started', runId: 'r', startedAt: '', total: 1, cases: 1, samples: 1 });
+    r.onEvent({ type: 'run-started', runId: 'r', startedAt: '', total: 1, cases: 1 });
     r.onEvent({ type: 'case-finished', result: result({}), spec: undefined as never });
     r.finish({ summary: { ...summary, total: 1, failed: 0 }, prompts: [], results: [result({})], mode: 'live', display: (f) => f });
     assert.equal(t.err.join(''), '');

@@ -16,6 +16,7 @@ export class TextReporter {
 
   onEvent(e: RunEvent): void {
     if (e.type === 'run-started') this.total = e.total;
+    if (e.type === 'samples-added') this.total += e.added;
     if (e.type === 'warning') {
       this.clearLine();
       this.io.err(`${this.c.yellow('warning')}: ${e.message}\n`);

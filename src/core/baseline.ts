@@ -1,0 +1,98 @@
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { canonicalJson } from './canonical';
+import type { Diagnostic } from './diagnostics';
+import { writeFileAtomic } from './fsutil';
+import type { CaseResult } from './runner';
+import type { SampleOutcome } from './verdicts';
+import { YamlFile } from './yamlfile';
+
+const BaselineSampleSchema = z
+  .object({
+    output: z.string(),
+    pass: z.boolean(),
+    score: z.number(),
+    assertions: z.array(z.object({ type: z.string(), pass: z.boolean(), score: z.number() }).strict()),
+  })
+  .strict();
+
+const BaselineCaseSchema = z
+  .object({
+    name: z.string(),
+    passed: z.number().int().min(0),
+    total: z.number().int().min(1),
+    samples: z.array(BaselineSampleSchema).min(1),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.total !== c.samples.length) ctx.addIssue({ code: 'custom', path: ['total'], message: `total is ${c.total} but there are ${c.samples.length} samples` });
+    const passed = c.samples.filter((s) => s.pass).length;
+    if (c.passed !== passed) ctx.addIssue({ code: 'custom', path: ['passed'], message: `passed is ${c.passed} but ${passed} samples pass` });
+  });
+
+export const BaselineFileSchema = z
+  .object({
+    format: z.literal(1),
+    prompt: z.string(),
+    suite: z.string(),
+    promptVersionId: z.string(),
+    model: z.string(),
+    cases: z.record(z.string(), BaselineCaseSchema),
+  })
+  .strict();
+
+export type BaselineFile = z.infer<typeof BaselineFileSchema>;
+export type BaselineCase = z.infer<typeof BaselineCaseSchema>;
+
+/** One file per prompt and suite: `<baselinesDir>/<prompt path>/<suite>.json`. */
+export function baselinePath(baselinesDir: string, promptRel: string, suite: string): string {
+  return path.join(baselinesDir, ...promptRel.split('/'), `${suite}.json`);
+}
+
+/** Reads a baseline; a missing file is no baseline, a corrupt or hand-broken one is located diagnostics. */
+export async function readBaseline(file: string): Promise<{ baseline?: BaselineFile; diagnostics: Diagnostic[] }> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { diagnostics: [] };
+    return { diagnostics: [{ file, message: `cannot read the baseline: ${(err as Error).message}`, severity: 'error', code: 'baseline' }] };
+  }
+  // JSON is YAML, so the YAML parser gives located errors for broken JSON too.
+  const { yaml, diagnostics } = YamlFile.parse(file, text);
+  if (!yaml) return { diagnostics: diagnostics.map((d) => ({ ...d, code: 'baseline' })) };
+  const parsed = BaselineFileSchema.safeParse(yaml.data);
+  if (!parsed.success) return { diagnostics: yaml.schemaDiagnostics(parsed.error).map((d) => ({ ...d, message: `baseline: ${d.message}`, code: 'baseline' })) };
+  return { baseline: parsed.data, diagnostics: [] };
+}
+
+/** Canonical JSON (sorted keys, no timestamps), written atomically, so it diffs cleanly in review. */
+export async function writeBaseline(file: string, baseline: BaselineFile): Promise<void> {
+  await writeFileAtomic(file, `${canonicalJson(baseline, 2)}\n`);
+}
+
+/** The baseline record of one case from its run results; errored and skipped samples are left out. */
+export function baselineCaseFrom(results: readonly CaseResult[]): BaselineCase | undefined {
+  const samples = [...results]
+    .filter((r) => r.status === 'passed' || r.status === 'failed')
+    .sort((a, b) => a.sample - b.sample)
+    .map((r) => ({
+      output: r.output ?? '',
+      pass: r.status === 'passed',
+      score: r.score,
+      assertions: r.assertions.map((a) => ({ type: a.type, pass: a.pass, score: a.score })),
+    }));
+  if (!samples.length) return undefined;
+  return { name: results[0].name, passed: samples.filter((s) => s.pass).length, total: samples.length, samples };
+}
+
+export function baselineOutcomes(c: BaselineCase): SampleOutcome[] {
+  return c.samples.map((s) => ({ pass: s.pass, assertions: s.assertions }));
+}
+
+export function resultOutcomes(results: readonly CaseResult[]): SampleOutcome[] {
+  return results
+    .filter((r) => r.status !== 'skipped')
+    .map((r) => ({ pass: r.status === 'passed', errored: r.status === 'errored', assertions: r.assertions.map((a) => ({ type: a.type, pass: a.pass })) }));
+}

@@ -1,0 +1,65 @@
+import { fisherGreater, fisherLess, newcombeLower, normalQuantile, wilson } from './stats';
+
+/** How verdicts are decided. */
+export interface VerdictPolicy {
+  /** Significance level per case for `regressed` and `improved`. */
+  alpha: number;
+  /** Correction across the cases of a run. */
+  correction: 'none' | 'holm' | 'bh';
+  /** The smallest drop in pass rate worth detecting; auto sampling stops once a drop this large is ruled out. */
+  effect: number;
+  /** Confidence level of the pass-rate intervals shown and used for `flaky`. */
+  confidence: number;
+}
+
+export interface SamplingPolicy {
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_VERDICT_POLICY: VerdictPolicy = { alpha: 0.05, correction: 'none', effect: 0.3, confidence: 0.95 };
+export const DEFAULT_SAMPLING: SamplingPolicy = { min: 5, max: 60 };
+
+/** Passing and counted (non-errored) samples of one case. */
+export interface Tally {
+  passed: number;
+  total: number;
+}
+
+/** Sample counts at which auto sampling looks at the evidence: min, then ×1.5, up to max. */
+export function looks(s: SamplingPolicy): number[] {
+  const out: number[] = [];
+  for (let n = Math.max(1, s.min); n < s.max; n = Math.max(n + 1, Math.ceil(n * 1.5))) out.push(n);
+  out.push(Math.max(s.min, s.max));
+  return out;
+}
+
+/** Each look spends an equal share of alpha (Bonferroni over looks), so stopping early does not inflate false alarms. */
+export function alphaPerLook(policy: VerdictPolicy, sampling: SamplingPolicy): number {
+  return policy.alpha / looks(sampling).length;
+}
+
+const FUTILITY_Z = normalQuantile(0.95);
+
+/**
+ * Auto sampling: how many samples (indices) the case should have in all, or undefined to stop.
+ * With a baseline: stop when a drop or rise is significant at this look's alpha, when a drop of
+ * `effect` is ruled out (one-sided 95% Newcombe bound), or when the baseline is too low to drop
+ * that far. Without one (this run becomes the baseline): stop when every sample agrees, else
+ * sample to the maximum so the baseline is good enough to compare against.
+ */
+export function nextSampleTarget(scheduled: number, current: Tally, baseline: Tally | undefined, policy: VerdictPolicy, sampling: SamplingPolicy): number | undefined {
+  const schedule = looks(sampling);
+  const next = schedule.find((n) => n > scheduled);
+  if (scheduled < schedule[0]) return schedule[0];
+  if (next === undefined) return undefined;
+  const { passed: k2, total: n2 } = current;
+  if (n2 === 0) return next; // every sample so far errored: the evidence is still to come
+  if (!baseline || baseline.total === 0) return k2 === 0 || k2 === n2 ? undefined : next;
+  const { passed: k1, total: n1 } = baseline;
+  const a = alphaPerLook(policy, sampling);
+  if (fisherLess(k1, n1, k2, n2) < a || fisherGreater(k1, n1, k2, n2) < a) return undefined;
+  if (wilson(k1, n1, FUTILITY_Z).upper < policy.effect) return undefined;
+  if (newcombeLower(k1, n1, k2, n2, FUTILITY_Z) > -policy.effect) return undefined;
+  return next;
+}

@@ -1,0 +1,168 @@
+import { lookupAssertion } from './assertions/registry';
+import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, wilson, zFor, type Interval } from './stats';
+import { alphaPerLook, type SamplingPolicy, type Tally, type VerdictPolicy } from './sampling';
+
+export type VerdictKind = 'pass' | 'fail' | 'regressed' | 'improved' | 'flaky' | 'new' | 'removed' | 'errored';
+
+/** One sample's outcome as verdicts see it (from a run or from a baseline). */
+export interface SampleOutcome {
+  pass: boolean;
+  errored?: boolean;
+  assertions: { type: string; pass: boolean }[];
+}
+
+export interface FlipDriver {
+  /** The assertion as written, e.g. `icontains`, and its position in the case. */
+  assertion: string;
+  index: number;
+  kind: 'deterministic' | 'judge';
+  /** Pass rates of that assertion before and now. */
+  before: number;
+  after: number;
+}
+
+export interface CaseVerdict {
+  caseId: string;
+  kind: VerdictKind;
+  /** Whether the case's current samples pass (rate at or above passRate). */
+  passing: boolean;
+  current: Tally & { rate: number; interval: Interval; errored: number };
+  baseline?: Tally & { rate: number; interval: Interval; versionId: string; stale: boolean };
+  /** One-sided p-values (drop, rise), after any correction across cases. */
+  pDrop?: number;
+  pRise?: number;
+  /** Whether the regression or improvement met the significance level. */
+  significant?: boolean;
+  driver?: FlipDriver;
+  note?: string;
+}
+
+export interface VerdictInput {
+  caseId: string;
+  passRate: number;
+  /** Whether the case was sampled sequentially (its alpha is then split over the looks). */
+  sequential: boolean;
+  current: SampleOutcome[];
+  currentVersionId: string;
+  baseline?: { samples: SampleOutcome[]; versionId: string };
+}
+
+export function tally(samples: readonly SampleOutcome[]): Tally {
+  const counted = samples.filter((s) => !s.errored);
+  return { passed: counted.filter((s) => s.pass).length, total: counted.length };
+}
+
+/** Verdicts for a run's cases against their baselines, with p-values corrected across cases. */
+export function computeVerdicts(inputs: readonly VerdictInput[], policy: VerdictPolicy, sampling: SamplingPolicy): CaseVerdict[] {
+  const z = zFor(policy.confidence);
+  const prepared = inputs.map((input) => {
+    const cur = tally(input.current);
+    const base = input.baseline ? tally(input.baseline.samples) : undefined;
+    const comparable = base && base.total > 0 && cur.total > 0;
+    return {
+      input,
+      cur,
+      base,
+      pDrop: comparable ? fisherLess(base.passed, base.total, cur.passed, cur.total) : undefined,
+      pRise: comparable ? fisherGreater(base.passed, base.total, cur.passed, cur.total) : undefined,
+    };
+  });
+  const adjust = (ps: number[]) => (policy.correction === 'holm' ? holm(ps) : policy.correction === 'bh' ? benjaminiHochberg(ps) : ps);
+  const withP = prepared.filter((p) => p.pDrop !== undefined);
+  const drops = adjust(withP.map((p) => p.pDrop!));
+  const rises = adjust(withP.map((p) => p.pRise!));
+  withP.forEach((p, i) => {
+    p.pDrop = drops[i];
+    p.pRise = rises[i];
+  });
+
+  return prepared.map(({ input, cur, base, pDrop, pRise }) => {
+    const errored = input.current.length - cur.total;
+    const rate = cur.total ? cur.passed / cur.total : 0;
+    const interval = wilson(cur.passed, cur.total, z);
+    const passing = cur.total > 0 && rate >= input.passRate;
+    const verdict: CaseVerdict = { caseId: input.caseId, kind: 'pass', passing, current: { ...cur, rate, interval, errored } };
+    if (base && input.baseline) {
+      const stale = input.baseline.versionId !== input.currentVersionId;
+      verdict.baseline = { ...base, rate: base.total ? base.passed / base.total : 0, interval: wilson(base.passed, base.total, z), versionId: input.baseline.versionId, stale };
+      if (stale) verdict.note = `baseline is for content hash ${input.baseline.versionId}`;
+    }
+    if (cur.total === 0) return { ...verdict, kind: 'errored' };
+    const unanimousMixed = cur.passed > 0 && cur.passed < cur.total;
+    const flakyNow = unanimousMixed && interval.lower < input.passRate && interval.upper > input.passRate;
+    if (!verdict.baseline || verdict.baseline.total === 0) return { ...verdict, kind: 'new' };
+
+    verdict.pDrop = pDrop;
+    verdict.pRise = pRise;
+    const b = verdict.baseline;
+    const alpha = input.sequential ? alphaPerLook(policy, sampling) : policy.alpha;
+    const wasPassing = b.rate >= input.passRate;
+    if (pDrop !== undefined && pDrop < alpha) {
+      return { ...verdict, kind: 'regressed', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'drop') };
+    }
+    if (pRise !== undefined && pRise < alpha) {
+      return { ...verdict, kind: 'improved', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'rise') };
+    }
+    // Too few samples for any test to reach alpha: a flip of the pass/fail outcome still counts, marked as such.
+    const powerless = minFisherLess(b.total, cur.total) >= alpha;
+    if (powerless && wasPassing && !passing) {
+      return { ...verdict, kind: 'regressed', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'drop'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance; run with more samples`) };
+    }
+    if (powerless && !wasPassing && passing) {
+      return { ...verdict, kind: 'improved', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'rise'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance`) };
+    }
+    if (flakyNow || wasPassing !== passing) {
+      const note = wasPassing !== passing ? `pass rate ${pct(b.rate)} → ${pct(rate)}, not significant (p = ${(passing ? pRise : pDrop)!.toPrecision(2)})` : undefined;
+      return { ...verdict, kind: 'flaky', note: joinNote(verdict.note, note) };
+    }
+    return { ...verdict, kind: passing ? 'pass' : 'fail' };
+  });
+}
+
+/** Baseline cases that this run would have covered but that no longer exist. */
+export function removedVerdict(caseId: string, baseline: { samples: SampleOutcome[]; versionId: string }, confidence: number): CaseVerdict {
+  const base = tally(baseline.samples);
+  const rate = base.total ? base.passed / base.total : 0;
+  return {
+    caseId,
+    kind: 'removed',
+    passing: false,
+    current: { passed: 0, total: 0, rate: 0, interval: { lower: 0, upper: 1 }, errored: 0 },
+    baseline: { ...base, rate, interval: wilson(base.passed, base.total, zFor(confidence)), versionId: baseline.versionId, stale: false },
+  };
+}
+
+/** The assertion whose pass rate moved most in the direction of the verdict. */
+export function flipDriver(before: readonly SampleOutcome[], after: readonly SampleOutcome[], direction: 'drop' | 'rise'): FlipDriver | undefined {
+  const rates = (samples: readonly SampleOutcome[]) => {
+    const counted = samples.filter((s) => !s.errored);
+    const byIndex: { type: string; passed: number; total: number }[] = [];
+    for (const s of counted) {
+      s.assertions.forEach((a, i) => {
+        const slot = (byIndex[i] ??= { type: a.type, passed: 0, total: 0 });
+        if (slot.type !== a.type) return;
+        slot.total++;
+        if (a.pass) slot.passed++;
+      });
+    }
+    return byIndex;
+  };
+  const b = rates(before);
+  const a = rates(after);
+  let best: FlipDriver | undefined;
+  a.forEach((slot, i) => {
+    const prev = b[i];
+    if (!slot || !prev || prev.type !== slot.type || !slot.total || !prev.total) return;
+    const beforeRate = prev.passed / prev.total;
+    const afterRate = slot.passed / slot.total;
+    const move = direction === 'drop' ? beforeRate - afterRate : afterRate - beforeRate;
+    if (move > 0 && (!best || move > Math.abs(best.before - best.after))) {
+      const def = lookupAssertion(slot.type)?.definition;
+      best = { assertion: slot.type, index: i, kind: def?.kind === 'model' ? 'judge' : 'deterministic', before: beforeRate, after: afterRate };
+    }
+  });
+  return best;
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const joinNote = (a: string | undefined, b: string | undefined) => [a, b].filter(Boolean).join('; ') || undefined;
