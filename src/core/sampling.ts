@@ -1,3 +1,4 @@
+import type { SamplePlan } from './runner';
 import { fisherGreater, fisherLess, newcombeLower, normalQuantile, wilson } from './stats';
 
 /** How verdicts are decided. */
@@ -10,15 +11,22 @@ export interface VerdictPolicy {
   effect: number;
   /** Confidence level of the pass-rate intervals shown and used for `flaky`. */
   confidence: number;
+  /** One-sided confidence with which auto sampling must rule out a drop of `effect` before it stops early. */
+  futility: number;
 }
 
 export interface SamplingPolicy {
   min: number;
   max: number;
+  /**
+   * Without a baseline (the run that may become one), samples that must agree before sampling
+   * stops: a baseline of 5 agreeing samples is too weak to show a later drop as significant.
+   */
+  baselineMin: number;
 }
 
-export const DEFAULT_VERDICT_POLICY: VerdictPolicy = { alpha: 0.05, correction: 'none', effect: 0.3, confidence: 0.95 };
-export const DEFAULT_SAMPLING: SamplingPolicy = { min: 5, max: 60 };
+export const DEFAULT_VERDICT_POLICY: VerdictPolicy = { alpha: 0.05, correction: 'none', effect: 0.3, confidence: 0.95, futility: 0.99 };
+export const DEFAULT_SAMPLING: SamplingPolicy = { min: 5, max: 60, baselineMin: 27 };
 
 /** Passing and counted (non-errored) samples of one case. */
 export interface Tally {
@@ -39,14 +47,14 @@ export function alphaPerLook(policy: VerdictPolicy, sampling: SamplingPolicy): n
   return policy.alpha / looks(sampling).length;
 }
 
-const FUTILITY_Z = normalQuantile(0.95);
 
 /**
  * Auto sampling: how many samples (indices) the case should have in all, or undefined to stop.
  * With a baseline: stop when a drop or rise is significant at this look's alpha, when a drop of
- * `effect` is ruled out (one-sided 95% Newcombe bound), or when the baseline is too low to drop
- * that far. Without one (this run becomes the baseline): stop when every sample agrees, else
- * sample to the maximum so the baseline is good enough to compare against.
+ * `effect` is ruled out (one-sided Newcombe bound at the futility confidence), or when the
+ * baseline is too low to drop that far. Without one (this run may become the baseline): stop when
+ * at least `baselineMin` samples all agree, else sample to the maximum, so that a baseline is
+ * strong enough to compare against.
  */
 export function nextSampleTarget(scheduled: number, current: Tally, baseline: Tally | undefined, policy: VerdictPolicy, sampling: SamplingPolicy): number | undefined {
   const schedule = looks(sampling);
@@ -55,11 +63,21 @@ export function nextSampleTarget(scheduled: number, current: Tally, baseline: Ta
   if (next === undefined) return undefined;
   const { passed: k2, total: n2 } = current;
   if (n2 === 0) return next; // every sample so far errored: the evidence is still to come
-  if (!baseline || baseline.total === 0) return k2 === 0 || k2 === n2 ? undefined : next;
+  if (!baseline || baseline.total === 0) return (k2 === 0 || k2 === n2) && n2 >= sampling.baselineMin ? undefined : next;
   const { passed: k1, total: n1 } = baseline;
   const a = alphaPerLook(policy, sampling);
+  const zf = normalQuantile(policy.futility);
   if (fisherLess(k1, n1, k2, n2) < a || fisherGreater(k1, n1, k2, n2) < a) return undefined;
-  if (wilson(k1, n1, FUTILITY_Z).upper < policy.effect) return undefined;
-  if (newcombeLower(k1, n1, k2, n2, FUTILITY_Z) > -policy.effect) return undefined;
+  if (wilson(k1, n1, zf).upper < policy.effect) return undefined;
+  if (newcombeLower(k1, n1, k2, n2, zf) > -policy.effect) return undefined;
   return next;
+}
+
+/** The runner's plan for a case: a fixed number of samples, or auto sampling against its baseline. */
+export function samplePlan(samples: number | 'auto', baseline: Tally | undefined, policy: VerdictPolicy, sampling: SamplingPolicy): SamplePlan {
+  if (samples !== 'auto') return { initial: samples };
+  return {
+    initial: looks(sampling)[0],
+    next: (scheduled, tally) => nextSampleTarget(scheduled, tally, baseline, policy, sampling),
+  };
 }

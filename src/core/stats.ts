@@ -113,3 +113,15 @@ export function normalQuantile(p: number): number {
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+/**
+ * Samples per group that a one-sided two-proportion test at level alpha needs to detect a drop
+ * from p1 to p2 with the given power (normal approximation with pooled variance under H0).
+ */
+export function requiredSamples(p1: number, p2: number, alpha: number, power: number): number {
+  const za = normalQuantile(1 - alpha);
+  const zb = normalQuantile(power);
+  const pbar = (p1 + p2) / 2;
+  const n = (za * Math.sqrt(2 * pbar * (1 - pbar)) + zb * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2;
+  return Math.ceil(n);
+}

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, newcombeLower, normalQuantile, wilson, zFor } from '../../src/core/stats';
+import { requiredSamples, benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, newcombeLower, normalQuantile, wilson, zFor } from '../../src/core/stats';
 
 const close = (a: number, b: number, eps = 1e-4) => assert.ok(Math.abs(a - b) < eps, `${a} ≉ ${b}`);
 
@@ -32,6 +32,11 @@ describe('statistics', () => {
   it('Newcombe lower bound of a difference', () => {
     // Newcombe (1998), example: 56/70 vs 48/80, difference 0.2 with 95% CI (0.0524, 0.3339); here current − baseline.
     close(newcombeLower(48, 80, 56, 70), 0.0524, 2e-4);
+  });
+
+  it('sample size for a two-proportion test', () => {
+    // 0.6 vs 0.3, one-sided alpha 0.05, power 0.8: 32.94 per group (checked with Python's statistics.NormalDist).
+    assert.equal(requiredSamples(0.6, 0.3, 0.05, 0.8), 33);
   });
 
   it('Holm and Benjamini–Hochberg adjustments', () => {
