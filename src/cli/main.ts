@@ -13,6 +13,10 @@ function positiveInt(name: string) {
   };
 }
 
+function samplesArg(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : positiveInt('--samples')(value);
+}
+
 /** Runs the CLI and returns its exit code: 0 all passed, 1 a case failed or errored, 2 invalid files or usage. */
 export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
   let code: number = EXIT.ok;
@@ -31,7 +35,7 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('-s, --suite <name>', 'run only this suite (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('-g, --grep <pattern>', 'run only cases whose id or name matches this regular expression')
     .option('-c, --concurrency <n>', 'requests in flight at once (default: config or 8)', positiveInt('--concurrency'))
-    .option('--samples <n>', 'run each case N times', positiveInt('--samples'))
+    .option('--samples <n|auto>', 'samples per case: a number, or auto to sample until the verdict is clear', samplesArg)
     .option('--no-cache', 'ignore and do not write the response cache')
     .option('--record', 'call the live provider and write every answer to the cassettes')
     .option('--replay', 'answer from recorded cassettes only; no network, no key')

@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import {
+  Baselines,
   RecordingProvider,
+  blocksGate,
+  caseOutcomes,
+  countVerdicts,
+  planCase,
+  verdictsForRun,
   ReplayProvider,
   ResponseStore,
   RunRecorder,
@@ -19,7 +25,7 @@ import {
   type RunSummary,
 } from '../core';
 import { EXIT, colors, type CliIO } from './io';
-import { loadForCli } from './load';
+import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
 import { jsonReport } from './reporters/json';
 import { junitXml } from './reporters/junit';
@@ -30,7 +36,7 @@ export interface TestOptions {
   suite?: string[];
   grep?: string;
   concurrency?: number;
-  samples?: number;
+  samples?: number | 'auto';
   cache: boolean;
   record?: boolean;
   replay?: boolean;
@@ -77,6 +83,13 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     return EXIT.invalid;
   }
 
+  const { baselines, diagnostics: baselineDiagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((k) => cases.includes(k))));
+  printDiagnostics(io, baselineDiagnostics);
+  if (baselineDiagnostics.some((d) => d.severity === 'error')) {
+    io.err(`${c.red('error')}: invalid baseline files; fix them or approve again; nothing was run\n`);
+    return EXIT.invalid;
+  }
+
   const mode: RunReport['mode'] = opts.replay ? 'replay' : opts.record ? 'record' : 'live';
   let providerFor: (p: PromptSpec) => Provider;
   try {
@@ -91,11 +104,11 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   const recorder = new RunRecorder(config.runsDir, runId, { argv: paths, mode });
   await recorder.open();
   const text = new TextReporter(io, opts.reporter === 'text');
-  const results: CaseResult[] = [];
+  const results = new Map<string, CaseResult[]>();
   let summary: RunSummary | undefined;
   const events = runCases(
     cases,
-    { runId, concurrency: opts.concurrency ?? config.concurrency, samples: opts.samples, signal },
+    { runId, concurrency: opts.concurrency ?? config.concurrency, plan: (spec) => planCase(spec, opts.samples, baselines, config.verdicts, config.sampling), signal },
     {
       providerFor,
       cache: opts.cache && mode === 'live' ? new ResponseStore(config.cacheDir) : undefined,
@@ -105,16 +118,27 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   );
   for await (const e of recorded(events, recorder)) {
     text.onEvent(e);
-    if (e.type === 'case-finished') results.push(e.result);
+    if (e.type === 'case-finished') results.set(e.result.caseId, [...(results.get(e.result.caseId) ?? []), e.result]);
     if (e.type === 'run-finished') summary = e.summary;
   }
   if (!summary) throw new Error('the run ended without a summary');
 
   const display = (rel: string) => path.relative(io.cwd, path.join(project.root, rel)) || rel;
-  const order = new Map(cases.map((k, i) => [k.id, i]));
-  results.sort((a, b) => order.get(a.caseId)! - order.get(b.caseId)! || a.sample - b.sample);
+  // Suites that ran whole can report approved cases that are gone; a --grep run cannot tell.
+  const completeSuites = new Set(grep ? [] : cases.map((k) => Baselines.key(k.prompt.relFile, k.suite)));
+  const verdicts = verdictsForRun(cases, results, baselines, { override: opts.samples, policy: config.verdicts, sampling: config.sampling, completeSuites });
+  const outcomes = caseOutcomes(cases, results, verdicts, baselines);
   const prompts = project.prompts.filter((p) => cases.some((k) => k.prompt === p));
-  const report: RunReport = { summary, prompts, results, mode, display };
+  const report: RunReport = {
+    summary,
+    prompts,
+    outcomes,
+    removed: verdicts.filter((v) => v.kind === 'removed'),
+    counts: countVerdicts(verdicts),
+    gateFailed: verdicts.some(blocksGate),
+    mode,
+    display,
+  };
   text.finish(report);
   if (opts.reporter === 'json') io.out(jsonReport(report));
   if (opts.reporter === 'github') io.out(githubAnnotations(report));
@@ -135,7 +159,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
 
   if (signal?.aborted) return EXIT.interrupted;
   if (writeFailed) return EXIT.invalid;
-  return summary.failed + summary.errored + summary.skipped > 0 ? EXIT.failed : EXIT.ok;
+  return report.gateFailed ? EXIT.failed : EXIT.ok;
 }
 
 /** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */

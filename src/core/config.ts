@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
 import { ConfigFileSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
+import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
 
 export const CONFIG_FILE = 'promptgate.config.yml';
 
@@ -16,6 +17,9 @@ export interface ResolvedConfig {
   cacheDir: string;
   runsDir: string;
   cassettesDir: string;
+  baselinesDir: string;
+  verdicts: VerdictPolicy;
+  sampling: SamplingPolicy;
 }
 
 /** The nearest folder at or above `start` holding promptgate.config.yml, else `start`. */
@@ -39,6 +43,9 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
     cacheDir: path.join(root, '.promptgate', 'cache'),
     runsDir: path.join(root, '.promptgate', 'runs'),
     cassettesDir: path.join(root, '.promptgate', 'cassettes'),
+    baselinesDir: path.join(root, '.promptgate', 'baselines'),
+    verdicts: DEFAULT_VERDICT_POLICY,
+    sampling: DEFAULT_SAMPLING,
   };
   let text: string;
   try {
@@ -52,6 +59,11 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
   const parsed = ConfigFileSchema.safeParse(yaml.data ?? {});
   if (!parsed.success) return { config: defaults, diagnostics: yaml.schemaDiagnostics(parsed.error) };
   const c = parsed.data;
+  const min = c.sampling?.min ?? DEFAULT_SAMPLING.min;
+  const max = c.sampling?.max ?? DEFAULT_SAMPLING.max;
+  if (min > max) {
+    return { config: defaults, diagnostics: [{ file, range: yaml.rangeOf(['sampling']), message: `sampling.min (${min}) is above sampling.max (${max})`, severity: 'error', code: 'schema' }] };
+  }
   return {
     config: {
       ...defaults,
@@ -62,6 +74,9 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
       cacheDir: c.cacheDir ? path.resolve(root, c.cacheDir) : defaults.cacheDir,
       runsDir: c.runsDir ? path.resolve(root, c.runsDir) : defaults.runsDir,
       cassettesDir: c.cassettesDir ? path.resolve(root, c.cassettesDir) : defaults.cassettesDir,
+      baselinesDir: c.baselinesDir ? path.resolve(root, c.baselinesDir) : defaults.baselinesDir,
+      verdicts: { ...DEFAULT_VERDICT_POLICY, ...c.verdicts },
+      sampling: { ...DEFAULT_SAMPLING, ...c.sampling },
     },
     diagnostics: [],
   };

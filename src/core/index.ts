@@ -25,3 +25,4 @@ export * from './verdicts';
 export * from './baseline';
 export * from './normalize';
 export * from './diff';
+export * from './evaluate';

@@ -1,7 +1,7 @@
 import type { Range } from './diagnostics';
 import type { PreparedAssertion } from './assertions/registry';
 import type { ProviderRequest } from './providers/types';
-import type { ProviderOptions, ToolData, VariableData } from './schema';
+import type { Normalizer, ProviderOptions, Samples, ToolData, VariableData } from './schema';
 
 /** A loaded prompt template: everything that determines what is sent to the model. */
 export interface PromptSpec {
@@ -40,6 +40,12 @@ export interface CaseSpec {
   request: ProviderRequest;
   assertions: PreparedAssertion[];
   threshold?: number;
+  /** Samples asked for by the case or its suite; the run may override it. */
+  samples?: Samples;
+  /** Share of samples that must pass for the case to pass. */
+  passRate: number;
+  /** Applied to outputs before comparing them with the baseline's. */
+  normalize: Normalizer[];
 }
 
 export interface SuiteSpec {
@@ -49,5 +55,6 @@ export interface SuiteSpec {
   relFile: string;
   range: Range;
   prompt: PromptSpec;
+  normalize: Normalizer[];
   cases: CaseSpec[];
 }

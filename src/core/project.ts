@@ -15,12 +15,16 @@ import {
   type AssertionData,
   type CaseData,
   type PromptFileData,
+  type SuiteData,
   type ProviderOptions,
   type VariableData,
 } from './schema';
 import { PROVIDERS } from './providers/registry';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
 import { YamlFile, formatPath, type PathSegment } from './yamlfile';
+
+/** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
+export const DEFAULT_PASS_RATE = 0.5;
 
 export interface Project {
   root: string;
@@ -72,7 +76,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     for (const [name, suite] of Object.entries(p.data.suites ?? {})) {
       const base: PathSegment[] = ['suites', name];
       suites.push(
-        buildSuite(p, p.yaml, base, name, suite.kind, suite.vars, suite.assert, suite.threshold, suite.cases, rel(file), diagnostics),
+        buildSuite(p, p.yaml, base, name, suite, rel(file), diagnostics),
       );
     }
     if (p.data.testData?.length) suites.push(githubSuite(p, rel(file), diagnostics));
@@ -114,7 +118,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     const p = await loadPrompt(promptFile);
     if (!p) continue;
     const name = s.name ?? path.basename(file).replace(/\.suite\.ya?ml$/i, '');
-    suites.push(buildSuite(p, yaml, [], name, s.kind, s.vars, s.assert, s.threshold, s.cases, rel(file), diagnostics));
+    suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
   }
 
   const loadedPrompts = [...prompts.values()].filter((p): p is LoadedPrompt => p !== null).map((p) => p.spec);
@@ -301,20 +305,9 @@ async function readPromptFile(
   };
 }
 
-function buildSuite(
-  p: LoadedPrompt,
-  yaml: YamlFile,
-  base: PathSegment[],
-  name: string,
-  kind: SuiteKind,
-  suiteVars: Record<string, unknown>,
-  suiteAssert: AssertionData[],
-  suiteThreshold: number | undefined,
-  cases: CaseData[],
-  relFile: string,
-  diagnostics: Diagnostic[],
-): SuiteSpec {
-  const suite: SuiteSpec = { name, kind, file: yaml.file, relFile, range: yaml.rangeOf(base), prompt: p.spec, cases: [] };
+function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name: string, data: SuiteData, relFile: string, diagnostics: Diagnostic[]): SuiteSpec {
+  const { kind, cases } = data;
+  const suite: SuiteSpec = { name, kind, file: yaml.file, relFile, range: yaml.rangeOf(base), prompt: p.spec, normalize: data.normalize, cases: [] };
   const seen = new Map<string, number>();
   cases.forEach((c, i) => {
     const cpath: PathSegment[] = [...base, 'cases', i];
@@ -333,7 +326,7 @@ function buildSuite(
     }
     seen.set(key, range.start.line);
     const assertions = [
-      ...suiteAssert.map((a, j) => ({ a, path: [...base, 'assert', j] as PathSegment[] })),
+      ...data.assert.map((a, j) => ({ a, path: [...base, 'assert', j] as PathSegment[] })),
       ...c.assert.map((a, j) => ({ a, path: [...cpath, 'assert', j] as PathSegment[] })),
     ];
     const spec = buildCase(p, yaml, {
@@ -345,10 +338,13 @@ function buildSuite(
       tags: c.tags,
       relFile,
       range,
-      vars: { ...suiteVars, ...c.vars },
+      vars: { ...data.vars, ...c.vars },
       varsPath: [...cpath, 'vars'],
       assertions,
-      threshold: c.threshold ?? suiteThreshold,
+      threshold: c.threshold ?? data.threshold,
+      samples: c.samples ?? data.samples,
+      passRate: c.passRate ?? data.passRate ?? DEFAULT_PASS_RATE,
+      normalize: data.normalize,
     }, diagnostics);
     if (spec) suite.cases.push(spec);
   });
@@ -378,7 +374,7 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
       diagnostics.push({ file: yaml.file, range: yaml.rangeOf(ep), message: `evaluator '${e.name}' has no string, uses or llm check`, severity: 'error', code: 'schema' });
     }
   });
-  const suite: SuiteSpec = { name: 'testData', kind: 'golden', file: p.spec.file, relFile, range: yaml.rangeOf(['testData']), prompt: p.spec, cases: [] };
+  const suite: SuiteSpec = { name: 'testData', kind: 'golden', file: p.spec.file, relFile, range: yaml.rangeOf(['testData']), prompt: p.spec, normalize: [], cases: [] };
   const seen = new Set<string>();
   (p.data.testData ?? []).forEach((vars, i) => {
     const key = `vars-${hashOf(vars).slice(0, 8)}`;
@@ -396,6 +392,8 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
       vars,
       varsPath: ['testData', i],
       assertions,
+      passRate: DEFAULT_PASS_RATE,
+      normalize: [],
     }, diagnostics);
     if (spec) suite.cases.push(spec);
   });
@@ -403,7 +401,7 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
 }
 
 /** What a suite knows of a case before its variables, request and assertions are checked. */
-type CaseInput = Pick<CaseSpec, 'id' | 'name' | 'suite' | 'suiteKind' | 'description' | 'tags' | 'relFile' | 'range' | 'vars' | 'threshold'> & {
+type CaseInput = Pick<CaseSpec, 'id' | 'name' | 'suite' | 'suiteKind' | 'description' | 'tags' | 'relFile' | 'range' | 'vars' | 'threshold' | 'samples' | 'passRate' | 'normalize'> & {
   varsPath: PathSegment[];
   assertions: { a: AssertionData; path: PathSegment[] }[];
 };
@@ -476,6 +474,9 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
     request: { ...p.baseRequest, messages },
     assertions,
     threshold: c.threshold,
+    samples: c.samples,
+    passRate: c.passRate,
+    normalize: c.normalize,
   };
 }
 

@@ -2,7 +2,7 @@ import { lookupAssertion } from './assertions/registry';
 import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, wilson, zFor, type Interval } from './stats';
 import { alphaPerLook, type SamplingPolicy, type Tally, type VerdictPolicy } from './sampling';
 
-export type VerdictKind = 'pass' | 'fail' | 'regressed' | 'improved' | 'flaky' | 'new' | 'removed' | 'errored';
+export type VerdictKind = 'pass' | 'fail' | 'regressed' | 'improved' | 'flaky' | 'new' | 'removed' | 'errored' | 'skipped';
 
 /** One sample's outcome as verdicts see it (from a run or from a baseline). */
 export interface SampleOutcome {
@@ -39,6 +39,8 @@ export interface CaseVerdict {
 
 export interface VerdictInput {
   caseId: string;
+  /** Every sample was cancelled before it finished. */
+  skipped?: boolean;
   passRate: number;
   /** Whether the case was sampled sequentially (its alpha is then split over the looks). */
   sequential: boolean;
@@ -87,9 +89,10 @@ export function computeVerdicts(inputs: readonly VerdictInput[], policy: Verdict
       verdict.baseline = { ...base, rate: base.total ? base.passed / base.total : 0, interval: wilson(base.passed, base.total, z), versionId: input.baseline.versionId, stale };
       if (stale) verdict.note = `baseline is for content hash ${input.baseline.versionId}`;
     }
+    if (input.skipped) return { ...verdict, kind: 'skipped' };
     if (cur.total === 0) return { ...verdict, kind: 'errored' };
-    const unanimousMixed = cur.passed > 0 && cur.passed < cur.total;
-    const flakyNow = unanimousMixed && interval.lower < input.passRate && interval.upper > input.passRate;
+    const mixed = cur.passed > 0 && cur.passed < cur.total;
+    const flakyNow = mixed && interval.lower < input.passRate && interval.upper > input.passRate;
     if (!verdict.baseline || verdict.baseline.total === 0) return { ...verdict, kind: 'new' };
 
     verdict.pDrop = pDrop;

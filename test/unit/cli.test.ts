@@ -74,7 +74,8 @@ describe('promptgate CLI (built)', function () {
     const r = await cli(['test'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^2 passed, 0 failed, 0 errored/m);
-    assert.match(r.stdout, /greet\.prompt\.yml\s+0\.1\.0 [0-9a-f]{7}\s+golden\s+2\s+0\s+0\s+0/);
+    assert.match(r.stdout, /greet\.prompt\.yml\s+0\.1\.0 [0-9a-f]{7}\s+golden\s+2\s+2\s+2\s+0\s+0\s+0\s+0\s+0/);
+    assert.match(r.stdout, /^verdicts: 2 new — gate passed$/m);
     assert.equal(server.count, 2);
     const runs = await fs.readdir(path.join(dir, '.promptgate/runs'));
     assert.equal(runs.length, 1);
@@ -98,14 +99,16 @@ describe('promptgate CLI (built)', function () {
     assert.match(failed.failure['@_message'], /does not contain "carol"/);
 
     const report = JSON.parse(await fs.readFile(path.join(dir, 'out/report.json'), 'utf8'));
-    assert.equal(report.version, 1);
+    assert.equal(report.version, 2);
+    assert.equal(report.gate, 'failed');
     assert.deepEqual([report.summary.passed, report.summary.failed], [1, 1]);
     assert.equal(report.results[1].status, 'failed');
+    assert.deepEqual(report.cases.map((c: { verdict: { kind: string; passing: boolean } }) => [c.verdict.kind, c.verdict.passing]), [['new', true], ['new', false]]);
 
     const gh = await cli(['test', '--reporter', 'github'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
     assert.equal(gh.code, 1);
     assert.match(gh.stdout, /^::error file=greet\.prompt\.yml,line=15,title=PromptGate failed%3A greet\.prompt\.yml › golden › bob::icontains: output does not contain "carol"$/m);
-    assert.match(gh.stdout, /^::notice title=PromptGate::1 passed, 1 failed, 0 errored, 0 skipped of 2$/m);
+    assert.match(gh.stdout, /^::notice title=PromptGate::1 passed, 1 failed, 0 errored, 0 skipped of 2; verdicts: 2 new$/m);
   });
 
   it('exits 1 when a case errors (provider failure) and says why', async () => {

@@ -1,18 +1,23 @@
-import { caseTitle, failureLines, type RunReport } from './types';
+import { PLAIN_MARKS, renderDiff } from '../../core';
+import { caseTitle, explain, type RunReport } from './types';
 
 // Workflow commands: data escapes %, CR, LF; properties also , and :.
 const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escProp = (s: string) => escData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-/** GitHub Actions annotations at each failing case's file and line, then a notice with the totals. */
+/** GitHub Actions annotations at each case that blocks the gate (errors) or is flaky (warnings), then the totals. */
 export function githubAnnotations(report: RunReport): string {
   const lines: string[] = [];
-  for (const r of report.results) {
-    if (r.status !== 'failed' && r.status !== 'errored') continue;
-    const message = failureLines(r).join('\n');
-    lines.push(`::error file=${escProp(report.display(r.file))},line=${r.line + 1},title=${escProp(`PromptGate ${r.status}: ${caseTitle(r)}`)}::${escData(message)}`);
+  for (const o of report.outcomes) {
+    const v = o.verdict;
+    const blocking = v.kind === 'regressed' || v.kind === 'errored' || (v.kind === 'new' && !v.passing);
+    if (!blocking && v.kind !== 'flaky') continue;
+    const label = v.kind === 'new' ? 'failed' : v.kind;
+    const message = explain(o, (x) => renderDiff(x.change!.diff, PLAIN_MARKS)).replace(/^new: [^\n]*\n/, '');
+    lines.push(`::${blocking ? 'error' : 'warning'} file=${escProp(report.display(o.spec.relFile))},line=${o.spec.range.start.line + 1},title=${escProp(`PromptGate ${label}: ${caseTitle(o)}`)}::${escData(message)}`);
   }
   const s = report.summary;
-  lines.push(`::notice title=PromptGate::${escData(`${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped of ${s.total}`)}`);
+  const counts = Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+  lines.push(`::notice title=PromptGate::${escData(`${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped of ${s.total}; verdicts: ${counts}`)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import type { RunReport } from './types';
 
-export const JSON_REPORT_VERSION = 1;
+export const JSON_REPORT_VERSION = 2;
 
 /** The whole run as one JSON document for other programs. */
 export function jsonReport(report: RunReport): string {
@@ -8,9 +8,13 @@ export function jsonReport(report: RunReport): string {
     {
       version: JSON_REPORT_VERSION,
       mode: report.mode,
+      gate: report.gateFailed ? 'failed' : 'passed',
       summary: report.summary,
+      verdicts: report.counts,
       prompts: report.prompts.map((p) => ({ file: p.relFile, name: p.name, version: p.version, versionId: p.versionId, model: p.model })),
-      results: report.results,
+      cases: report.outcomes.map((o) => ({ id: o.spec.id, name: o.spec.name, suite: o.spec.suite, prompt: o.spec.prompt.relFile, file: o.spec.relFile, line: o.spec.range.start.line + 1, verdict: o.verdict, change: o.change && { before: o.change.before, after: o.change.after, diff: o.change.diff } })),
+      removed: report.removed,
+      results: report.outcomes.flatMap((o) => o.results),
     },
     null,
     2,

@@ -1,8 +1,8 @@
-import type { CaseResult, RunEvent } from '../../core';
+import { renderDiff, type RunEvent } from '../../core';
 import { colors, type CliIO } from '../io';
-import { caseTitle, truncate, type RunReport } from './types';
+import { caseTitle, failingSample, truncate, verdictLine, type RunReport } from './types';
 
-/** Live progress on a terminal, then failures with expected and actual, a table per suite and the totals. */
+/** Live progress on a terminal, then regressions with their diff, failures with expected and actual, a table and totals. */
 export class TextReporter {
   private done = 0;
   private total = 0;
@@ -40,29 +40,56 @@ export class TextReporter {
     this.clearLine();
     if (!this.toStdout) return;
     const { c } = this;
+    const marks = { added: (s: string) => (this.io.isTTY && !this.io.env.NO_COLOR ? c.green(s) : `{+${s}+}`), removed: (s: string) => (this.io.isTTY && !this.io.env.NO_COLOR ? c.red(s) : `[-${s}-]`) };
     const lines: string[] = [];
-    const bad = report.results.filter((r) => r.status === 'failed' || r.status === 'errored');
+    const where = (o: RunReport['outcomes'][number]) => c.dim(`${report.display(o.spec.relFile)}:${o.spec.range.start.line + 1}`);
+
+    const regressed = report.outcomes.filter((o) => o.verdict.kind === 'regressed');
+    if (regressed.length) {
+      lines.push(c.bold(`Regressions (${regressed.length}):`), '');
+      regressed.forEach((o, i) => {
+        lines.push(`  ${i + 1}) ${c.red('REGRESSED')} ${caseTitle(o)}  ${where(o)}`, `     ${verdictLine(o.verdict)}`);
+        const r = failingSample(o);
+        for (const a of r?.assertions.filter((x) => !x.pass) ?? []) lines.push(`     ${c.red('✗')} ${a.type}${a.metric ? ` (${a.metric})` : ''}: ${a.reason}`);
+        if (r?.error) lines.push(`     ${r.error.kind}: ${r.error.message}`);
+        if (o.change) lines.push(`     baseline → now:`, ...indent(renderDiff(o.change.diff, marks), 7));
+        lines.push('');
+      });
+    }
+
+    const bad = report.outcomes.filter((o) => o.verdict.kind === 'errored' || (o.verdict.kind === 'new' && !o.verdict.passing));
     if (bad.length) {
       lines.push(c.bold(`Failures (${bad.length}):`), '');
-      bad.forEach((r, i) => {
-        const where = `${report.display(r.file)}:${r.line + 1}`;
-        lines.push(`  ${i + 1}) ${r.status === 'errored' ? c.red('ERROR') : c.red('FAIL')} ${caseTitle(r)}  ${c.dim(where)}`);
-        if (r.error) lines.push(`     ${r.error.kind}: ${r.error.message}`);
-        for (const a of r.assertions.filter((x) => !x.pass)) {
+      bad.forEach((o, i) => {
+        const r = failingSample(o);
+        const errored = o.verdict.kind === 'errored';
+        lines.push(`  ${i + 1}) ${errored ? c.red('ERROR') : c.red('FAIL')} ${caseTitle(o)}  ${where(o)}`);
+        if (o.results.length > 1) lines.push(`     ${verdictLine(o.verdict)}`);
+        if (r?.error) lines.push(`     ${r.error.kind}: ${r.error.message}`);
+        for (const a of r?.assertions.filter((x) => !x.pass) ?? []) {
           lines.push(`     ${c.red('✗')} ${a.type}${a.metric ? ` (${a.metric})` : ''}: ${a.reason}`);
           if (a.expected !== undefined) lines.push(`       expected: ${truncate(oneLine(a.expected), 160)}`);
-          lines.push(`       actual:   ${truncate(oneLine(r.output ?? ''), 160)}`);
+          lines.push(`       actual:   ${truncate(oneLine(r?.output ?? ''), 160)}`);
         }
         lines.push('');
       });
     }
+
+    const notable = report.outcomes.filter((o) => o.verdict.kind === 'flaky' || o.verdict.kind === 'improved');
+    if (notable.length) {
+      lines.push(c.bold('Flaky and improved:'));
+      for (const o of notable) lines.push(`  ${o.verdict.kind === 'flaky' ? c.yellow('FLAKY') : c.green('IMPROVED')} ${caseTitle(o)}  ${where(o)}  ${c.dim(verdictLine(o.verdict))}`);
+      lines.push('');
+    }
+    if (report.removed.length) {
+      lines.push(c.dim(`${report.removed.length} approved case${report.removed.length === 1 ? ' is' : 's are'} no longer in the files (removed): ${report.removed.slice(0, 5).map((v) => v.caseId).join(', ')}${report.removed.length > 5 ? ', …' : ''}`), '');
+    }
+    const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
+    if (stale.size) lines.push(c.yellow(`The prompt changed since these baselines were approved: ${[...stale].join(', ')}`), '');
+
     lines.push(...this.table(report), '');
     const s = report.summary;
-    const parts = [
-      c.green(`${s.passed} passed`),
-      (s.failed ? c.red : (x: string) => x)(`${s.failed} failed`),
-      (s.errored ? c.red : (x: string) => x)(`${s.errored} errored`),
-    ];
+    const parts = [c.green(`${s.passed} passed`), (s.failed ? c.red : (x: string) => x)(`${s.failed} failed`), (s.errored ? c.red : (x: string) => x)(`${s.errored} errored`)];
     if (s.skipped) parts.push(c.yellow(`${s.skipped} skipped`));
     const extras = [
       `${(s.durationMs / 1000).toFixed(2)} s`,
@@ -71,22 +98,28 @@ export class TextReporter {
       `$${s.cost > 0 && s.cost < 0.01 ? s.cost.toFixed(6) : s.cost.toFixed(4)}`,
     ];
     lines.push(`${parts.join(', ')}  ${c.dim(`(${extras.join(' · ')})`)}`);
+    const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
+    lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.gateFailed ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);
     const metrics = Object.entries(s.metrics);
     if (metrics.length) lines.push(c.dim(`metrics: ${metrics.map(([k, m]) => `${k} ${(m.score * 100).toFixed(0)}% (${m.passed}/${m.count})`).join(', ')}`));
     this.io.out(`${lines.join('\n')}\n`);
   }
 
   private table(report: RunReport): string[] {
-    const groups = new Map<string, { prompt: string; version: string; suite: string; counts: Record<CaseResult['status'], number> }>();
-    const versions = new Map(report.prompts.map((p) => [p.relFile, `${p.version ? `${p.version} ` : ''}${p.versionId.slice(0, 7)}`]));
-    for (const r of report.results) {
-      const key = `${r.prompt}\u0000${r.suite}`;
-      const g = groups.get(key) ?? { prompt: report.display(r.prompt), version: versions.get(r.prompt) ?? r.promptVersionId.slice(0, 7), suite: r.suite, counts: { passed: 0, failed: 0, errored: 0, skipped: 0 } };
-      g.counts[r.status]++;
+    type Row = { prompt: string; version: string; suite: string; cases: number; samples: number; counts: Record<string, number> };
+    const groups = new Map<string, Row>();
+    for (const o of report.outcomes) {
+      const key = `${o.spec.prompt.relFile}\u0000${o.spec.suite}`;
+      const g = groups.get(key) ?? { prompt: report.display(o.spec.prompt.relFile), version: `${o.spec.prompt.version ? `${o.spec.prompt.version} ` : ''}${o.spec.prompt.versionId.slice(0, 7)}`, suite: o.spec.suite, cases: 0, samples: 0, counts: {} };
+      g.cases++;
+      g.samples += o.results.length;
+      const k = o.verdict.kind === 'new' ? (o.verdict.passing ? 'pass' : 'fail') : o.verdict.kind;
+      g.counts[k] = (g.counts[k] ?? 0) + 1;
       groups.set(key, g);
     }
-    const rows = [['prompt', 'version', 'suite', 'passed', 'failed', 'errored', 'skipped']];
-    for (const g of groups.values()) rows.push([g.prompt, g.version, g.suite, String(g.counts.passed), String(g.counts.failed), String(g.counts.errored), String(g.counts.skipped)]);
+    const cols = ['pass', 'fail', 'regressed', 'improved', 'flaky', 'errored'];
+    const rows = [['prompt', 'version', 'suite', 'cases', 'samples', ...cols]];
+    for (const g of groups.values()) rows.push([g.prompt, g.version, g.suite, String(g.cases), String(g.samples), ...cols.map((k) => String(g.counts[k] ?? 0))]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     return rows.map((r, ri) => {
       const line = r.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -99,3 +132,6 @@ function oneLine(s: string): string {
   return JSON.stringify(s).slice(1, -1);
 }
 
+function indent(text: string, n: number): string[] {
+  return text.split('\n').map((l) => `${' '.repeat(n)}${l}`);
+}

@@ -1,25 +1,61 @@
-import type { CaseResult, PromptSpec, RunSummary } from '../../core';
+import type { CaseOutcome, CaseResult, CaseVerdict, PromptSpec, RunSummary, VerdictKind } from '../../core';
 
 /** What a finished run hands to the file and stdout reporters. */
 export interface RunReport {
   summary: RunSummary;
   prompts: PromptSpec[];
-  results: CaseResult[];
+  /** Each case that ran, with its samples, verdict and change against the baseline. */
+  outcomes: CaseOutcome[];
+  /** Approved cases that no longer exist. */
+  removed: CaseVerdict[];
+  counts: Record<VerdictKind, number>;
+  /** Whether any verdict blocks the gate (exit code 1). */
+  gateFailed: boolean;
   mode: 'live' | 'replay' | 'record';
   /** Makes a project-relative path relative to where the user stands. */
   display(relFile: string): string;
 }
 
-export function caseTitle(r: CaseResult): string {
-  return `${r.prompt} › ${r.suite} › ${r.name}${r.sample > 0 ? ` #${r.sample}` : ''}`;
+export function caseTitle(o: CaseOutcome): string {
+  return `${o.spec.prompt.relFile} › ${o.spec.suite} › ${o.spec.name}`;
 }
 
 export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The reasons a case did not pass, one line each. */
+export const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** `100% (5/5) → 20% (1/5), p = 0.0024; driver: icontains (deterministic) 100% → 20%` */
+export function verdictLine(v: CaseVerdict): string {
+  const now = `${pct(v.current.rate)} (${v.current.passed}/${v.current.total})`;
+  const parts: string[] = [];
+  if (v.baseline) parts.push(`pass rate ${pct(v.baseline.rate)} (${v.baseline.passed}/${v.baseline.total}) → ${now}`);
+  else parts.push(`pass rate ${now}`);
+  const p = v.kind === 'improved' ? v.pRise : v.pDrop;
+  if ((v.kind === 'regressed' || v.kind === 'improved') && p !== undefined) parts.push(`p = ${p.toPrecision(2)}${v.significant ? '' : ' (not significant)'}`);
+  if (v.driver) parts.push(`driver: ${v.driver.assertion} (${v.driver.kind}) ${pct(v.driver.before)} → ${pct(v.driver.after)}`);
+  if (v.current.errored) parts.push(`${v.current.errored} errored`);
+  if (v.note) parts.push(v.note);
+  return parts.join('; ');
+}
+
+/** The sample that best shows why a case is not green: the first failing or errored one. */
+export function failingSample(o: CaseOutcome): CaseResult | undefined {
+  return o.results.find((r) => r.status === 'failed') ?? o.results.find((r) => r.status === 'errored');
+}
+
+/** The reasons a sample did not pass, one line each. */
 export function failureLines(r: CaseResult): string[] {
   if (r.error) return [`${r.error.kind}: ${r.error.message}`];
   return r.assertions.filter((a) => !a.pass).map((a) => `${a.type}${a.metric ? ` (${a.metric})` : ''}: ${a.reason}`);
+}
+
+/** Everything that explains a non-green case, as plain lines (JUnit messages, annotations). */
+export function explain(o: CaseOutcome, renderDiff?: (o: CaseOutcome) => string): string {
+  const lines = [`${o.verdict.kind}: ${verdictLine(o.verdict)}`];
+  const r = failingSample(o);
+  if (r) lines.push(...failureLines(r));
+  if (renderDiff && o.change) lines.push('baseline → now:', renderDiff(o));
+  return lines.join('\n');
 }

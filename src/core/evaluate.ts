@@ -1,0 +1,146 @@
+import type { Diagnostic } from './diagnostics';
+import { baselineOutcomes, baselinePath, readBaseline, resultOutcomes, type BaselineCase, type BaselineFile } from './baseline';
+import type { CaseSpec, SuiteSpec } from './model';
+import type { CaseResult, SamplePlan } from './runner';
+import { samplePlan, type SamplingPolicy, type Tally, type VerdictPolicy } from './sampling';
+import type { Samples } from './schema';
+import { computeVerdicts, removedVerdict, type CaseVerdict, type VerdictKind } from './verdicts';
+import { outputDiff, type OutputDiff } from './diff';
+
+/** The approved baselines of a run's suites, keyed by `prompt::suite`. */
+export class Baselines {
+  constructor(private readonly files: Map<string, { file: string; baseline: BaselineFile }>) {}
+
+  static key(promptRel: string, suite: string): string {
+    return `${promptRel}::${suite}`;
+  }
+
+  /** Reads the baseline file of every suite; a broken one is a located diagnostic. */
+  static async load(baselinesDir: string, suites: readonly SuiteSpec[]): Promise<{ baselines: Baselines; diagnostics: Diagnostic[] }> {
+    const files = new Map<string, { file: string; baseline: BaselineFile }>();
+    const diagnostics: Diagnostic[] = [];
+    for (const s of suites) {
+      const key = Baselines.key(s.prompt.relFile, s.name);
+      if (files.has(key)) continue;
+      const file = baselinePath(baselinesDir, s.prompt.relFile, s.name);
+      const r = await readBaseline(file);
+      diagnostics.push(...r.diagnostics);
+      if (r.baseline) files.set(key, { file, baseline: r.baseline });
+    }
+    return { baselines: new Baselines(files), diagnostics };
+  }
+
+  forSuite(promptRel: string, suite: string): BaselineFile | undefined {
+    return this.files.get(Baselines.key(promptRel, suite))?.baseline;
+  }
+
+  forCase(spec: CaseSpec): { entry: BaselineCase; versionId: string } | undefined {
+    const file = this.forSuite(spec.prompt.relFile, spec.suite);
+    const entry = file?.cases[spec.id];
+    return entry && file ? { entry, versionId: file.promptVersionId } : undefined;
+  }
+
+  tally(spec: CaseSpec): Tally | undefined {
+    const b = this.forCase(spec);
+    return b ? { passed: b.entry.passed, total: b.entry.total } : undefined;
+  }
+}
+
+/** Samples for a case: the run's override, else the case's or suite's, else one. */
+export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples {
+  return override ?? spec.samples ?? 1;
+}
+
+export function planCase(spec: CaseSpec, override: Samples | undefined, baselines: Baselines, policy: VerdictPolicy, sampling: SamplingPolicy): SamplePlan {
+  return samplePlan(effectiveSamples(spec, override), baselines.tally(spec), policy, sampling);
+}
+
+export interface VerdictOptions {
+  override?: Samples;
+  policy: VerdictPolicy;
+  sampling: SamplingPolicy;
+  /** Suites that ran whole (no case filter): their baseline cases missing from the project are `removed`. */
+  completeSuites: ReadonlySet<string>;
+}
+
+/** Every case's verdict against its baseline, plus `removed` for approved cases that no longer exist. */
+export function verdictsForRun(cases: readonly CaseSpec[], results: ReadonlyMap<string, CaseResult[]>, baselines: Baselines, options: VerdictOptions): CaseVerdict[] {
+  const ran = cases.filter((c) => results.has(c.id));
+  const verdicts = computeVerdicts(
+    ran.map((spec) => {
+      const b = baselines.forCase(spec);
+      const rs = results.get(spec.id)!;
+      return {
+        caseId: spec.id,
+        skipped: rs.every((r) => r.status === 'skipped'),
+        passRate: spec.passRate,
+        sequential: effectiveSamples(spec, options.override) === 'auto',
+        current: resultOutcomes(rs),
+        currentVersionId: spec.prompt.versionId,
+        baseline: b && { samples: baselineOutcomes(b.entry), versionId: b.versionId },
+      };
+    }),
+    options.policy,
+    options.sampling,
+  );
+  const present = new Set(cases.map((c) => c.id));
+  const seenSuites = new Set<string>();
+  for (const spec of cases) {
+    const key = Baselines.key(spec.prompt.relFile, spec.suite);
+    if (seenSuites.has(key) || !options.completeSuites.has(key)) continue;
+    seenSuites.add(key);
+    const file = baselines.forSuite(spec.prompt.relFile, spec.suite);
+    for (const [id, entry] of Object.entries(file?.cases ?? {})) {
+      if (!present.has(id)) verdicts.push(removedVerdict(id, { samples: baselineOutcomes(entry), versionId: file!.promptVersionId }, options.policy.confidence));
+    }
+  }
+  return verdicts;
+}
+
+/**
+ * Whether a verdict blocks the gate: a regression, an error, or a failing case that has no
+ * approved baseline. A case approved while failing (`fail`) and a `flaky` one do not block.
+ */
+export function blocksGate(v: CaseVerdict): boolean {
+  return v.kind === 'regressed' || v.kind === 'errored' || (v.kind === 'new' && !v.passing);
+}
+
+export function countVerdicts(verdicts: readonly CaseVerdict[]): Record<VerdictKind, number> {
+  const counts: Record<VerdictKind, number> = { pass: 0, fail: 0, regressed: 0, improved: 0, flaky: 0, new: 0, removed: 0, errored: 0, skipped: 0 };
+  for (const v of verdicts) counts[v.kind]++;
+  return counts;
+}
+
+/** One case of a finished run, with what reporters need to explain its verdict. */
+export interface CaseOutcome {
+  spec: CaseSpec;
+  results: CaseResult[];
+  verdict: CaseVerdict;
+  /** Baseline output against current output, for cases with a baseline whose outputs differ. */
+  change?: { before: string; after: string; diff: OutputDiff };
+}
+
+/**
+ * Pairs each case with its results and verdict and picks the outputs to compare: for a
+ * regression a baseline sample that passed against a current sample that failed (the flip),
+ * for an improvement the reverse, otherwise the first sample of each.
+ */
+export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<string, CaseResult[]>, verdicts: readonly CaseVerdict[], baselines: Baselines): CaseOutcome[] {
+  const byId = new Map(verdicts.map((v) => [v.caseId, v]));
+  return cases
+    .filter((c) => results.has(c.id) && byId.has(c.id))
+    .map((spec) => {
+      const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
+      const verdict = byId.get(spec.id)!;
+      const outcome: CaseOutcome = { spec, results: rs, verdict };
+      const b = baselines.forCase(spec);
+      const counted = rs.filter((r) => r.status === 'passed' || r.status === 'failed');
+      if (!b || !counted.length) return outcome;
+      const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;
+      const before = (want && b.entry.samples.find((s) => s.pass === want.before)) ?? b.entry.samples[0];
+      const after = (want && counted.find((r) => (r.status === 'passed') === want.after)) ?? counted[0];
+      const diff = outputDiff(before.output, after.output ?? '', spec.normalize);
+      if (diff.kind !== 'same') outcome.change = { before: before.output, after: after.output ?? '', diff };
+      return outcome;
+    });
+}
