@@ -1,7 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json';
 import { EXIT, type CliIO } from './io';
+import { approveCommand } from './approve-command';
+import { diffCommand } from './diff-command';
 import { initCommand } from './init-command';
+import type { Selection } from './select';
 import { testCommand, type TestOptions } from './test-command';
 import { validateCommand } from './validate-command';
 
@@ -39,11 +42,33 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--no-cache', 'ignore and do not write the response cache')
     .option('--record', 'call the live provider and write every answer to the cassettes')
     .option('--replay', 'answer from recorded cassettes only; no network, no key')
-    .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github']).default('text'))
+    .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github', 'markdown']).default('text'))
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')
+    .option('--markdown <file>', 'write a markdown summary (for a pull-request comment)')
     .action(async (paths: string[], opts: TestOptions) => {
       code = await testCommand(io, paths, opts, signal);
+    });
+
+  const repeatable = (v: string, prev: string[] = []) => [...prev, v];
+  program
+    .command('approve')
+    .description('make the latest run of the selected cases their approved baseline (.promptgate/baselines)')
+    .argument('[paths...]', 'prompt files, suite files or folders')
+    .option('-s, --suite <name>', 'only this suite (repeatable)', repeatable)
+    .option('--case <id>', 'only this case, by id or name (repeatable)', repeatable)
+    .action(async (paths: string[], opts: Selection) => {
+      code = await approveCommand(io, paths, opts);
+    });
+
+  program
+    .command('diff')
+    .description('show the approved baseline against the latest recorded run, without running anything')
+    .argument('[paths...]', 'prompt files, suite files or folders')
+    .option('-s, --suite <name>', 'only this suite (repeatable)', repeatable)
+    .option('--case <id>', 'only this case, by id or name (repeatable)', repeatable)
+    .action(async (paths: string[], opts: Selection) => {
+      code = await diffCommand(io, paths, opts);
     });
 
   program

@@ -29,6 +29,7 @@ import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
 import { jsonReport } from './reporters/json';
 import { junitXml } from './reporters/junit';
+import { markdownReport } from './reporters/markdown';
 import { TextReporter } from './reporters/text';
 import type { RunReport } from './reporters/types';
 
@@ -40,9 +41,10 @@ export interface TestOptions {
   cache: boolean;
   record?: boolean;
   replay?: boolean;
-  reporter: 'text' | 'json' | 'github';
+  reporter: 'text' | 'json' | 'github' | 'markdown';
   junit?: string;
   json?: string;
+  markdown?: string;
 }
 
 /** `promptgate test`: load, validate, run, report; returns the exit code. */
@@ -142,10 +144,12 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   text.finish(report);
   if (opts.reporter === 'json') io.out(jsonReport(report));
   if (opts.reporter === 'github') io.out(githubAnnotations(report));
+  if (opts.reporter === 'markdown') io.out(markdownReport(report));
   let writeFailed = false;
   for (const [file, render] of [
     [opts.junit, junitXml],
     [opts.json, jsonReport],
+    [opts.markdown, markdownReport],
   ] as const) {
     if (!file) continue;
     try {

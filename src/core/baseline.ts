@@ -20,6 +20,8 @@ const BaselineSampleSchema = z
 const BaselineCaseSchema = z
   .object({
     name: z.string(),
+    /** Content hash of the prompt that produced these samples. */
+    promptVersionId: z.string(),
     passed: z.number().int().min(0),
     total: z.number().int().min(1),
     samples: z.array(BaselineSampleSchema).min(1),
@@ -74,6 +76,7 @@ export async function writeBaseline(file: string, baseline: BaselineFile): Promi
 
 /** The baseline record of one case from its run results; errored and skipped samples are left out. */
 export function baselineCaseFrom(results: readonly CaseResult[]): BaselineCase | undefined {
+  const versionId = results[0]?.promptVersionId ?? '';
   const samples = [...results]
     .filter((r) => r.status === 'passed' || r.status === 'failed')
     .sort((a, b) => a.sample - b.sample)
@@ -84,7 +87,7 @@ export function baselineCaseFrom(results: readonly CaseResult[]): BaselineCase |
       assertions: r.assertions.map((a) => ({ type: a.type, pass: a.pass, score: a.score })),
     }));
   if (!samples.length) return undefined;
-  return { name: results[0].name, passed: samples.filter((s) => s.pass).length, total: samples.length, samples };
+  return { name: results[0].name, promptVersionId: versionId, passed: samples.filter((s) => s.pass).length, total: samples.length, samples };
 }
 
 export function baselineOutcomes(c: BaselineCase): SampleOutcome[] {

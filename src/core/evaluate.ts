@@ -37,7 +37,7 @@ export class Baselines {
   forCase(spec: CaseSpec): { entry: BaselineCase; versionId: string } | undefined {
     const file = this.forSuite(spec.prompt.relFile, spec.suite);
     const entry = file?.cases[spec.id];
-    return entry && file ? { entry, versionId: file.promptVersionId } : undefined;
+    return entry ? { entry, versionId: entry.promptVersionId } : undefined;
   }
 
   tally(spec: CaseSpec): Tally | undefined {
@@ -91,7 +91,7 @@ export function verdictsForRun(cases: readonly CaseSpec[], results: ReadonlyMap<
     seenSuites.add(key);
     const file = baselines.forSuite(spec.prompt.relFile, spec.suite);
     for (const [id, entry] of Object.entries(file?.cases ?? {})) {
-      if (!present.has(id)) verdicts.push(removedVerdict(id, { samples: baselineOutcomes(entry), versionId: file!.promptVersionId }, options.policy.confidence));
+      if (!present.has(id)) verdicts.push(removedVerdict(id, { samples: baselineOutcomes(entry), versionId: entry.promptVersionId }, options.policy.confidence));
     }
   }
   return verdicts;

@@ -26,3 +26,4 @@ export * from './baseline';
 export * from './normalize';
 export * from './diff';
 export * from './evaluate';
+export * from './approve';
