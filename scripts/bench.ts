@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
+import { simulate } from '../test/support/simulation';
+import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, alphaPerLook, requiredSamples } from '../src/core';
 
 const CLI = path.resolve(__dirname, 'cli.js');
 
@@ -56,6 +58,22 @@ async function main() {
     process.stdout.write(`${s}\n`);
   };
   say(`PromptGate bench · node ${process.version} · ${os.cpus().length} cores · ${os.platform()}`);
+  say('');
+
+  // Verdict quality: the seeded simulation of auto sampling against baselines (the unit test's, larger).
+  {
+    const t0 = performance.now();
+    const r = simulate({ seed: 20261127, cases: 20000, drop: 0.3, policy: DEFAULT_VERDICT_POLICY, sampling: DEFAULT_SAMPLING });
+    const a = alphaPerLook(DEFAULT_VERDICT_POLICY, DEFAULT_SAMPLING);
+    say(`verdicts    simulation of 20,000 cases (3/4 near-deterministic, 1/4 with pass probability 0.3-0.9), auto sampling, alpha ${DEFAULT_VERDICT_POLICY.alpha} over ${Math.round(DEFAULT_VERDICT_POLICY.alpha / a)} looks, ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    for (const [label, rows, what] of [['unchanged', r.unchanged, 'false alarms'], ['30-point drop', r.dropped, 'detected']] as const) {
+      for (const g of rows) {
+        say(`            ${label.padEnd(13)} ${g.group.padEnd(24)} ${String(g.cases).padStart(6)} cases  ${what} ${fmt(g.rate * 100, 2).padStart(6)}%  samples mean ${fmt(g.meanSamples, 1).padStart(5)} max ${String(g.maxSamples).padStart(2)}  (baseline mean ${fmt(g.meanBaselineSamples, 1)})`);
+      }
+    }
+    const worst = requiredSamples(0.6, 0.3, a, 0.95);
+    say(`            95% power for 0.6 → 0.3 at the per-look alpha ${a.toFixed(4)} needs ${worst} samples per side (baseline and run); the cap is ${DEFAULT_SAMPLING.max}`);
+  }
   say('');
 
   // Throughput: 0 ms latency, cache off, 3 deterministic assertions per case.
