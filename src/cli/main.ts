@@ -16,6 +16,12 @@ function positiveInt(name: string) {
   };
 }
 
+function usdArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--budget must be a positive number of dollars');
+  return n;
+}
+
 function samplesArg(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : positiveInt('--samples')(value);
 }
@@ -42,6 +48,9 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--no-cache', 'ignore and do not write the response cache')
     .option('--record', 'call the live provider and write every answer to the cassettes')
     .option('--replay', 'answer from recorded cassettes only; no network, no key')
+    .option('--rejudge', 'grade the outputs of the latest run again (judges run, the model is not called)')
+    .option('--model <name>', 'run every prompt with this model instead of its own')
+    .option('--budget <usd>', 'refuse to start a run estimated above this many dollars, and stop when it is spent', usdArg)
     .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github', 'markdown']).default('text'))
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')

@@ -1,7 +1,13 @@
 import * as path from 'node:path';
 import {
   Baselines,
+  Judge,
   RecordingProvider,
+  StoredOutputsProvider,
+  estimateRunCost,
+  latestResults,
+  withModel,
+  type ResolvedConfig,
   blocksGate,
   caseOutcomes,
   countVerdicts,
@@ -41,6 +47,9 @@ export interface TestOptions {
   cache: boolean;
   record?: boolean;
   replay?: boolean;
+  rejudge?: boolean;
+  model?: string;
+  budget?: number;
   reporter: 'text' | 'json' | 'github' | 'markdown';
   junit?: string;
   json?: string;
@@ -92,14 +101,42 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     return EXIT.invalid;
   }
 
+  if (opts.rejudge && (opts.record || opts.replay)) {
+    io.err(`${c.red('error')}: --rejudge uses the outputs of the latest run; it goes with neither --record nor --replay\n`);
+    return EXIT.invalid;
+  }
+  if (opts.model) cases = withModel(cases, opts.model);
   const mode: RunReport['mode'] = opts.replay ? 'replay' : opts.record ? 'record' : 'live';
   let providerFor: (p: PromptSpec) => Provider;
+  let judge: Judge | undefined;
+  let plan = (spec: CaseSpec) => planCase(spec, opts.samples, baselines, config.verdicts, config.sampling);
   try {
-    providerFor = makeProviders(cases, mode, config.cassettesDir, io);
+    if (opts.rejudge) {
+      const stored = await storedOutputs(cases, config.runsDir);
+      const provider = new StoredOutputsProvider(stored.entries);
+      providerFor = () => provider;
+      plan = (spec) => ({ initial: Math.max(1, stored.samples.get(spec.id) ?? 1) });
+    } else {
+      providerFor = makeProviders(cases, mode, config.cassettesDir, io);
+    }
+    if (cases.some((k) => k.assertions.some((a) => a.definition.kind === 'model'))) {
+      judge = makeJudge(config, mode, io, opts.cache && mode === 'live' && !opts.rejudge);
+    }
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     io.err(`${c.red('error')}: ${err.message}\n`);
     return EXIT.invalid;
+  }
+
+  const prices = priceTable(config.prices);
+  const cache = opts.cache && mode === 'live' && !opts.rejudge ? new ResponseStore(config.cacheDir) : undefined;
+  if (opts.budget !== undefined) {
+    const estimate = await estimateRunCost(cases, plan, prices, cache, providerFor);
+    if (estimate.unpriced.length) io.err(`${c.yellow('warning')}: no price for ${estimate.unpriced.join(', ')}: their cost is not in the estimate\n`);
+    if (estimate.usd > opts.budget) {
+      io.err(`${c.red('error')}: the run would cost about $${estimate.usd.toFixed(4)} (${estimate.calls} calls), over the --budget of $${opts.budget}; nothing was run\n`);
+      return EXIT.invalid;
+    }
   }
 
   const runId = newRunId(io.now());
@@ -108,18 +145,34 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   const text = new TextReporter(io, opts.reporter === 'text');
   const results = new Map<string, CaseResult[]>();
   let summary: RunSummary | undefined;
+  // The budget stops a run cleanly: what is in flight is cancelled, the rest is skipped, reports are written.
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let spent = 0;
+  let budgetReached = false;
   const events = runCases(
     cases,
-    { runId, concurrency: opts.concurrency ?? config.concurrency, plan: (spec) => planCase(spec, opts.samples, baselines, config.verdicts, config.sampling), signal },
+    { runId, concurrency: opts.concurrency ?? config.concurrency, plan, signal: stop.signal },
     {
       providerFor,
-      cache: opts.cache && mode === 'live' ? new ResponseStore(config.cacheDir) : undefined,
-      prices: priceTable(config.prices),
+      cache,
+      prices,
       now: io.now,
+      judge: judge && ((a, s) => judge!.context(s, { samples: a.judgeSamples, model: a.judgeModel })),
+      judgeOnlyIfDeterministicPass: config.judge.onlyIfDeterministicPass,
     },
   );
   for await (const e of recorded(events, recorder)) {
     text.onEvent(e);
+    if (e.type === 'case-finished' && e.result.source === 'live' && e.result.cost !== undefined && opts.budget !== undefined) {
+      spent += e.result.cost;
+      if (spent >= opts.budget && !budgetReached) {
+        budgetReached = true;
+        io.err(`${c.yellow('budget')}: $${spent.toFixed(4)} spent, the --budget of $${opts.budget} is reached; stopping\n`);
+        stop.abort();
+      }
+    }
     if (e.type === 'case-finished') results.set(e.result.caseId, [...(results.get(e.result.caseId) ?? []), e.result]);
     if (e.type === 'run-finished') summary = e.summary;
   }
@@ -161,9 +214,36 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   }
   io.err(c.dim(`run recorded in ${path.relative(io.cwd, recorder.file)}\n`));
 
+  signal?.removeEventListener('abort', onOuterAbort);
   if (signal?.aborted) return EXIT.interrupted;
   if (writeFailed) return EXIT.invalid;
+  if (budgetReached) return EXIT.failed;
   return report.gateFailed ? EXIT.failed : EXIT.ok;
+}
+
+/** The judge for model-graded assertions: the project's judge model through its provider (or the cassettes). */
+function makeJudge(config: ResolvedConfig, mode: RunReport['mode'], io: CliIO, cached: boolean): Judge {
+  const cassettes = new ResponseStore(config.cassettesDir);
+  let provider: Provider;
+  if (mode === 'replay') provider = new ReplayProvider(cassettes);
+  else {
+    provider = createProvider({ ...config.judge.provider, id: config.judge.provider.id ?? 'openai' }, { env: io.env });
+    if (mode === 'record') provider = new RecordingProvider(provider, cassettes, io.now);
+  }
+  return new Judge(provider, config.judge, cached ? new ResponseStore(path.join(config.cacheDir, 'judge')) : undefined);
+}
+
+/** The outputs of the latest recorded run of each case, for --rejudge. */
+async function storedOutputs(cases: CaseSpec[], runsDir: string) {
+  const latest = await latestResults(runsDir, new Set(cases.map((k) => k.id)));
+  const entries: { request: CaseSpec['request']; result: CaseResult }[] = [];
+  const samples = new Map<string, number>();
+  for (const k of cases) {
+    const rs = (latest.get(k.id) ?? []).filter((r) => r.output !== undefined && r.promptVersionId === k.prompt.versionId);
+    for (const r of rs) entries.push({ request: k.request, result: r });
+    samples.set(k.id, rs.length ? Math.max(...rs.map((r) => r.sample)) + 1 : 1);
+  }
+  return { entries, samples };
 }
 
 /** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics';
 import { ConfigFileSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
+import { DEFAULT_JUDGE, type JudgeSettings } from './judge';
 
 export const CONFIG_FILE = 'promptgate.config.yml';
 
@@ -20,6 +21,7 @@ export interface ResolvedConfig {
   baselinesDir: string;
   verdicts: VerdictPolicy;
   sampling: SamplingPolicy;
+  judge: JudgeSettings & { provider: Partial<ProviderOptions>; onlyIfDeterministicPass: boolean };
 }
 
 /** The nearest folder at or above `start` holding promptgate.config.yml, else `start`. */
@@ -46,6 +48,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
     baselinesDir: path.join(root, '.promptgate', 'baselines'),
     verdicts: DEFAULT_VERDICT_POLICY,
     sampling: DEFAULT_SAMPLING,
+    judge: { ...DEFAULT_JUDGE, provider: {}, onlyIfDeterministicPass: true },
   };
   let text: string;
   try {
@@ -77,6 +80,13 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
       baselinesDir: c.baselinesDir ? path.resolve(root, c.baselinesDir) : defaults.baselinesDir,
       verdicts: { ...DEFAULT_VERDICT_POLICY, ...c.verdicts },
       sampling: { ...DEFAULT_SAMPLING, ...c.sampling },
+      judge: {
+        model: c.judge?.model ?? DEFAULT_JUDGE.model,
+        embeddingModel: c.judge?.embeddingModel ?? DEFAULT_JUDGE.embeddingModel,
+        samples: c.judge?.samples ?? DEFAULT_JUDGE.samples,
+        provider: { ...c.provider, ...c.judge?.provider },
+        onlyIfDeterministicPass: c.judge?.onlyIfDeterministicPass ?? true,
+      },
     },
     diagnostics: [],
   };

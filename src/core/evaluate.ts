@@ -46,9 +46,9 @@ export class Baselines {
   }
 }
 
-/** Samples for a case: the run's override, else the case's or suite's, else one. */
+/** Samples for a case: the run's override, else the case's or suite's, else `auto` when a judge grades it, else one. */
 export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples {
-  return override ?? spec.samples ?? 1;
+  return override ?? spec.samples ?? (spec.assertions.some((a) => a.definition.kind === 'model') ? 'auto' : 1);
 }
 
 export function planCase(spec: CaseSpec, override: Samples | undefined, baselines: Baselines, policy: VerdictPolicy, sampling: SamplingPolicy): SamplePlan {

@@ -20,6 +20,7 @@ import {
   type VariableData,
 } from './schema';
 import { PROVIDERS } from './providers/registry';
+import { acrossModels, requestModelFor } from './variants';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
 import { YamlFile, formatPath, type PathSegment } from './yamlfile';
 
@@ -253,8 +254,7 @@ async function readPromptFile(
   if (!PROVIDERS.some((f) => f.id === provider.id)) {
     err(data.provider !== undefined ? (typeof data.provider === 'string' ? ['provider'] : ['provider', 'id']) : ['model'], `unknown provider '${provider.id}' (known: ${PROVIDERS.map((f) => f.id).join(', ')})`);
   }
-  // GitHub Models ids carry a publisher (`openai/gpt-4o-mini`); OpenAI's own API wants the bare name.
-  const requestModel = !provider.baseURL && data.model.startsWith('openai/') ? data.model.slice('openai/'.length) : data.model;
+  const requestModel = requestModelFor(data.model, provider);
   const mp = data.modelParameters;
   const baseRequest: Omit<ProviderRequest, 'messages'> = {
     model: requestModel,
@@ -348,6 +348,7 @@ function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name: 
     }, diagnostics);
     if (spec) suite.cases.push(spec);
   });
+  if (data.models) suite.cases = acrossModels(suite.cases, data.models);
   return suite;
 }
 
@@ -366,7 +367,7 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
       diagnostics.push({
         file: yaml.file,
         range: yaml.rangeOf([...ep, e.uses ? 'uses' : 'llm']),
-        message: `evaluator '${e.name}' (${e.uses ?? 'llm'}) needs a model judge; judges are not available yet, so it does not run`,
+        message: `evaluator '${e.name}' (${e.uses ?? 'llm'}) is not yet mapped onto PromptGate's judges, so it does not run (use llm-rubric or similar in a suite)`,
         severity: 'warning',
         code: 'unsupported',
       });
@@ -517,7 +518,22 @@ export function prepareAssertion(
     fail(['value'], `'${a.type}': ${(e as Error).message}`);
     return null;
   }
-  return { type: a.type, definition: found.definition, negate: found.negate, value: parsed.data, threshold: a.threshold, weight: a.weight, metric: a.metric, compiled };
+  if ((a.provider || a.judge) && found.definition.kind !== 'model') {
+    fail([a.provider ? 'provider' : 'judge'], `'${a.type}' is not model-graded; provider and judge apply only to judged assertions`);
+    return null;
+  }
+  return {
+    type: a.type,
+    definition: found.definition,
+    negate: found.negate,
+    value: parsed.data,
+    threshold: a.threshold,
+    weight: a.weight,
+    metric: a.metric,
+    compiled,
+    judgeModel: a.provider?.replace(/^openai:(chat:)?/, ''),
+    judgeSamples: a.judge?.samples,
+  };
 }
 
 function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { Channel } from './channel';
 import type { CaseSpec, PromptSpec } from './model';
-import { combineResults, evaluateAssertion, type AssertionResult } from './assertions/registry';
+import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged, type AssertionResult, type PreparedAssertion } from './assertions/registry';
+import type { JudgeContext } from './assertions/types';
 import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderResponse, type ToolCall, type Usage } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
@@ -95,6 +96,10 @@ export interface RunDeps {
   cache?: ResponseStore;
   prices: PriceTable;
   now(): number;
+  /** A judge for a model-graded assertion; absent, such assertions error. */
+  judge?(a: PreparedAssertion, signal: AbortSignal): JudgeContext;
+  /** Judge only outputs whose deterministic assertions all passed (default true). */
+  judgeOnlyIfDeterministicPass?: boolean;
 }
 
 /** Runs cases × samples with a concurrency limit and yields what happens as it happens. */
@@ -178,7 +183,7 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
       const t0 = deps.now();
       response = await provider.complete(spec.request, { signal, sample });
       latencyMs = response.latencyMs ?? deps.now() - t0;
-      source = provider.id === 'replay' ? 'replay' : 'live';
+      source = provider.recorded ? 'replay' : 'live';
       if (deps.cache && source === 'live') {
         const { latencyMs: _recorded, ...clean } = response;
         try {
@@ -195,6 +200,7 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
   }
   emit({ type: 'case-output', caseId: spec.id, sample, output: response.output, source, latencyMs });
   const cost = estimateCost(deps.prices, spec.request.model, response.usage);
+  const question = [...spec.request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const context = {
     vars: spec.vars,
     response,
@@ -202,13 +208,28 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
     cost,
     cached: source !== 'live',
     tools: spec.prompt.tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters })),
+    question,
   };
-  const results = spec.assertions.map((a) => evaluateAssertion(a, response!.output, context));
+  const results: AssertionResult[] = new Array(spec.assertions.length);
+  spec.assertions.forEach((a, i) => {
+    if (a.definition.kind === 'pure') results[i] = evaluateAssertion(a, response!.output, context);
+  });
+  // The expensive layer only for outputs not already known to fail.
+  const deterministicOk = results.every((r) => !r || r.pass);
+  for (const [i, a] of spec.assertions.entries()) {
+    if (a.definition.kind !== 'model') continue;
+    if (!deps.judge) results[i] = { ...notJudged(a), reason: 'no judge is configured for model-graded assertions', errored: true };
+    else if (deps.judgeOnlyIfDeterministicPass !== false && !deterministicOk) results[i] = notJudged(a);
+    else results[i] = await evaluateModelAssertion(a, response.output, context, deps.judge(a, signal));
+  }
+  if (signal.aborted) return skipped(spec, sample);
   emit({ type: 'assertions', caseId: spec.id, sample, results });
+  const failedJudge = results.find((r) => r.errored);
   const { pass, score } = combineResults(results, spec.threshold);
   return {
     ...base(spec, sample),
-    status: pass ? 'passed' : 'failed',
+    error: failedJudge ? { kind: 'judge', message: `${failedJudge.type}: ${failedJudge.reason}` } : undefined,
+    status: failedJudge ? 'errored' : pass ? 'passed' : 'failed',
     score,
     assertions: results,
     output: response.output,

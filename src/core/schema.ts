@@ -63,6 +63,10 @@ export const AssertionSchema = z
     threshold: z.number().optional(),
     weight: z.number().min(0).default(1),
     metric: z.string().optional(),
+    /** Model-graded assertions: the judge model (`gpt-4o` or `openai:gpt-4o`), else the project's. */
+    provider: z.string().min(1).optional(),
+    /** Model-graded assertions: ask the judge k times and report agreement. */
+    judge: z.object({ samples: z.number().int().min(1).max(20) }).strict().optional(),
   })
   .strict();
 
@@ -102,6 +106,8 @@ const suiteFields = {
   passRate: z.number().gt(0).max(1).optional(),
   /** Applied to outputs before they are compared with the baseline's. */
   normalize: z.array(NormalizerSchema).default([]),
+  /** Run every case against each of these models, side by side, with a verdict per model. */
+  models: z.array(z.string().min(1)).min(1).optional(),
   cases: z.array(CaseSchema).min(1, 'a suite needs at least one case'),
 };
 
@@ -179,6 +185,17 @@ export const ConfigFileSchema = z
         alpha: z.number().gt(0).lt(0.5).optional(),
         correction: z.enum(['none', 'holm', 'bh']).optional(),
         effect: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
+    judge: z
+      .object({
+        model: z.string().min(1).optional(),
+        embeddingModel: z.string().min(1).optional(),
+        samples: z.number().int().min(1).max(20).optional(),
+        provider: ProviderOptionsSchema.partial().optional(),
+        /** Judge only outputs whose deterministic assertions passed (default true). */
+        onlyIfDeterministicPass: z.boolean().optional(),
       })
       .strict()
       .optional(),

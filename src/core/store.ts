@@ -19,6 +19,12 @@ export interface StoredResponse {
   latencyMs: number;
 }
 
+export interface StoredVectors {
+  key: string;
+  provider: string;
+  vectors: number[][];
+}
+
 /**
  * Content-addressed responses on disk, one JSON file per request (`ab/abcdef….json`),
  * written atomically. Used for the response cache and for replay cassettes.
@@ -49,5 +55,19 @@ export class ResponseStore {
 
   async put(entry: StoredResponse): Promise<void> {
     await writeFileAtomic(this.fileOf(entry.key), `${JSON.stringify(entry, null, 2)}\n`);
+  }
+
+  /** Embedding vectors under `key`; a missing or corrupt entry is a miss. */
+  async getVectors(key: string): Promise<StoredVectors | undefined> {
+    try {
+      const entry = JSON.parse(await fs.readFile(this.fileOf(key), 'utf8')) as StoredVectors;
+      return entry.key === key && Array.isArray(entry.vectors) && entry.vectors.every((v) => Array.isArray(v)) ? entry : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putVectors(entry: StoredVectors): Promise<void> {
+    await writeFileAtomic(this.fileOf(entry.key), `${JSON.stringify(entry)}\n`);
   }
 }

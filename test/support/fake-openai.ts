@@ -46,6 +46,17 @@ export interface FakeOpenAI {
 
 const words = (s: string) => (s.trim() ? s.trim().split(/\s+/).length : 0);
 
+/** A deterministic embedding: hashed word counts in 64 dimensions, so texts sharing words are similar. */
+export function bagOfWords(text: string): number[] {
+  const v = new Array<number>(64).fill(0);
+  for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    let h = 2166136261;
+    for (const ch of w) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    v[h % 64] += 1;
+  }
+  return v;
+}
+
 /** The default model: repeats the last user message, so assertions can be aimed at it. */
 export function echoReply(body: ChatBody): Reply {
   const last = [...body.messages].reverse().find((m) => m.role === 'user');
@@ -67,6 +78,19 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
   };
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url?.endsWith('/embeddings')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        state.count++;
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; input: string | string[] };
+        const inputs = Array.isArray(body.input) ? body.input : [body.input];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ object: 'list', model: body.model, data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(t) })), usage: { prompt_tokens: 0, total_tokens: 0 } }),
+        );
+      });
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;

@@ -74,7 +74,7 @@ describe('promptgate CLI (built)', function () {
     const r = await cli(['test'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^2 passed, 0 failed, 0 errored/m);
-    assert.match(r.stdout, /greet\.prompt\.yml\s+0\.1\.0 [0-9a-f]{7}\s+golden\s+2\s+2\s+2\s+0\s+0\s+0\s+0\s+0/);
+    assert.match(r.stdout, /greet\.prompt\.yml\s+0\.1\.0 [0-9a-f]{7}\s+golden\s+gpt-4o-mini\s+2\s+2\s+2\s+0\s+0\s+0\s+0\s+0/);
     assert.match(r.stdout, /^verdicts: 2 new — gate passed$/m);
     assert.equal(server.count, 2);
     const runs = await fs.readdir(path.join(dir, '.promptgate/runs'));

@@ -99,7 +99,7 @@ describe('loading prompt and suite files', () => {
     assert.deepEqual(c.assertions.map((a) => [a.type, a.value]), [['starts-with', 'Summary -']]);
     // The judge-based evaluator is not silently skipped: it is a located warning.
     assert.equal(messages.length, 1);
-    assert.match(messages[0], /^summarize\.prompt\.yml:25:11: warning: evaluator 'Similarity' \(github\/similarity\) needs a model judge/);
+    assert.match(messages[0], /^summarize\.prompt\.yml:25:11: warning: evaluator 'Similarity' \(github\/similarity\) is not yet mapped onto PromptGate's judges/);
   });
 
   it('loads inline suites and sibling suite files with variables, defaults and suite-wide assertions', async () => {

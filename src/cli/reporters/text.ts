@@ -106,11 +106,11 @@ export class TextReporter {
   }
 
   private table(report: RunReport): string[] {
-    type Row = { prompt: string; version: string; suite: string; cases: number; samples: number; counts: Record<string, number> };
+    type Row = { prompt: string; version: string; suite: string; model: string; cases: number; samples: number; counts: Record<string, number> };
     const groups = new Map<string, Row>();
     for (const o of report.outcomes) {
-      const key = `${o.spec.prompt.relFile}\u0000${o.spec.suite}`;
-      const g = groups.get(key) ?? { prompt: report.display(o.spec.prompt.relFile), version: `${o.spec.prompt.version ? `${o.spec.prompt.version} ` : ''}${o.spec.prompt.versionId.slice(0, 7)}`, suite: o.spec.suite, cases: 0, samples: 0, counts: {} };
+      const key = `${o.spec.prompt.relFile}\u0000${o.spec.suite}\u0000${o.spec.request.model}`;
+      const g = groups.get(key) ?? { prompt: report.display(o.spec.prompt.relFile), version: `${o.spec.prompt.version ? `${o.spec.prompt.version} ` : ''}${o.spec.prompt.versionId.slice(0, 7)}`, suite: o.spec.suite, model: o.spec.request.model, cases: 0, samples: 0, counts: {} };
       g.cases++;
       g.samples += o.results.length;
       const k = o.verdict.kind === 'new' ? (o.verdict.passing ? 'pass' : 'fail') : o.verdict.kind;
@@ -118,11 +118,11 @@ export class TextReporter {
       groups.set(key, g);
     }
     const cols = ['pass', 'fail', 'regressed', 'improved', 'flaky', 'errored'];
-    const rows = [['prompt', 'version', 'suite', 'cases', 'samples', ...cols]];
-    for (const g of groups.values()) rows.push([g.prompt, g.version, g.suite, String(g.cases), String(g.samples), ...cols.map((k) => String(g.counts[k] ?? 0))]);
+    const rows = [['prompt', 'version', 'suite', 'model', 'cases', 'samples', ...cols]];
+    for (const g of groups.values()) rows.push([g.prompt, g.version, g.suite, g.model, String(g.cases), String(g.samples), ...cols.map((k) => String(g.counts[k] ?? 0))]);
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     return rows.map((r, ri) => {
-      const line = r.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+      const line = r.map((cell, i) => (i >= 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
       return ri === 0 ? this.c.dim(line) : line;
     });
   }

@@ -3,7 +3,8 @@ import { jsonAssertions } from './json';
 import { toolAssertions } from './tools';
 import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
-import type { AssertionContext, AssertionDefinition, AssertionOutcome } from './types';
+import { modelAssertions } from './model';
+import type { AssertionContext, AssertionDefinition, AssertionOutcome, JudgeContext } from './types';
 
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
 export const ASSERTIONS: readonly AssertionDefinition[] = [
@@ -12,6 +13,7 @@ export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...toolAssertions,
   ...javascriptAssertions,
   ...metricAssertions,
+  ...modelAssertions,
 ];
 
 const byId = new Map(ASSERTIONS.map((a) => [a.id, a]));
@@ -44,6 +46,9 @@ export interface PreparedAssertion {
   weight: number;
   metric?: string;
   compiled: unknown;
+  /** Model-graded only: judge model and how many times to ask. */
+  judgeModel?: string;
+  judgeSamples?: number;
 }
 
 export interface AssertionResult extends AssertionOutcome {
@@ -57,12 +62,34 @@ export interface AssertionResult extends AssertionOutcome {
 export function evaluateAssertion(a: PreparedAssertion, output: string, context: AssertionContext): AssertionResult {
   let r: AssertionOutcome;
   try {
+    if (!a.definition.evaluate) throw new Error(`'${a.type}' needs a judge`);
     r = a.definition.evaluate({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
   } catch (err) {
     r = { pass: false, score: 0, reason: `assertion failed to evaluate: ${(err as Error).message}` };
   }
-  if (a.negate) {
-    r = r.pass ? { pass: false, score: 1 - r.score, reason: `${r.reason}, which it must not` } : { pass: true, score: 1 - r.score, reason: r.reason };
+  return finishResult(a, r);
+}
+
+/** Model-graded assertions: the judge's failures make an errored result, never a pass. */
+export async function evaluateModelAssertion(a: PreparedAssertion, output: string, context: AssertionContext, judge: JudgeContext): Promise<AssertionResult> {
+  let r: AssertionOutcome;
+  try {
+    r = await a.definition.evaluateModel!({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context, judge });
+  } catch (err) {
+    r = { pass: false, score: 0, reason: `judge failed: ${(err as Error).message}`, errored: true };
+  }
+  return finishResult(a, r);
+}
+
+/** A model-graded assertion that was not asked because a deterministic one already failed. */
+export function notJudged(a: PreparedAssertion): AssertionResult {
+  return finishResult(a, { pass: false, score: 0, reason: 'not judged: a deterministic assertion of this case already failed' }, true);
+}
+
+function finishResult(a: PreparedAssertion, outcome: AssertionOutcome, skipNegation = false): AssertionResult {
+  let r = outcome;
+  if (a.negate && !r.errored && !skipNegation) {
+    r = r.pass ? { ...r, pass: false, score: 1 - r.score, reason: `${r.reason}, which it must not` } : { ...r, pass: true, score: 1 - r.score };
   }
   return { ...r, type: a.type, weight: a.weight, metric: a.metric, expected: describeExpected(a) };
 }

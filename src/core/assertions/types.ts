@@ -12,6 +12,8 @@ export interface AssertionContext {
   cached: boolean;
   /** The prompt's declared tools, for tool-call validation. */
   tools: { name: string; parameters?: Record<string, unknown> }[];
+  /** The last user message sent to the model (what the output answers). */
+  question: string;
 }
 
 export interface AssertionOutcome {
@@ -19,6 +21,23 @@ export interface AssertionOutcome {
   /** 0..1 */
   score: number;
   reason: string;
+  /** The assertion could not be decided (a judge failed or answered nonsense): the sample errors, it does not pass. */
+  errored?: boolean;
+  /** For judged assertions: how many times the judge was asked and how often it agreed with the majority. */
+  judge?: { samples: number; agreement: number; scores: number[] };
+}
+
+/** A judge's answer to one grading question. */
+export interface JudgeAnswer {
+  pass: boolean;
+  score: number;
+  reason: string;
+}
+
+/** What model-graded assertions may call: a judge model (asked k times, cached) and embeddings. */
+export interface JudgeContext {
+  grade(question: { system: string; user: string }): Promise<JudgeAnswer & { samples: number; agreement: number; scores: number[] }>;
+  embed(texts: string[]): Promise<number[][]>;
 }
 
 export interface EvaluateArgs<V, C> {
@@ -42,7 +61,10 @@ export interface AssertionDefinition<V = unknown, C = unknown> {
   /** Whether `threshold` means something for this type. */
   threshold?: 'required' | 'optional';
   compile?(value: V): C;
-  evaluate(args: EvaluateArgs<V, C>): AssertionOutcome;
+  /** Pure assertions decide synchronously. */
+  evaluate?(args: EvaluateArgs<V, C>): AssertionOutcome;
+  /** Model-graded assertions ask a judge. */
+  evaluateModel?(args: EvaluateArgs<V, C> & { judge: JudgeContext }): Promise<AssertionOutcome>;
 }
 
 export function define<V, C = undefined>(def: AssertionDefinition<V, C>): AssertionDefinition<unknown, unknown> {

@@ -39,6 +39,21 @@ export class OpenAIProvider implements Provider {
     return withRetry(() => this.once(client, request, options.signal), { policy: this.settings.retry, signal: options.signal });
   }
 
+  async embed(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]> {
+    const client = await this.sdk();
+    return withRetry(
+      async () => {
+        try {
+          const res = await client.embeddings.create({ model: options.model, input }, { signal: options.signal });
+          return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+        } catch (err) {
+          throw classify(err, options.signal);
+        }
+      },
+      { policy: this.settings.retry, signal: options.signal },
+    );
+  }
+
   private async once(client: OpenAI, request: ProviderRequest, outer?: AbortSignal): Promise<ProviderResponse> {
     // The SDK never removes the abort listener it adds to the signal it is given; a per-call
     // child signal keeps a long run from piling up listeners (and the requests they hold) on ours.

@@ -1,9 +1,11 @@
+import { hashOf } from '../canonical';
 import { requestKey, type ResponseStore } from '../store';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse } from './types';
 
 /** Answers only from recorded cassettes; a request that was never recorded is an error, not a pass. */
 export class ReplayProvider implements Provider {
   readonly id = 'replay';
+  readonly recorded = true;
   constructor(private readonly cassettes: ResponseStore) {}
 
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
@@ -16,6 +18,13 @@ export class ReplayProvider implements Provider {
       );
     }
     return { ...entry.response, latencyMs: entry.latencyMs };
+  }
+
+  async embed(input: string[], options: { model: string }): Promise<number[][]> {
+    const key = hashOf({ embeddings: options.model, input });
+    const entry = await this.cassettes.getVectors(key);
+    if (!entry) throw new ProviderError('replay_miss', `no recording of embeddings (model ${options.model}, key ${key.slice(0, 12)}) in ${this.cassettes.dir}: record again with --record`);
+    return entry.vectors;
   }
 }
 
@@ -36,5 +45,12 @@ export class RecordingProvider implements Provider {
     const latencyMs = this.now() - started;
     await this.cassettes.put({ key: requestKey(request, options.sample), provider: this.inner.id, sample: options.sample, request, response, latencyMs });
     return response;
+  }
+
+  async embed(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]> {
+    if (!this.inner.embed) throw new ProviderError('config', `provider '${this.inner.id}' has no embeddings endpoint`);
+    const vectors = await this.inner.embed(input, options);
+    await this.cassettes.putVectors({ key: hashOf({ embeddings: options.model, input }), provider: this.inner.id, vectors });
+    return vectors;
   }
 }

@@ -47,7 +47,11 @@ export interface CallOptions {
 export interface Provider {
   /** Identifies the provider in cache keys; never contains secrets. */
   readonly id: string;
+  /** Answers come from records (cassettes, a stored run): nothing is called, nothing costs. */
+  readonly recorded?: boolean;
   complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse>;
+  /** Embedding vectors, for providers that have an embeddings endpoint. */
+  embed?(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]>;
 }
 
 export type ProviderErrorKind =
@@ -59,7 +63,8 @@ export type ProviderErrorKind =
   | 'bad_request'
   | 'aborted'
   | 'replay_miss'
-  | 'config';
+  | 'config'
+  | 'judge';
 
 export class ProviderError extends Error {
   constructor(
