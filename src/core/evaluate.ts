@@ -118,7 +118,14 @@ export interface CaseOutcome {
   verdict: CaseVerdict;
   /** Baseline output against current output, for cases with a baseline whose outputs differ. */
   change?: { before: string; after: string; diff: OutputDiff };
+  /** Mean score of each judged assertion, in the baseline and now. */
+  judgeScores: { assertion: string; index: number; before?: number; after?: number }[];
+  /** The lowest judge agreement among this case's judged answers (when a judge was asked more than once). */
+  judgeAgreement?: number;
 }
+
+/** Below this agreement a verdict that rests on the judge is marked as shaky. */
+export const LOW_JUDGE_AGREEMENT = 0.8;
 
 /**
  * Pairs each case with its results and verdict and picks the outputs to compare: for a
@@ -132,8 +139,8 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
     .map((spec) => {
       const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
       const verdict = byId.get(spec.id)!;
-      const outcome: CaseOutcome = { spec, results: rs, verdict };
       const b = baselines.forCase(spec);
+      const outcome: CaseOutcome = { spec, results: rs, verdict, ...judgeFigures(spec, rs, b?.entry) };
       const counted = rs.filter((r) => r.status === 'passed' || r.status === 'failed');
       if (!b || !counted.length) return outcome;
       const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;
@@ -143,4 +150,18 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
       if (diff.kind !== 'same') outcome.change = { before: before.output, after: after.output ?? '', diff };
       return outcome;
     });
+}
+
+function judgeFigures(spec: CaseSpec, results: readonly CaseResult[], baseline: BaselineCase | undefined): Pick<CaseOutcome, 'judgeScores' | 'judgeAgreement'> {
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+  const judgeScores: CaseOutcome['judgeScores'] = [];
+  let judgeAgreement: number | undefined;
+  spec.assertions.forEach((a, index) => {
+    if (a.definition.kind !== 'model') return;
+    const now = results.map((r) => r.assertions[index]).filter((x) => x && x.type === a.type && x.judge);
+    for (const x of now) if (x.judge!.samples > 1) judgeAgreement = Math.min(judgeAgreement ?? 1, x.judge!.agreement);
+    const before = baseline?.samples.map((s) => s.assertions[index]).filter((x) => x && x.type === a.type).map((x) => x.score) ?? [];
+    judgeScores.push({ assertion: a.type, index, before: mean(before), after: mean(now.map((x) => x.score)) });
+  });
+  return { judgeScores, judgeAgreement };
 }

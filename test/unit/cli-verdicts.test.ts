@@ -90,7 +90,7 @@ describe('approve, verdicts, diff and reports (built CLI)', () => {
 
     const md = await fs.readFile(path.join(dir, 'summary.md'), 'utf8');
     assert.match(md, /^## PromptGate: ❌ gate failed$/m);
-    assert.match(md, /^\| greet\.prompt\.yml › golden › ann \| 100% \(5\/5\) \| 0% \(0\/5\) \| 0\.0040 \| icontains \(deterministic\) 100% → 0% \|$/m);
+    assert.match(md, /^\| greet\.prompt\.yml › golden › ann \| 100% \(5\/5\) \| 0% \(0\/5\) \| 0\.0040 \| icontains \(deterministic\) 100% → 0% \|  \|$/m);
 
     const diff = await cli(['diff'], dir, env);
     assert.equal(diff.code, 0);

@@ -1,3 +1,4 @@
+import { caseCost } from '../../core';
 import type { RunReport } from './types';
 
 export const JSON_REPORT_VERSION = 2;
@@ -12,7 +13,7 @@ export function jsonReport(report: RunReport): string {
       summary: report.summary,
       verdicts: report.counts,
       prompts: report.prompts.map((p) => ({ file: p.relFile, name: p.name, version: p.version, versionId: p.versionId, model: p.model })),
-      cases: report.outcomes.map((o) => ({ id: o.spec.id, name: o.spec.name, suite: o.spec.suite, prompt: o.spec.prompt.relFile, file: o.spec.relFile, line: o.spec.range.start.line + 1, verdict: o.verdict, change: o.change && { before: o.change.before, after: o.change.after, diff: o.change.diff } })),
+      cases: report.outcomes.map((o) => ({ id: o.spec.id, name: o.spec.name, suite: o.spec.suite, prompt: o.spec.prompt.relFile, file: o.spec.relFile, line: o.spec.range.start.line + 1, verdict: o.verdict, cost: caseCost(o.results), judgeScores: o.judgeScores, judgeAgreement: o.judgeAgreement, change: o.change && { before: o.change.before, after: o.change.after, diff: o.change.diff } })),
       removed: report.removed,
       results: report.outcomes.flatMap((o) => o.results),
     },

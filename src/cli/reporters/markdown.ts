@@ -1,5 +1,5 @@
 import { PLAIN_MARKS, renderDiff, type CaseOutcome } from '../../core';
-import { caseTitle, failingSample, failureLines, pct, type RunReport } from './types';
+import { caseTitle, failingSample, failureLines, judgeLine, pct, type RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fence = (s: string) => {
@@ -16,11 +16,11 @@ export function markdownReport(report: RunReport): string {
 
   const regressed = report.outcomes.filter((o) => o.verdict.kind === 'regressed');
   if (regressed.length) {
-    out.push(`### Regressions (${regressed.length})`, '', '| case | before | now | p | flip driver |', '| --- | ---: | ---: | ---: | --- |');
+    out.push(`### Regressions (${regressed.length})`, '', '| case | before | now | p | flip driver | judge |', '| --- | ---: | ---: | ---: | --- | --- |');
     for (const o of regressed) {
       const v = o.verdict;
       const driver = v.driver ? `${v.driver.assertion} (${v.driver.kind}) ${pct(v.driver.before)} → ${pct(v.driver.after)}` : '';
-      out.push(`| ${cell(caseTitle(o))} | ${pct(v.baseline!.rate)} (${v.baseline!.passed}/${v.baseline!.total}) | ${pct(v.current.rate)} (${v.current.passed}/${v.current.total}) | ${v.pDrop?.toPrecision(2) ?? ''}${v.significant ? '' : ' (not significant)'} | ${cell(driver)} |`);
+      out.push(`| ${cell(caseTitle(o))} | ${pct(v.baseline!.rate)} (${v.baseline!.passed}/${v.baseline!.total}) | ${pct(v.current.rate)} (${v.current.passed}/${v.current.total}) | ${v.pDrop?.toPrecision(2) ?? ''}${v.significant ? '' : ' (not significant)'} | ${cell(driver)} | ${cell(judgeLine(o) ?? '')} |`);
     }
     out.push('');
     for (const o of regressed) out.push(...details(o));

@@ -1,6 +1,6 @@
-import { renderDiff, type RunEvent } from '../../core';
+import { LOW_JUDGE_AGREEMENT, renderDiff, type RunEvent } from '../../core';
 import { colors, type CliIO } from '../io';
-import { caseTitle, failingSample, truncate, verdictLine, type RunReport } from './types';
+import { caseTitle, failingSample, judgeLine, truncate, verdictLine, type RunReport } from './types';
 
 /** Live progress on a terminal, then regressions with their diff, failures with expected and actual, a table and totals. */
 export class TextReporter {
@@ -49,6 +49,8 @@ export class TextReporter {
       lines.push(c.bold(`Regressions (${regressed.length}):`), '');
       regressed.forEach((o, i) => {
         lines.push(`  ${i + 1}) ${c.red('REGRESSED')} ${caseTitle(o)}  ${where(o)}`, `     ${verdictLine(o.verdict)}`);
+        const judge = judgeLine(o);
+        if (judge) lines.push(`     ${o.judgeAgreement !== undefined && o.judgeAgreement < LOW_JUDGE_AGREEMENT ? c.yellow(judge) : judge}`);
         const r = failingSample(o);
         for (const a of r?.assertions.filter((x) => !x.pass) ?? []) lines.push(`     ${c.red('✗')} ${a.type}${a.metric ? ` (${a.metric})` : ''}: ${a.reason}`);
         if (r?.error) lines.push(`     ${r.error.kind}: ${r.error.message}`);

@@ -1,4 +1,4 @@
-import type { CaseOutcome, CaseResult, CaseVerdict, PromptSpec, RunSummary, VerdictKind } from '../../core';
+import { LOW_JUDGE_AGREEMENT, type CaseOutcome, type CaseResult, type CaseVerdict, type PromptSpec, type RunSummary, type VerdictKind } from '../../core';
 
 /** What a finished run hands to the file and stdout reporters. */
 export interface RunReport {
@@ -40,6 +40,15 @@ export function verdictLine(v: CaseVerdict): string {
   return parts.join('; ');
 }
 
+/** `judge llm-rubric 0.90 → 0.40; judge agreement 67% (low)` for cases graded by a judge. */
+export function judgeLine(o: CaseOutcome): string | undefined {
+  const parts = o.judgeScores
+    .filter((j) => j.after !== undefined)
+    .map((j) => `judge ${j.assertion} ${j.before !== undefined ? `${j.before.toFixed(2)} → ` : ''}${j.after!.toFixed(2)}`);
+  if (o.judgeAgreement !== undefined) parts.push(`judge agreement ${pct(o.judgeAgreement)}${o.judgeAgreement < LOW_JUDGE_AGREEMENT ? ' (low: this verdict rests on an inconsistent judge)' : ''}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
 /** The sample that best shows why a case is not green: the first failing or errored one. */
 export function failingSample(o: CaseOutcome): CaseResult | undefined {
   return o.results.find((r) => r.status === 'failed') ?? o.results.find((r) => r.status === 'errored');
@@ -54,6 +63,8 @@ export function failureLines(r: CaseResult): string[] {
 /** Everything that explains a non-green case, as plain lines (JUnit messages, annotations). */
 export function explain(o: CaseOutcome, renderDiff?: (o: CaseOutcome) => string): string {
   const lines = [`${o.verdict.kind}: ${verdictLine(o.verdict)}`];
+  const judge = judgeLine(o);
+  if (judge) lines.push(judge);
   const r = failingSample(o);
   if (r) lines.push(...failureLines(r));
   if (renderDiff && o.change) lines.push('baseline → now:', renderDiff(o));
