@@ -223,5 +223,6 @@ describe('promptgate CLI (built)', function () {
     const r = await cli(['test', 'examples', '--replay'], { cwd: ROOT });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^88 passed, 0 failed, 0 errored/m);
+    assert.match(r.stdout, /^verdicts: 88 pass — gate passed$/m);
   });
 });
