@@ -1,23 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { startFakeOpenAI, type ChatBody, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
+import { cli } from '../support/cli';
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
-
-function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const GEO = `model: gpt-4o-mini
 messages:

@@ -5,31 +5,12 @@ import { spawn } from 'node:child_process';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
+import { CLI, cli as runCli } from '../support/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/cli.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI, as CI and users do. */
-function cli(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
-    if (!opts.env?.OPENAI_API_KEY) delete env.OPENAI_API_KEY;
-    if (!opts.env?.OPENAI_BASE_URL) delete env.OPENAI_BASE_URL;
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI in `opts.cwd`, with only the environment the test gives. */
+const cli = (args: string[], opts: { cwd: string; env?: Record<string, string> }) => runCli(args, opts.cwd, opts.env);
 
 const PROMPT = `name: Greeter
 version: 0.1.0
