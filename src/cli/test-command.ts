@@ -7,6 +7,7 @@ import {
   estimateRunCost,
   latestResults,
   withModel,
+  type PriceTable,
   type ResolvedConfig,
   blocksGate,
   caseOutcomes,
@@ -120,7 +121,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
       providerFor = makeProviders(cases, mode, config.cassettesDir, io);
     }
     if (cases.some((k) => k.assertions.some((a) => a.definition.kind === 'model'))) {
-      judge = makeJudge(config, mode, io, opts.cache && mode === 'live' && !opts.rejudge);
+      judge = makeJudge(config, mode, io, opts.cache && mode === 'live' && !opts.rejudge, priceTable(config.prices));
     }
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
@@ -165,11 +166,11 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   );
   for await (const e of recorded(events, recorder)) {
     text.onEvent(e);
-    if (e.type === 'case-finished' && e.result.source === 'live' && e.result.cost !== undefined && opts.budget !== undefined) {
-      spent += e.result.cost;
-      if (spent >= opts.budget && !budgetReached) {
+    if (e.type === 'case-finished' && opts.budget !== undefined) {
+      if (e.result.source === 'live') spent += e.result.cost ?? 0;
+      if (spent + (judge?.spent.usd ?? 0) >= opts.budget && !budgetReached) {
         budgetReached = true;
-        io.err(`${c.yellow('budget')}: $${spent.toFixed(4)} spent, the --budget of $${opts.budget} is reached; stopping\n`);
+        io.err(`${c.yellow('budget')}: $${(spent + (judge?.spent.usd ?? 0)).toFixed(4)} spent, the --budget of $${opts.budget} is reached; stopping\n`);
         stop.abort();
       }
     }
@@ -186,6 +187,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   const prompts = project.prompts.filter((p) => cases.some((k) => k.prompt === p));
   const report: RunReport = {
     summary,
+    judge: judge && { ...judge.spent },
     prompts,
     outcomes,
     removed: verdicts.filter((v) => v.kind === 'removed'),
@@ -222,7 +224,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
 }
 
 /** The judge for model-graded assertions: the project's judge model through its provider (or the cassettes). */
-function makeJudge(config: ResolvedConfig, mode: RunReport['mode'], io: CliIO, cached: boolean): Judge {
+function makeJudge(config: ResolvedConfig, mode: RunReport['mode'], io: CliIO, cached: boolean, prices: PriceTable): Judge {
   const cassettes = new ResponseStore(config.cassettesDir);
   let provider: Provider;
   if (mode === 'replay') provider = new ReplayProvider(cassettes);
@@ -230,7 +232,7 @@ function makeJudge(config: ResolvedConfig, mode: RunReport['mode'], io: CliIO, c
     provider = createProvider({ ...config.judge.provider, id: config.judge.provider.id ?? 'openai' }, { env: io.env });
     if (mode === 'record') provider = new RecordingProvider(provider, cassettes, io.now);
   }
-  return new Judge(provider, config.judge, cached ? new ResponseStore(path.join(config.cacheDir, 'judge')) : undefined);
+  return new Judge(provider, config.judge, cached ? new ResponseStore(path.join(config.cacheDir, 'judge')) : undefined, prices);
 }
 
 /** The outputs of the latest recorded run of each case, for --rejudge. */

@@ -3,6 +3,7 @@ import { hashOf } from './canonical';
 import type { JudgeAnswer, JudgeContext } from './assertions/types';
 import { ProviderError, type Provider, type ProviderRequest } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
+import { estimateCost, type PriceTable } from './providers/pricing';
 
 export interface JudgeSettings {
   /** The judge model, e.g. gpt-4o-mini. */
@@ -71,10 +72,14 @@ export function aggregateAnswers(answers: readonly JudgeAnswer[]): JudgeAnswer &
  * re-judges stored outputs without calling the model under test.
  */
 export class Judge {
+  /** Live judge calls of this run and what they cost (cache hits and recordings cost nothing). */
+  readonly spent = { calls: 0, tokens: 0, usd: 0 };
+
   constructor(
     private readonly provider: Provider,
     private readonly settings: JudgeSettings,
     private readonly cache: ResponseStore | undefined,
+    private readonly prices: PriceTable = {},
   ) {}
 
   /** A judge for one assertion: its own sample count or model where the assertion sets them. */
@@ -98,6 +103,9 @@ export class Judge {
     if (hit && hit.provider === this.provider.id) return hit.response.output;
     const response = await this.provider.complete(request, { sample, signal });
     if (!this.provider.recorded) {
+      this.spent.calls++;
+      this.spent.tokens += response.usage?.totalTokens ?? 0;
+      this.spent.usd += estimateCost(this.prices, request.model, response.usage) ?? 0;
       await this.cache?.put({ key, provider: this.provider.id, sample, request, response: { ...response, latencyMs: undefined }, latencyMs: 0 }).catch(() => undefined);
     }
     return response.output;

@@ -58,6 +58,8 @@ describe('judges, model swap and budget (built CLI)', () => {
     assert.deepEqual(a.judge, { samples: 3, agreement: 1, scores: [1, 1, 1] });
     assert.equal(server.requests.filter((x) => judged(x.body)).length, 6, 'two samples, three judge answers each');
     assert.equal(modelsSeen().length, 2);
+    assert.equal(report.judge.calls, 6, 'judge calls are counted in the run');
+    assert.ok(report.judge.usd > 0);
 
     const before = modelsSeen().length;
     const re = await cli(['test', '--rejudge'], dir, env);

@@ -11,6 +11,7 @@ export function jsonReport(report: RunReport): string {
       mode: report.mode,
       gate: report.gateFailed ? 'failed' : 'passed',
       summary: report.summary,
+      judge: report.judge,
       verdicts: report.counts,
       prompts: report.prompts.map((p) => ({ file: p.relFile, name: p.name, version: p.version, versionId: p.versionId, model: p.model })),
       cases: report.outcomes.map((o) => ({ id: o.spec.id, name: o.spec.name, suite: o.spec.suite, prompt: o.spec.prompt.relFile, file: o.spec.relFile, line: o.spec.range.start.line + 1, verdict: o.verdict, cost: caseCost(o.results), judgeScores: o.judgeScores, judgeAgreement: o.judgeAgreement, change: o.change && { before: o.change.before, after: o.change.after, diff: o.change.diff } })),

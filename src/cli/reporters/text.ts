@@ -99,6 +99,7 @@ export class TextReporter {
       `${s.tokens.totalTokens.toLocaleString('en-US')} tokens`,
       `$${s.cost > 0 && s.cost < 0.01 ? s.cost.toFixed(6) : s.cost.toFixed(4)}`,
     ];
+    if (report.judge?.calls) extras.push(`judge: ${report.judge.calls} calls, ${report.judge.tokens.toLocaleString('en-US')} tokens, $${report.judge.usd.toFixed(4)}`);
     lines.push(`${parts.join(', ')}  ${c.dim(`(${extras.join(' · ')})`)}`);
     const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
     lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.gateFailed ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);

@@ -3,6 +3,8 @@ import { LOW_JUDGE_AGREEMENT, type CaseOutcome, type CaseResult, type CaseVerdic
 /** What a finished run hands to the file and stdout reporters. */
 export interface RunReport {
   summary: RunSummary;
+  /** Live judge calls and their cost, when model-graded assertions ran. */
+  judge?: { calls: number; tokens: number; usd: number };
   prompts: PromptSpec[];
   /** Each case that ran, with its samples, verdict and change against the baseline. */
   outcomes: CaseOutcome[];
