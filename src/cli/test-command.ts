@@ -2,23 +2,19 @@ import * as path from 'node:path';
 import {
   Baselines,
   Judge,
-  RecordingProvider,
+  makeJudge,
+  makeProviders,
   StoredOutputsProvider,
   estimateRunCost,
   latestResults,
   withModel,
-  type PriceTable,
-  type ResolvedConfig,
   blocksGate,
   caseOutcomes,
   countVerdicts,
   planCase,
   verdictsForRun,
-  ReplayProvider,
   ResponseStore,
   RunRecorder,
-  canonicalJson,
-  createProvider,
   newRunId,
   priceTable,
   recorded,
@@ -223,18 +219,6 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   return report.gateFailed ? EXIT.failed : EXIT.ok;
 }
 
-/** The judge for model-graded assertions: the project's judge model through its provider (or the cassettes). */
-function makeJudge(config: ResolvedConfig, mode: RunReport['mode'], io: CliIO, cached: boolean, prices: PriceTable): Judge {
-  const cassettes = new ResponseStore(config.cassettesDir);
-  let provider: Provider;
-  if (mode === 'replay') provider = new ReplayProvider(cassettes);
-  else {
-    provider = createProvider({ ...config.judge.provider, id: config.judge.provider.id ?? 'openai' }, { env: io.env });
-    if (mode === 'record') provider = new RecordingProvider(provider, cassettes, io.now);
-  }
-  return new Judge(provider, config.judge, cached ? new ResponseStore(path.join(config.cacheDir, 'judge')) : undefined, prices);
-}
-
 /** The outputs of the latest recorded run of each case, for --rejudge. */
 async function storedOutputs(cases: CaseSpec[], runsDir: string) {
   const latest = await latestResults(runsDir, new Set(cases.map((k) => k.id)));
@@ -248,25 +232,3 @@ async function storedOutputs(cases: CaseSpec[], runsDir: string) {
   return { entries, samples };
 }
 
-/** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */
-function makeProviders(cases: CaseSpec[], mode: RunReport['mode'], cassettesDir: string, io: CliIO): (p: PromptSpec) => Provider {
-  const cassettes = new ResponseStore(cassettesDir);
-  if (mode === 'replay') {
-    const replay = new ReplayProvider(cassettes);
-    return () => replay;
-  }
-  const byOptions = new Map<string, Provider>();
-  const byPrompt = new Map<PromptSpec, Provider>();
-  for (const k of cases) {
-    if (byPrompt.has(k.prompt)) continue;
-    const key = canonicalJson(k.prompt.provider);
-    let provider = byOptions.get(key);
-    if (!provider) {
-      provider = createProvider(k.prompt.provider, { env: io.env });
-      if (mode === 'record') provider = new RecordingProvider(provider, cassettes, io.now);
-      byOptions.set(key, provider);
-    }
-    byPrompt.set(k.prompt, provider);
-  }
-  return (p) => byPrompt.get(p)!;
-}

@@ -30,3 +30,4 @@ export * from './approve';
 export * from './judge';
 export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
+export * from './providers/compose';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import type { Diagnostic, Range } from './diagnostics';
 import { hashOf } from './canonical';
 import { discoverFiles } from './discover';
-import type { CaseSpec, PromptSpec, SuiteKind, SuiteSpec } from './model';
+import type { CaseSpec, PromptSpec, SuiteSpec } from './model';
 import { assertionTypeNames, lookupAssertion, type PreparedAssertion } from './assertions/registry';
 import { compileSchema } from './assertions/json';
 import { deepEqual } from './assertions/text';
@@ -13,7 +13,6 @@ import {
   PromptFileSchema,
   SuiteFileSchema,
   type AssertionData,
-  type CaseData,
   type PromptFileData,
   type SuiteData,
   type ProviderOptions,
@@ -427,7 +426,6 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
   }
   for (const r of p.refs) {
     // Undeclared names were reported at the template; optional declared ones may be absent.
-    const declared = p.data.variables?.[r.name];
     if (vars[r.name] === undefined && !p.data.variables) {
       const at = `${p.spec.relFile}:${r.range.start.line + 1}:${r.range.start.character + 1}`;
       err(c.varsPath, `case '${c.name}': variable '${r.name}' is not defined (used at ${at})`, 'variables');
