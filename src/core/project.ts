@@ -431,11 +431,10 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
       err(c.varsPath, `case '${c.name}': variable '${r.name}' is not defined (used at ${at})`, 'variables');
     }
   }
-  if (diagnostics.length > before) return null;
-
-  // Render the request now, so template errors are located before any provider call.
+  // With variables missing the messages cannot render, but the assertions are still checked.
+  const varsOk = diagnostics.length === before;
   const messages: ProviderRequest['messages'] = [];
-  for (const m of p.messages) {
+  for (const m of varsOk ? p.messages : []) {
     try {
       messages.push({ role: m.role, content: renderTemplate(m.content, vars) });
     } catch (e) {
@@ -451,6 +450,7 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
     }
   }
 
+  // Render the request above, so template errors are located before any provider call.
   const assertions: PreparedAssertion[] = [];
   for (const { a, path: apath } of c.assertions) {
     const prepared = prepareAssertion(a, vars, (sub, message) => err([...apath, ...sub], message, 'assertion'));

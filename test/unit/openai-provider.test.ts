@@ -102,7 +102,8 @@ describe('openai provider (real SDK against a local server)', () => {
   it('needs a key for api.openai.com but not for a local base URL', () => {
     assert.throws(() => createProvider({ id: 'openai' }, { env: {} }), (e: unknown) => e instanceof ProviderError && e.kind === 'config' && /OPENAI_API_KEY is not set/.test(e.message));
     assert.throws(() => createProvider({ id: 'openai', apiKeyEnv: 'MY_KEY' }, { env: { OPENAI_API_KEY: 'x' } }), /MY_KEY is not set/);
-    const p = createProvider({ id: 'openai' }, { env: { OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' } });
+    assert.throws(() => createProvider({ id: 'openai' }, { env: { OPENAI_API_KEY: '' } }), /OPENAI_API_KEY is not set/, 'an empty variable is no key');
+    const p = createProvider({ id: 'openai' }, { env: { OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_API_KEY: '' } });
     assert.equal(p.id, 'openai:http://127.0.0.1:1/v1');
     assert.ok(!p.id.includes('sk-'));
   });

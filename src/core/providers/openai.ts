@@ -142,7 +142,7 @@ export function classify(err: unknown, signal?: AbortSignal): ProviderError {
 export function openAIFromOptions(options: ProviderOptions, env: Record<string, string | undefined>): OpenAIProvider {
   const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? undefined;
   const keyVar = options.apiKeyEnv ?? 'OPENAI_API_KEY';
-  const key = env[keyVar];
+  const key = env[keyVar] || undefined; // an empty variable is no key
   if (!key && !baseURL) {
     throw new ProviderError('config', `${keyVar} is not set: set it to run against OpenAI, set a baseURL for a local server, or run offline with --replay`);
   }

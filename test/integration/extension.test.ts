@@ -1,0 +1,128 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+
+/* Runs inside a real VS Code extension host (code-server), against the workspace the runner made
+   from test/fixtures/vscode-ws; provider calls go to the runner's local OpenAI-compatible server. */
+
+interface Api {
+  refresh(): Promise<void>;
+  runCases(ids: string[]): Promise<{ outcomes: { spec: { id: string }; verdict: { kind: string; passing: boolean }; change?: { before: string; after: string } }[] } | undefined>;
+  controller: vscode.TestController;
+  outcome(id: string): { verdict: { kind: string }; change?: { before: string; after: string } } | undefined;
+  lastRun(): { count: number; ids: string[] };
+  cases(): { id: string; name: string; file: string; line: number }[];
+}
+
+const root = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const until = async <T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+let api: Api;
+
+suite('PromptGate in VS Code', () => {
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension('promptgate.promptgate');
+    assert.ok(ext, 'the extension is installed');
+    api = (await ext.activate()) as Api;
+    await api.refresh();
+  });
+
+  test('activates on a workspace with prompt files and builds folder → prompt → suite → case', () => {
+    const folders: vscode.TestItem[] = [];
+    api.controller.items.forEach((i) => folders.push(i));
+    assert.equal(folders.length, 1);
+    const prompts: string[] = [];
+    folders[0].children.forEach((p) => prompts.push(p.label));
+    assert.deepEqual(prompts.sort(), ['farewell.prompt.yml', 'greet.prompt.yml']);
+    const greet = folders[0].children.get('greet.prompt.yml')!;
+    const suite = greet.children.get('greet.prompt.yml::golden')!;
+    const ann = suite.children.get('greet.prompt.yml::golden::ann')!;
+    assert.equal(ann.label, 'ann');
+    assert.equal(ann.range!.start.line, 9);
+    assert.equal(ann.uri!.fsPath, path.join(root(), 'greet.prompt.yml'));
+  });
+
+  test('a run that passes, then an edit that regresses with a baseline → current diff', async () => {
+    const first = await api.runCases(['greet.prompt.yml::golden::ann', 'greet.prompt.yml::golden::bob']);
+    assert.deepEqual(first!.outcomes.map((o) => [o.spec.id.split('::')[2], o.verdict.kind, o.verdict.passing]), [['ann', 'new', true], ['bob', 'new', true]], JSON.stringify(first!.outcomes.map((o) => (o as unknown as { results: unknown }).results)));
+    await vscode.commands.executeCommand('promptgate.approve', ['greet.prompt.yml::golden::ann', 'greet.prompt.yml::golden::bob']);
+    await fs.access(path.join(root(), '.promptgate/baselines/greet.prompt.yml/golden.json'));
+
+    const file = path.join(root(), 'greet.prompt.yml');
+    await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Say hello', 'Say hi'));
+    await api.refresh();
+    const second = await api.runCases(['greet.prompt.yml::golden::ann']);
+    const ann = second!.outcomes[0];
+    assert.equal(ann.verdict.kind, 'regressed');
+    assert.equal(ann.change!.before, 'echo: Say hello to Ann, politely');
+    assert.equal(ann.change!.after, 'echo: Say hi to Ann, politely');
+  });
+
+  test('CodeLens shows run, the last verdict, Diff and Approve above a case', async () => {
+    const uri = vscode.Uri.file(path.join(root(), 'greet.prompt.yml'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const lenses = await until('lenses', async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return l && l.some((x) => x.command?.title.startsWith('⚠ regressed')) ? l : undefined;
+    });
+    const titles = lenses.map((l) => l.command?.title);
+    assert.ok(titles.includes('▶ Run 2 cases'), JSON.stringify(titles));
+    assert.ok(titles.includes('⚠ 1 regressed'), JSON.stringify(titles));
+    assert.ok(titles.includes('⚠ regressed 100% → 0%'), JSON.stringify(titles));
+    assert.ok(titles.includes('Diff'));
+    assert.ok(titles.includes('Approve'));
+  });
+
+  test('diagnostics: a broken file is reported at its location while typing', async () => {
+    const uri = vscode.Uri.file(path.join(root(), 'broken.prompt.yml'));
+    await fs.writeFile(uri.fsPath, 'model: gpt-4o\nmessages:\n  - role: user\n    content: "Hi {{ who }}"\nsuites:\n  s:\n    cases:\n      - name: a\n        assert:\n          - type: contians\n            value: x\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const diags = await until('diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.length >= 2 ? d : undefined;
+    });
+    const messages = diags.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).sort();
+    assert.ok(messages.some((m) => m.startsWith("10:19 unknown assertion type 'contians' (did you mean 'contains'?)")), messages.join('\n'));
+    assert.ok(messages.some((m) => /variable 'who' is not defined/.test(m)), messages.join('\n'));
+    // Fixing the text clears the errors without saving.
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(uri, new vscode.Range(9, 18, 9, 26), "contains");
+    edit.replace(uri, new vscode.Range(7, 15, 7, 15), '\n        vars: { who: Al }');
+    await vscode.workspace.applyEdit(edit);
+    await until('cleared diagnostics', () => (vscode.languages.getDiagnostics(uri).length === 0 ? true : undefined));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await fs.rm(uri.fsPath);
+  });
+
+  test('saving a prompt re-runs only the cases it affects', async () => {
+    const before = api.lastRun().count;
+    const uri = vscode.Uri.file(path.join(root(), 'farewell.prompt.yml'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, new vscode.Position(0, 0), '# edited\n');
+    await vscode.workspace.applyEdit(edit);
+    await doc.save();
+    const run = await until('a run on save', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
+    assert.deepEqual(run.ids, ['farewell.prompt.yml::golden::carl']);
+    assert.equal(api.outcome('farewell.prompt.yml::golden::carl')!.verdict.kind, 'new');
+  });
+
+  test('the API key goes to SecretStorage, never to settings', async () => {
+    await vscode.commands.executeCommand('promptgate.setApiKey', 'sk-integration-secret');
+    const settings = await fs.readFile(path.join(root(), '.vscode/settings.json'), 'utf8');
+    assert.ok(!settings.includes('sk-integration-secret'));
+    const all = JSON.stringify(vscode.workspace.getConfiguration('promptgate'));
+    assert.ok(!all.includes('sk-integration-secret'));
+  });
+});
