@@ -148,7 +148,8 @@ async function main(): Promise<number> {
     await page.screenshot({ path: path.join(ARTIFACTS, 'integration-end.png') }).catch(() => undefined);
     const r = existsSync(results) ? (JSON.parse(await fs.readFile(results, 'utf8')) as { passed: number; failed: number; failures: { title: string; error: string }[] }) : undefined;
     for (const f of r?.failures ?? []) process.stdout.write(`✗ ${f.title}\n${f.error}\n\n`);
-    process.stdout.write(`vscode: ${r?.passed ?? 0} passed, ${r?.failed ?? 0} failed (code-server ${path.basename(CODE_SERVER)} in headless Chromium, ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(`integration tests in code-server 4.100.3 (VS Code 1.100.3), headless Chromium: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(`vscode: ${r?.passed ?? 0} passed, ${r?.failed ?? 0} failed\n`);
     if (!r) process.stderr.write('vscode: no results were written: the tests did not load\n');
     return code === 0 && r && r.failed === 0 && r.passed > 0 ? 0 : 1;
   } catch (err) {
