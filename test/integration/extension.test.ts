@@ -116,6 +116,13 @@ suite('PromptGate in VS Code', () => {
     const run = await until('a run on save', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
     assert.deepEqual(run.ids, ['farewell.prompt.yml::golden::carl']);
     assert.equal(api.outcome('farewell.prompt.yml::golden::carl')!.verdict.kind, 'new');
+    // The lenses follow the edit: the case moved one line down and shows its verdict.
+    const lenses = await until('fresh lenses', async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return l?.some((x) => x.command?.title === '✓ 1/1') ? l : undefined;
+    });
+    const lines = lenses.filter((x) => x.command?.title === '✓ 1/1').map((x) => x.range.start.line);
+    assert.deepEqual(lines.sort(), [1, 9], 'the prompt summary above "name:" and the case verdict above "- name: carl", both one line lower');
   });
 
   test('the API key goes to SecretStorage, never to settings', async () => {
