@@ -87,7 +87,7 @@ export class PromptGateExtension {
     const run = (samples?: number, approve = false) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
       await this.runRequest(request, token, samples, approve);
     };
-    this.controller.createRunProfile('Run', vs.TestRunProfileKind.Run, run(), true, undefined, true);
+    this.controller.createRunProfile('Run', vs.TestRunProfileKind.Run, run(), true);
     this.controller.createRunProfile('Run with 5 samples', vs.TestRunProfileKind.Run, run(5), false);
     this.controller.createRunProfile('Run and approve as baseline', vs.TestRunProfileKind.Run, run(undefined, true), false);
 
