@@ -16,7 +16,11 @@ const CODE_SERVER = path.join(HARNESS, 'node_modules/code-server/out/node/entry.
 const ARTIFACTS = path.join(ROOT, 'test-results/vscode');
 
 /** The part of playwright-core's API this script uses (it is installed in the harness, not the project). */
+interface Frame {
+  evaluate<T>(fn: () => T): Promise<T>;
+}
 interface Page {
+  frames(): Frame[];
   exposeFunction(name: string, fn: (...args: never[]) => unknown): Promise<void>;
   goto(url: string): Promise<unknown>;
   screenshot(options: { path: string }): Promise<unknown>;
@@ -146,12 +150,14 @@ async function main(): Promise<number> {
       throw err;
     });
     await page.screenshot({ path: path.join(ARTIFACTS, 'integration-end.png') }).catch(() => undefined);
+    const panel = await checkResultsPanel(page);
     const r = existsSync(results) ? (JSON.parse(await fs.readFile(results, 'utf8')) as { passed: number; failed: number; failures: { title: string; error: string }[] }) : undefined;
     for (const f of r?.failures ?? []) process.stdout.write(`✗ ${f.title}\n${f.error}\n\n`);
     process.stdout.write(`integration tests in code-server 4.100.3 (VS Code 1.100.3), headless Chromium: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     process.stdout.write(`vscode: ${r?.passed ?? 0} passed, ${r?.failed ?? 0} failed\n`);
     if (!r) process.stderr.write('vscode: no results were written: the tests did not load\n');
-    return code === 0 && r && r.failed === 0 && r.passed > 0 ? 0 : 1;
+    if (panel) process.stdout.write(`✗ results panel in the page: ${panel}\n`);
+    return code === 0 && r && r.failed === 0 && r.passed > 0 && !panel ? 0 : 1;
   } catch (err) {
     process.stderr.write(`vscode: ${(err as Error).message}\n--- code-server log ---\n${serverLog.slice(-4000)}\n`);
     return 1;
@@ -167,6 +173,37 @@ async function main(): Promise<number> {
     await model.close();
     await fs.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * In the page itself: the results panel (a webview iframe) shows the run, and an output holding
+ * <script> and <img onerror> is text: no such element exists and nothing ran. Returns a problem, or undefined.
+ */
+async function checkResultsPanel(page: Page): Promise<string | undefined> {
+  type Seen = { text: string; imgs: number; scripts: number; title: string } | null;
+  const end = Date.now() + 15_000;
+  let last: Seen = null;
+  while (Date.now() < end) {
+    for (const frame of page.frames()) {
+      const seen = await frame
+        .evaluate((): Seen => {
+          // Runs in the page: the DOM is there, though this file is type-checked for Node.
+          const doc = (globalThis as unknown as { document: { title: string; getElementById(id: string): { textContent: string | null; querySelectorAll(s: string): { length: number } } | null } }).document;
+          const root = doc.getElementById('root');
+          return root ? { text: root.textContent ?? '', imgs: root.querySelectorAll('img').length, scripts: root.querySelectorAll('script').length, title: doc.title } : null;
+        })
+        .catch(() => null);
+      if (seen && seen.text.includes('markup is text')) last = seen;
+    }
+    if (last) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, 'results-panel.png') }).catch(() => undefined);
+  if (!last) return 'no results panel showing the run was found';
+  if (!last.text.includes(`<img src=x onerror="document.title='pwned-img'">`) || !last.text.includes("<script>document.title='pwned-script'</script>")) return 'the output is not shown as text';
+  if (last.imgs || last.scripts || last.title.startsWith('pwned')) return `markup from a model output became live: ${JSON.stringify(last)}`;
+  process.stdout.write('results panel: the model output with <script> and <img onerror> is shown as text and ran nothing\n');
+  return undefined;
 }
 
 main().then(

@@ -5,6 +5,7 @@ import {
   ResponseStore,
   RunRecorder,
   caseOutcomes,
+  resultRows,
   countVerdicts,
   formatDiagnostic,
   loadConfig,
@@ -27,6 +28,7 @@ import {
   type ResolvedConfig,
 } from '../core';
 import { toRange } from './convert';
+import { RESULTS_VIEW, ResultsPanel } from './results';
 
 type VSCode = typeof vscode;
 
@@ -60,6 +62,7 @@ export class PromptGateExtension {
   private readonly status: vscode.StatusBarItem;
   private readonly lensChanged: vscode.EventEmitter<void>;
   private readonly docs = new Map<string, string>();
+  private readonly results: ResultsPanel;
   private refreshTimer?: NodeJS.Timeout;
   private lastRun: string[] = [];
   private runCount = 0;
@@ -74,6 +77,7 @@ export class PromptGateExtension {
     this.log = vs.window.createOutputChannel('PromptGate', { log: true });
     this.status = vs.window.createStatusBarItem(vs.StatusBarAlignment.Left, 10);
     this.lensChanged = new vs.EventEmitter<void>();
+    this.results = new ResultsPanel(vs, vs.Uri.joinPath(context.extensionUri, 'media'));
     context.subscriptions.push(this.controller, this.diagnostics, this.log, this.status, this.lensChanged);
   }
 
@@ -107,10 +111,12 @@ export class PromptGateExtension {
       vs.commands.registerCommand('promptgate.setApiKey', (value?: string) => this.setApiKey(value)),
       vs.commands.registerCommand('promptgate.createPromptFile', () => this.createPromptFile()),
       vs.commands.registerCommand('promptgate.refresh', () => this.refresh()),
+      vs.commands.registerCommand('promptgate.showResults', () => this.results.show()),
+      vs.window.registerWebviewPanelSerializer(RESULTS_VIEW, { deserializeWebviewPanel: async (panel) => this.results.restore(panel) }),
     );
     this.status.text = '$(beaker) PromptGate';
     this.status.tooltip = 'PromptGate: no run yet';
-    this.status.command = 'promptgate.runAll';
+    this.status.command = 'promptgate.showResults';
     this.status.show();
     for (const d of vs.workspace.textDocuments) if (isPromptGateFile(d.uri.fsPath)) this.docs.set(d.uri.fsPath, d.getText());
   }
@@ -292,6 +298,7 @@ export class PromptGateExtension {
     this.status.tooltip = `PromptGate: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`;
     this.publishOutcomeDiagnostics();
     this.lensChanged.fire();
+    this.results.update(resultRows([...this.outcomes.values()]), `Last run: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing ran'}`);
     return summary;
   }
 
@@ -513,6 +520,8 @@ export class PromptGateExtension {
       controller: this.controller,
       outcome: (id: string) => this.outcomes.get(id),
       lastRun: () => ({ count: this.runCount, ids: [...this.lastRun] }),
+      resultsVisible: () => this.results.visible,
+      resultsRendered: () => this.results.rendered,
       cases: () => this.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),
     };
   }

@@ -12,6 +12,8 @@ interface Api {
   controller: vscode.TestController;
   outcome(id: string): { verdict: { kind: string }; change?: { before: string; after: string } } | undefined;
   lastRun(): { count: number; ids: string[] };
+  resultsVisible(): boolean;
+  resultsRendered(): number;
   cases(): { id: string; name: string; file: string; line: number }[];
 }
 
@@ -42,7 +44,7 @@ suite('PromptGate in VS Code', () => {
     assert.equal(folders.length, 1);
     const prompts: string[] = [];
     folders[0].children.forEach((p) => prompts.push(p.label));
-    assert.deepEqual(prompts.sort(), ['farewell.prompt.yml', 'greet.prompt.yml']);
+    assert.deepEqual(prompts.sort(), ['farewell.prompt.yml', 'greet.prompt.yml', 'xss.prompt.yml']);
     const greet = folders[0].children.get('greet.prompt.yml')!;
     const suite = greet.children.get('greet.prompt.yml::golden')!;
     const ann = suite.children.get('greet.prompt.yml::golden::ann')!;
@@ -123,6 +125,17 @@ suite('PromptGate in VS Code', () => {
     });
     const lines = lenses.filter((x) => x.command?.title === '✓ 1/1').map((x) => x.range.start.line);
     assert.deepEqual(lines.sort(), [1, 9], 'the prompt summary above "name:" and the case verdict above "- name: carl", both one line lower');
+  });
+
+  test('the results panel opens with the latest run, model output included as data', async () => {
+    const r = await api.runCases(['xss.prompt.yml::golden::markup-is-text']);
+    assert.equal(r!.outcomes[0].verdict.kind, 'new');
+    assert.equal(r!.outcomes[0].verdict.passing, false);
+    await vscode.commands.executeCommand('promptgate.showResults');
+    await until('the panel', () => (api.resultsVisible() ? true : undefined));
+    await until('the panel tab', () => (vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label === 'PromptGate Results')) ? true : undefined));
+    await until('rows rendered in the panel', () => (api.resultsRendered() > 0 ? true : undefined));
+    // The runner checks, in the page itself, that the <script> and <img onerror> are shown as text.
   });
 
   test('the API key goes to SecretStorage, never to settings', async () => {
