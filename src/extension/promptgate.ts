@@ -121,6 +121,12 @@ export class PromptGateExtension {
     for (const d of vs.workspace.textDocuments) if (isPromptGateFile(d.uri.fsPath)) this.docs.set(d.uri.fsPath, d.getText());
   }
 
+  private loading?: Promise<void>;
+
+  private ensureLoaded(): void {
+    this.loading ??= this.refresh().catch((err) => this.log.error(`loading prompt files failed: ${String(err)}`));
+  }
+
   /** Re-reads every workspace folder's prompt and suite files (open documents as they are in the editor). */
   async refresh(): Promise<void> {
     const { vs } = this;
@@ -412,6 +418,11 @@ export class PromptGateExtension {
   /** CodeLens: run, last verdict, diff and approve above each prompt, suite and case. */
   private lenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const { vs } = this;
+    // Parsed lazily: the first lens request loads the workspace and asks again when it is done.
+    if (!this.folders.size) {
+      this.ensureLoaded();
+      return [];
+    }
     const file = doc.uri.fsPath;
     const lenses: vscode.CodeLens[] = [];
     const cases = this.allCases().filter((c) => c.file === file);

@@ -1,0 +1,128 @@
+// End-to-end UI tests: the extension installed into a real VS Code (code-server in headless Chromium),
+// driven through the workbench as a user would, with a screenshot of every step in test-results/vscode/.
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { ARTIFACTS, harnessInstalled, launchWorkbench, type Page } from '../test/vscode/workbench';
+
+type Step = { name: string; run(page: Page): Promise<void> };
+
+const row = (page: Page, container: string, text: string) => page.locator(`${container} .monaco-list-row`, { hasText: text }).first();
+
+async function palette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await page.keyboard.type(`${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function main(): Promise<number> {
+  if (!harnessInstalled()) {
+    process.stderr.write('e2e: the harness is not installed; run scripts/vscode-harness-setup.sh\n');
+    return 1;
+  }
+  const wb = await launchWorkbench({ installExtension: true });
+  const steps: Step[] = [
+    {
+      name: 'the workbench opens the workspace with the installed extension',
+      run: async (page) => {
+        await wb.open();
+        await page.waitForSelector('.monaco-workbench', { timeout: 30_000 });
+        await row(page, '.explorer-folders-view', 'greet.prompt.yml').waitFor({ timeout: 30_000 });
+      },
+    },
+    {
+      name: 'opening a prompt shows the CodeLens above it',
+      run: async (page) => {
+        await page.keyboard.press('Control+P');
+        await page.locator('.quick-input-widget input').first().waitFor();
+        await page.keyboard.type('greet.prompt.yml');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'greet.prompt.yml' }).first().waitFor();
+        await page.keyboard.press('Enter');
+        await page.locator('.tabs-container .tab', { hasText: 'greet.prompt.yml' }).first().waitFor();
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Run 2 cases' }).first().waitFor({ timeout: 30_000 });
+      },
+    },
+    {
+      name: 'running from the Test Explorer shows pass and fail icons',
+      run: async (page) => {
+        await palette(page, 'Testing: Focus on Test Explorer View');
+        await row(page, '.test-explorer', 'ws').waitFor({ timeout: 30_000 });
+        await palette(page, 'Test: Run All Tests');
+        // The tree shows the failing folder; the editor's gutter shows the passing cases.
+        await page.locator('.test-explorer .codicon-testing-failed-icon').first().waitFor({ timeout: 30_000 });
+        await page.locator('.monaco-editor .codicon-testing-passed-icon').first().waitFor({ timeout: 30_000 });
+        await page.locator('.test-explorer', { hasText: '3/4' }).first().waitFor({ timeout: 15_000 });
+      },
+    },
+    {
+      name: 'a prompt edit that regresses opens in the diff editor',
+      run: async (page) => {
+        await palette(page, 'PromptGate: Approve Baseline');
+        await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'PromptGate: approved' }).first().waitFor({ timeout: 15_000 });
+        const file = path.join(wb.ws, 'greet.prompt.yml');
+        await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Say hello', 'Say hi'));
+        await palette(page, 'PromptGate: Reload Prompt Files');
+        await palette(page, 'Test: Run All Tests');
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'regressed' }).first().waitFor({ timeout: 30_000 });
+        await palette(page, 'PromptGate: Show Regression Diff');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'ann' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 15_000 });
+        await page.locator('.tabs-container .tab', { hasText: 'baseline ↔ current' }).first().waitFor({ timeout: 15_000 });
+      },
+    },
+    {
+      name: 'the results panel opens from the command palette',
+      run: async (page) => {
+        await palette(page, 'PromptGate: Show Results');
+        await page.locator('.tabs-container .tab', { hasText: 'PromptGate Results' }).first().waitFor({ timeout: 15_000 });
+        const end = Date.now() + 15_000;
+        for (;;) {
+          let found = false;
+          for (const frame of page.frames()) {
+            const text = await frame
+              .evaluate(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('root')?.textContent ?? '')
+              .catch(() => '');
+            if (text.includes('regressed') && text.includes('markup is text')) found = true;
+          }
+          if (found) break;
+          if (Date.now() > end) throw new Error('the results panel does not show the run');
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      },
+    },
+  ];
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const [i, step] of steps.entries()) {
+      const shot = path.join(ARTIFACTS, `e2e-${String(i + 1).padStart(2, '0')}.png`);
+      try {
+        await step.run(wb.page);
+        await wb.page.screenshot({ path: shot });
+        process.stdout.write(`  ✔ ${step.name}  (${path.relative(process.cwd(), shot)})\n`);
+        passed++;
+      } catch (err) {
+        await wb.page.screenshot({ path: shot }).catch(() => undefined);
+        process.stdout.write(`  ✗ ${step.name}: ${(err as Error).message.split('\n')[0]}  (${path.relative(process.cwd(), shot)})\n`);
+        failed++;
+        break;
+      }
+    }
+  } finally {
+    await wb.close();
+  }
+  const skipped = steps.length - passed - failed;
+  process.stdout.write(`e2e: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  return failed || skipped ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
