@@ -589,6 +589,7 @@ function transcript(spec: CaseSpec, r: CaseResult): string {
   for (const a of r.assertions) lines.push(`  ${a.pass ? '✓' : '✗'} ${a.type} (score ${a.score.toFixed(2)}): ${a.reason}`);
   if (r.error) lines.push(`  error ${r.error.kind}: ${r.error.message}`);
   lines.push(`  ${r.source ?? ''} · ${Math.round(r.latencyMs ?? 0)} ms · ${r.usage?.totalTokens ?? 0} tokens${r.cost !== undefined ? ` · $${r.cost.toFixed(6)}` : ''}`, '');
-  return lines.join('\r\n').replace(/\n(?!\r)/g, '\r\n').replace(/\r\r\n/g, '\r\n');
+  // The test output is a terminal: every line break, including those inside outputs, is CRLF.
+  return lines.join('\n').replace(/\r?\n/g, '\r\n');
 }
 
