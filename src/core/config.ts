@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
-import { ConfigFileSchema, type Price, type ProviderOptions } from './schema';
+import { z } from 'zod';
+import { ConfigFileSchema, ProviderOptionsSchema, SamplesSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
 import { DEFAULT_JUDGE, type JudgeSettings } from './judge';
@@ -99,4 +100,28 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The editor's settings, checked with the same schemas as the files (concurrency, base URL, samples). */
+export const EditorSettingsSchema = z
+  .object({
+    runOnSave: z.boolean().default(true),
+    baseURL: z.union([z.literal(''), ProviderOptionsSchema.shape.baseURL.unwrap()]).default(''),
+    concurrency: ConfigFileSchema.shape.concurrency.nullable().default(null),
+    samples: SamplesSchema.nullable().default(null),
+  })
+  .strip();
+
+export type EditorSettings = z.infer<typeof EditorSettingsSchema>;
+
+/** Valid settings, with each invalid one replaced by its default and named in `problems`. */
+export function parseEditorSettings(raw: Record<string, unknown>): { settings: EditorSettings; problems: string[] } {
+  const problems: string[] = [];
+  const clean: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(EditorSettingsSchema.shape)) {
+    const r = (schema as z.ZodType).safeParse(raw[key] ?? undefined);
+    if (r.success) clean[key] = r.data;
+    else problems.push(`promptgate.${key}: ${r.error.issues[0]?.message ?? 'invalid'}; using the default`);
+  }
+  return { settings: EditorSettingsSchema.parse(clean), problems };
 }

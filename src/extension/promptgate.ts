@@ -13,6 +13,7 @@ import {
   makeJudge,
   makeProviders,
   newRunId,
+  parseEditorSettings,
   planCase,
   planApproval,
   priceTable,
@@ -24,6 +25,7 @@ import {
   type CaseResult,
   type CaseSpec,
   type Diagnostic,
+  type EditorSettings,
   type Project,
   type ResolvedConfig,
 } from '../core';
@@ -197,7 +199,7 @@ export class PromptGateExtension {
     const file = doc.uri.fsPath;
     if (!isPromptGateFile(file)) return;
     this.docs.set(file, doc.getText());
-    if (!this.vs.workspace.getConfiguration('promptgate', doc.uri).get<boolean>('runOnSave', true)) return;
+    if (!this.settings(doc.uri).runOnSave) return;
     const state = this.saveRun ?? (this.saveRun = {});
     clearTimeout(state.timer);
     state.cancel?.cancel();
@@ -216,6 +218,21 @@ export class PromptGateExtension {
 
   private stateFor(spec: CaseSpec): FolderState | undefined {
     return [...this.folders.values()].find((f) => f.project.cases.includes(spec));
+  }
+
+  private readonly reportedSettings = new Set<string>();
+
+  /** Settings checked by core's schema; an invalid one falls back to its default, said once. */
+  private settings(scope: vscode.Uri): EditorSettings {
+    const c = this.vs.workspace.getConfiguration('promptgate', scope);
+    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples') });
+    for (const p of problems) {
+      if (this.reportedSettings.has(p)) continue;
+      this.reportedSettings.add(p);
+      this.log.warn(p);
+      void this.vs.window.showWarningMessage(`PromptGate: ${p}`);
+    }
+    return settings;
   }
 
   private async runCommand(file?: string, kind?: 'adversarial'): Promise<RunSummaryForEditor | undefined> {
@@ -311,22 +328,22 @@ export class PromptGateExtension {
   private async runFolder(state: FolderState, specs: CaseSpec[], run: vscode.TestRun, itemOf: Map<string, vscode.TestItem>, signal: AbortSignal, samples?: number): Promise<CaseOutcome[]> {
     const { vs } = this;
     const { config, project } = state;
-    const settings = vs.workspace.getConfiguration('promptgate', state.folder.uri);
+    const settings = this.settings(state.folder.uri);
     const key = await this.context.secrets.get(SECRET_KEY);
-    const env = { ...process.env, ...(key ? { OPENAI_API_KEY: key } : {}), ...(settings.get<string>('baseURL') ? { OPENAI_BASE_URL: settings.get<string>('baseURL') } : {}) };
+    const env = { ...process.env, ...(key ? { OPENAI_API_KEY: key } : {}), ...(settings.baseURL ? { OPENAI_BASE_URL: settings.baseURL } : {}) };
     const deps = { env, now: () => Date.now() };
     const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((c) => specs.includes(c))));
     if (diagnostics.length) throw new Error(diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
     const providerFor = makeProviders(specs, 'live', config.cassettesDir, deps);
     const judge = specs.some((c) => c.assertions.some((a) => a.definition.kind === 'model')) ? makeJudge(config, 'live', deps, true, priceTable(config.prices)) : undefined;
-    const override = samples ?? settings.get<number | null>('samples') ?? undefined;
+    const override = samples ?? settings.samples ?? undefined;
     const runId = newRunId(Date.now());
     const recorder = new RunRecorder(config.runsDir, runId, { mode: 'live', from: 'vscode' });
     await recorder.open();
     const results = new Map<string, CaseResult[]>();
     const events = runCases(
       specs,
-      { runId, concurrency: settings.get<number>('concurrency') ?? config.concurrency, plan: (spec) => planCase(spec, override, baselines, config.verdicts, config.sampling), signal },
+      { runId, concurrency: settings.concurrency ?? config.concurrency, plan: (spec) => planCase(spec, override, baselines, config.verdicts, config.sampling), signal },
       {
         providerFor,
         cache: new ResponseStore(config.cacheDir),
@@ -533,6 +550,7 @@ export class PromptGateExtension {
       lastRun: () => ({ count: this.runCount, ids: [...this.lastRun] }),
       resultsVisible: () => this.results.visible,
       resultsRendered: () => this.results.rendered,
+      settingsProblems: () => [...this.reportedSettings],
       cases: () => this.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),
     };
   }

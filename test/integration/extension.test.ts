@@ -14,6 +14,7 @@ interface Api {
   lastRun(): { count: number; ids: string[] };
   resultsVisible(): boolean;
   resultsRendered(): number;
+  settingsProblems(): string[];
   cases(): { id: string; name: string; file: string; line: number }[];
 }
 
@@ -136,6 +137,18 @@ suite('PromptGate in VS Code', () => {
     await until('the panel tab', () => (vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label === 'PromptGate Results')) ? true : undefined));
     await until('rows rendered in the panel', () => (api.resultsRendered() > 0 ? true : undefined));
     // The runner checks, in the page itself, that the <script> and <img onerror> are shown as text.
+  });
+
+  test('settings are checked by the core schema: an invalid one falls back to its default and is named', async () => {
+    const config = vscode.workspace.getConfiguration('promptgate');
+    await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);
+    try {
+      const r = await api.runCases(['farewell.prompt.yml::golden::carl']);
+      assert.equal(r!.outcomes[0].verdict.passing, true, 'the run still works with the default');
+      assert.ok(api.settingsProblems().some((p) => p.startsWith('promptgate.concurrency:')), JSON.stringify(api.settingsProblems()));
+    } finally {
+      await config.update('concurrency', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   test('the API key goes to SecretStorage, never to settings', async () => {
