@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
 import { simulate } from '../test/support/simulation';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, alphaPerLook, requiredSamples } from '../src/core';
+import { harnessInstalled, launchWorkbench, runHostSuite } from '../test/vscode/workbench';
 
 const CLI = path.resolve(__dirname, 'cli.js');
 
@@ -121,6 +122,29 @@ async function main() {
     await fs.rm(dir, { recursive: true, force: true });
   }
   await server.close();
+  say('');
+  await editorBench(say);
+}
+
+/** Editor figures, measured inside a real VS Code (the test harness); skipped when it is not installed. */
+async function editorBench(say: (s: string) => void): Promise<void> {
+  if (!harnessInstalled()) {
+    say('editor      skipped: the VS Code harness is not installed (bash scripts/vscode-harness-setup.sh)');
+    return;
+  }
+  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-editor-bench-')), 'figures.json');
+  const wb = await launchWorkbench({ modelLatencyMs: 200, env: { PROMPTGATE_VSCODE_SUITE: 'bench', PROMPTGATE_VSCODE_BENCH: out } });
+  try {
+    const code = await runHostSuite(wb, 180_000, true);
+    if (code !== 0) throw new Error(`the editor bench failed in the extension host (exit ${code})`);
+    const f = JSON.parse(await fs.readFile(out, 'utf8')) as { activateMs: number; firstLoadMs: number; saveToLensCachedMs: number; saveToLensCachedAll: number[]; saveToLensOneLiveCallMs: number; saveToLensOneLiveCallAll: number[] };
+    say(`editor      code-server 4.100.3 (VS Code 1.100.3): activate() ${fmt(f.activateMs, 1)} ms; first parse of the workspace ${fmt(f.firstLoadMs, 1)} ms`);
+    say(`            save → updated CodeLens and diagnostics, all cases cached: median ${fmt(f.saveToLensCachedMs, 0)} ms (${f.saveToLensCachedAll.map((x) => fmt(x, 0)).join(', ')}; target ≤ 100 ms)`);
+    say(`            save → updated CodeLens and diagnostics, one case calls a 200 ms model: median ${fmt(f.saveToLensOneLiveCallMs, 0)} ms (${f.saveToLensOneLiveCallAll.map((x) => fmt(x, 0)).join(', ')})`);
+  } finally {
+    await wb.close();
+    await fs.rm(path.dirname(out), { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {

@@ -15,11 +15,11 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js' },
+  { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test.ts'], outfile: 'dist/vscode-test.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-e2e.ts'], outfile: 'dist/vscode-e2e.js', external: ['playwright-core'] },
   // Loaded by the extension host (extensionTestsPath); mocha and vscode come from the host's side.
-  { ...common, entryPoints: ['test/integration/index.ts', 'test/integration/extension.test.ts'], outdir: 'dist/test/integration', external: ['vscode', 'mocha'] },
+  { ...common, entryPoints: ['test/integration/index.ts', 'test/integration/extension.test.ts', 'test/integration/bench.test.ts'], outdir: 'dist/test/integration', external: ['vscode', 'mocha'] },
 ];
 
 if (watch) {

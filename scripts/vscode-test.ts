@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { existsSync, promises as fs } from 'node:fs';
-import { ARTIFACTS, ROOT, harnessInstalled, launchWorkbench, type Page } from '../test/vscode/workbench';
+import { ARTIFACTS, harnessInstalled, launchWorkbench, runHostSuite, type Page } from '../test/vscode/workbench';
 
 async function main(): Promise<number> {
   if (!harnessInstalled()) {
@@ -17,21 +17,7 @@ async function main(): Promise<number> {
   const wb = await launchWorkbench({ env: { PROMPTGATE_VSCODE_RESULTS: results } });
   try {
     const { page } = wb;
-    let exit: (code: number) => void = () => undefined;
-    const exited = new Promise<number>((resolve) => (exit = resolve));
-    await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-    await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
-      const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-      if (line.trim()) process.stdout.write(`  │ ${line}\n`);
-    });
-    await wb.open([
-      ['extensionDevelopmentPath', wb.remote(ROOT)],
-      ['extensionTestsPath', wb.remote(path.join(ROOT, 'dist/test/integration/index.js'))],
-    ]);
-    const code = await Promise.race([exited, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the extension host did not finish the tests within 180 s')), 180_000))]).catch(async (err) => {
-      await page.screenshot({ path: path.join(ARTIFACTS, 'timeout.png') }).catch(() => undefined);
-      throw err;
-    });
+    const code = await runHostSuite(wb);
     await page.screenshot({ path: path.join(ARTIFACTS, 'integration-end.png') }).catch(() => undefined);
     const panel = await checkResultsPanel(page);
     const r = existsSync(results) ? (JSON.parse(await fs.readFile(results, 'utf8')) as { passed: number; failed: number; failures: { title: string; error: string }[] }) : undefined;

@@ -3,8 +3,10 @@ import { PromptGateExtension } from './promptgate';
 
 /** Composition root for the editor: the only runtime import of `vscode`. */
 export function activate(context: vscode.ExtensionContext) {
+  const t0 = performance.now();
   const ext = new PromptGateExtension(vscode, context);
   ext.start();
+  ext.timings.activateMs = performance.now() - t0;
   return ext.api;
 }
 

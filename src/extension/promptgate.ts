@@ -101,6 +101,9 @@ export class PromptGateExtension {
       vs.languages.registerCodeLensProvider([{ pattern: FILE_GLOB }], { onDidChangeCodeLenses: this.lensChanged.event, provideCodeLenses: (doc) => this.lenses(doc) }),
       vs.workspace.registerTextDocumentContentProvider('promptgate-output', { provideTextDocumentContent: (uri) => this.outputDocument(uri) }),
       vs.workspace.onDidChangeTextDocument((e) => this.onEdit(e.document)),
+      context.secrets.onDidChange((e) => {
+        if (e.key === SECRET_KEY) this.secret = undefined;
+      }),
       vs.workspace.onDidOpenTextDocument((d) => this.onEdit(d)),
       vs.workspace.onDidSaveTextDocument((d) => this.onSave(d)),
       vs.workspace.onDidCloseTextDocument((d) => this.docs.delete(d.uri.fsPath)),
@@ -132,6 +135,7 @@ export class PromptGateExtension {
   /** Re-reads every workspace folder's prompt and suite files (open documents as they are in the editor). */
   async refresh(): Promise<void> {
     const { vs } = this;
+    const t0 = performance.now();
     const seen = new Set<string>();
     for (const folder of vs.workspace.workspaceFolders ?? []) {
       const root = folder.uri.fsPath;
@@ -144,7 +148,12 @@ export class PromptGateExtension {
     for (const key of [...this.folders.keys()]) if (!seen.has(key)) this.folders.delete(key);
     this.buildTree();
     this.lensChanged.fire();
+    this.timings.lastLoadMs = performance.now() - t0;
+    this.timings.firstLoadMs ??= this.timings.lastLoadMs;
   }
+
+  /** Measured by `npm run bench` through the API. */
+  readonly timings: { activateMs?: number; firstLoadMs?: number; lastLoadMs?: number } = {};
 
   /** The test tree: workspace folder → prompt file → suite → case, with ranges at each case. */
   private buildTree(): void {
@@ -209,7 +218,7 @@ export class PromptGateExtension {
       if (!affected.length) return;
       state.cancel = new this.vs.CancellationTokenSource();
       await this.runCases(affected, state.cancel.token);
-    }, 300);
+    }, 25); // saves are discrete: a short window only merges a save-all
   }
 
   private allCases(): CaseSpec[] {
@@ -221,6 +230,13 @@ export class PromptGateExtension {
   }
 
   private readonly reportedSettings = new Set<string>();
+  private secret?: Promise<string | undefined>;
+
+  /** The key from SecretStorage, read once (a round trip to the window) and again only when it changes. */
+  private apiKey(): Promise<string | undefined> {
+    this.secret ??= Promise.resolve(this.context.secrets.get(SECRET_KEY));
+    return this.secret;
+  }
 
   /** Settings checked by core's schema; an invalid one falls back to its default, said once. */
   private settings(scope: vscode.Uri): EditorSettings {
@@ -329,7 +345,7 @@ export class PromptGateExtension {
     const { vs } = this;
     const { config, project } = state;
     const settings = this.settings(state.folder.uri);
-    const key = await this.context.secrets.get(SECRET_KEY);
+    const key = await this.apiKey();
     const env = { ...process.env, ...(key ? { OPENAI_API_KEY: key } : {}), ...(settings.baseURL ? { OPENAI_BASE_URL: settings.baseURL } : {}) };
     const deps = { env, now: () => Date.now() };
     const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((c) => specs.includes(c))));
@@ -551,6 +567,7 @@ export class PromptGateExtension {
       resultsVisible: () => this.results.visible,
       resultsRendered: () => this.results.rendered,
       settingsProblems: () => [...this.reportedSettings],
+      timings: () => ({ ...this.timings }),
       cases: () => this.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),
     };
   }

@@ -10,7 +10,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 
-export const ROOT = path.resolve(__dirname, '..');
+/** The project folder: the nearest one above this file (bundled in dist/ or not) with the extension's manifest. */
+export const ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'src/extension'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no project folder above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+})();
 const HARNESS = path.join(ROOT, 'test/vscode/harness');
 const CODE_SERVER = path.join(HARNESS, 'node_modules/code-server/out/node/entry.js');
 export const ARTIFACTS = path.join(ROOT, 'test-results/vscode');
@@ -85,7 +94,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-export async function launchWorkbench(options: { installExtension?: boolean; env?: Record<string, string> } = {}): Promise<Workbench> {
+export async function launchWorkbench(options: { installExtension?: boolean; env?: Record<string, string>; modelLatencyMs?: number } = {}): Promise<Workbench> {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-vscode-'));
   const ws = path.join(scratch, 'ws');
   await fs.cp(path.join(ROOT, 'test/fixtures/vscode-ws'), ws, { recursive: true });
@@ -117,7 +126,7 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
     await fs.mkdir(target, { recursive: true });
     for (const f of ['package.json', 'README.md', 'dist/extension.js', 'media']) await fs.cp(path.join(ROOT, f), path.join(target, f), { recursive: true });
   }
-  const model = await startFakeOpenAI({ keepRequests: false });
+  const model = await startFakeOpenAI({ keepRequests: false, latencyMs: options.modelLatencyMs });
   const port = await freePort();
   const xdg = (k: string) => path.join(scratch, 'xdg', k);
   let serverLog = '';
@@ -187,4 +196,31 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
     await close();
     throw err;
   }
+}
+
+/**
+ * Opens the workbench with this folder as the extension under development and runs the mocha
+ * suite at dist/test/integration/index.js in its extension host (the test payload). Resolves with
+ * the host's exit code; mocha's output is forwarded.
+ */
+export async function runHostSuite(wb: Workbench, timeoutMs = 180_000, quiet = false): Promise<number> {
+  const { page } = wb;
+  let exit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+  await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
+    const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    if (line.trim() && !quiet) process.stdout.write(`  │ ${line}\n`);
+  });
+  await wb.open([
+    ['extensionDevelopmentPath', wb.remote(ROOT)],
+    ['extensionTestsPath', wb.remote(path.join(ROOT, 'dist/test/integration/index.js'))],
+  ]);
+  return Promise.race([
+    exited,
+    new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`the extension host did not finish within ${timeoutMs / 1000} s`)), timeoutMs)),
+  ]).catch(async (err) => {
+    await page.screenshot({ path: path.join(ARTIFACTS, 'timeout.png') }).catch(() => undefined);
+    throw err;
+  });
 }

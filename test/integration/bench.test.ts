@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+
+/* The editor figures of `npm run bench`, measured inside a real VS Code against a model server
+   that answers after 200 ms. Written to PROMPTGATE_VSCODE_BENCH as JSON. */
+
+interface Api {
+  refresh(): Promise<void>;
+  runCases(ids: string[]): Promise<unknown>;
+  lastRun(): { count: number; ids: string[] };
+  timings(): { activateMs?: number; firstLoadMs?: number };
+}
+
+const ANN = 'greet.prompt.yml::golden::ann';
+const BOB = 'greet.prompt.yml::golden::bob';
+
+async function saveAndWait(api: Api, uri: vscode.Uri, edit: (e: vscode.WorkspaceEdit) => void, expectedLensLine: number): Promise<number> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const we = new vscode.WorkspaceEdit();
+  edit(we);
+  await vscode.workspace.applyEdit(we);
+  const before = api.lastRun().count;
+  const t0 = performance.now();
+  await doc.save();
+  for (;;) {
+    if (api.lastRun().count > before) {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+      if (lenses.some((l) => l.command?.title.startsWith('✓') && l.range.start.line === expectedLensLine)) break;
+    }
+    if (performance.now() - t0 > 20_000) throw new Error('no updated lenses after save');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const ms = performance.now() - t0;
+  assert.ok(vscode.languages.getDiagnostics(uri).length === 0);
+  return ms;
+}
+
+suite('editor bench', () => {
+  test('activation, first load, save → CodeLens and diagnostics', async () => {
+    const ext = vscode.extensions.getExtension('promptgate.promptgate')!;
+    const api = (await ext.activate()) as Api;
+    await api.refresh();
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const uri = vscode.Uri.file(path.join(root, 'greet.prompt.yml'));
+    await api.runCases([ANN, BOB]); // answers cached from here on
+    const cached: number[] = [];
+    for (let i = 0; i < 5; i++) cached.push(await saveAndWait(api, uri, (e) => e.insert(uri, new vscode.Position(0, 0), `# edit ${i}\n`), 10 + i));
+    // One case changes its variables: that case calls the 200 ms model, the other is cached.
+    const live: number[] = [];
+    const doc = await vscode.workspace.openTextDocument(uri);
+    for (let i = 0; i < 3; i++) {
+      const line = doc.getText().split('\n').findIndex((l) => l.includes('who: Bob'));
+      live.push(
+        await saveAndWait(
+          api,
+          uri,
+          (e) => {
+            const text = doc.lineAt(line).text;
+            e.replace(uri, doc.lineAt(line).range, text.replace(/who: Bob\w*/, `who: Bob${'b'.repeat(i + 1)}`));
+          },
+          14,
+        ),
+      );
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const figures = {
+      activateMs: api.timings().activateMs,
+      firstLoadMs: api.timings().firstLoadMs,
+      saveToLensCachedMs: median(cached),
+      saveToLensCachedAll: cached,
+      saveToLensOneLiveCallMs: median(live),
+      saveToLensOneLiveCallAll: live,
+    };
+    const out = process.env.PROMPTGATE_VSCODE_BENCH;
+    if (out) await fs.writeFile(out, JSON.stringify(figures));
+  });
+});
