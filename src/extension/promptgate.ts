@@ -153,7 +153,7 @@ export class PromptGateExtension {
   }
 
   /** Measured by `npm run bench` through the API. */
-  readonly timings: { activateMs?: number; firstLoadMs?: number; lastLoadMs?: number } = {};
+  readonly timings: { activateMs?: number; firstLoadMs?: number; lastLoadMs?: number; saveRefreshMs?: number; saveRunMs?: number } = {};
 
   /** The test tree: workspace folder → prompt file → suite → case, with ranges at each case. */
   private buildTree(): void {
@@ -212,12 +212,15 @@ export class PromptGateExtension {
     const state = this.saveRun ?? (this.saveRun = {});
     clearTimeout(state.timer);
     state.cancel?.cancel();
+    const saved = performance.now();
     state.timer = setTimeout(async () => {
       await this.refresh();
+      this.timings.saveRefreshMs = performance.now() - saved;
       const affected = this.allCases().filter((c) => c.prompt.file === file || c.file === file).map((c) => c.id);
       if (!affected.length) return;
       state.cancel = new this.vs.CancellationTokenSource();
       await this.runCases(affected, state.cancel.token);
+      this.timings.saveRunMs = performance.now() - saved;
     }, 25); // saves are discrete: a short window only merges a save-all
   }
 

@@ -10,10 +10,11 @@ interface Api {
   refresh(): Promise<void>;
   runCases(ids: string[]): Promise<unknown>;
   lastRun(): { count: number; ids: string[] };
-  timings(): { activateMs?: number; firstLoadMs?: number };
+  timings(): { activateMs?: number; firstLoadMs?: number; saveRefreshMs?: number; saveRunMs?: number };
 }
 
 const ANN = 'greet.prompt.yml::golden::ann';
+const phases: { total: number; refresh: number; run: number }[] = [];
 const BOB = 'greet.prompt.yml::golden::bob';
 
 async function saveAndWait(api: Api, uri: vscode.Uri, edit: (e: vscode.WorkspaceEdit) => void, expectedLensLine: number): Promise<number> {
@@ -34,6 +35,7 @@ async function saveAndWait(api: Api, uri: vscode.Uri, edit: (e: vscode.Workspace
     await new Promise((r) => setTimeout(r, 2));
   }
   const ms = performance.now() - t0;
+  phases.push({ total: Math.round(ms), refresh: Math.round(api.timings().saveRefreshMs ?? 0), run: Math.round(api.timings().saveRunMs ?? 0) });
   assert.ok(vscode.languages.getDiagnostics(uri).length === 0);
   return ms;
 }
@@ -73,6 +75,9 @@ suite('editor bench', () => {
       saveToLensCachedAll: cached,
       saveToLensOneLiveCallMs: median(live),
       saveToLensOneLiveCallAll: live,
+      phases,
+      eventToUpdateCachedMs: median(phases.slice(0, 5).map((p) => p.run)),
+      eventToUpdateOneLiveCallMs: median(phases.slice(5).map((p) => p.run)),
     };
     const out = process.env.PROMPTGATE_VSCODE_BENCH;
     if (out) await fs.writeFile(out, JSON.stringify(figures));
