@@ -45,6 +45,31 @@ async function main(): Promise<number> {
       },
     },
     {
+      name: 'a run estimated above the budget asks first, and declining runs nothing',
+      run: async (page) => {
+        const settings = path.join(wb.ws, '.vscode/settings.json');
+        await fs.writeFile(settings, JSON.stringify({ 'promptgate.budget': 0.00001 }));
+        const before = wb.model.count;
+        // The setting reaches the extension host through a file watcher; ask until the dialog shows.
+        const dialog = page.locator('.monaco-dialog-box', { hasText: 'over your budget' }).first();
+        for (let i = 0; ; i++) {
+          await palette(page, 'PromptGate: Run All');
+          try {
+            await dialog.waitFor({ timeout: 5_000 });
+            break;
+          } catch (err) {
+            if (i >= 3) throw err;
+          }
+        }
+        await wb.page.screenshot({ path: path.join(ARTIFACTS, 'e2e-budget-dialog.png') });
+        await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+        await new Promise((r) => setTimeout(r, 500));
+        if (wb.model.count !== before) throw new Error(`declined, yet ${wb.model.count - before} model calls were made`);
+        await fs.writeFile(settings, '{}');
+        await new Promise((r) => setTimeout(r, 1_000));
+      },
+    },
+    {
       name: 'running from the Test Explorer shows pass and fail icons',
       run: async (page) => {
         await palette(page, 'Testing: Focus on Test Explorer View');

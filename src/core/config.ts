@@ -109,6 +109,8 @@ export const EditorSettingsSchema = z
     baseURL: z.union([z.literal(''), ProviderOptionsSchema.shape.baseURL.unwrap()]).default(''),
     concurrency: ConfigFileSchema.shape.concurrency.nullable().default(null),
     samples: SamplesSchema.nullable().default(null),
+    /** USD: a run from the editor estimated above this asks first. */
+    budget: z.number().gt(0).nullable().default(null),
   })
   .strip();
 

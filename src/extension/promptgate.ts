@@ -13,6 +13,7 @@ import {
   makeJudge,
   makeProviders,
   newRunId,
+  estimateRunCost,
   parseEditorSettings,
   planCase,
   planApproval,
@@ -244,7 +245,7 @@ export class PromptGateExtension {
   /** Settings checked by core's schema; an invalid one falls back to its default, said once. */
   private settings(scope: vscode.Uri): EditorSettings {
     const c = this.vs.workspace.getConfiguration('promptgate', scope);
-    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples') });
+    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples'), budget: c.get('budget') });
     for (const p of problems) {
       if (this.reportedSettings.has(p)) continue;
       this.reportedSettings.add(p);
@@ -356,16 +357,36 @@ export class PromptGateExtension {
     const providerFor = makeProviders(specs, 'live', config.cassettesDir, deps);
     const judge = specs.some((c) => c.assertions.some((a) => a.definition.kind === 'model')) ? makeJudge(config, 'live', deps, true, priceTable(config.prices)) : undefined;
     const override = samples ?? settings.samples ?? undefined;
+    const plan = (spec: CaseSpec) => planCase(spec, override, baselines, config.verdicts, config.sampling);
+    const cache = new ResponseStore(config.cacheDir);
+    if (settings.budget !== null) {
+      const estimate = await estimateRunCost(specs, plan, priceTable(config.prices), cache, providerFor);
+      if (estimate.usd > settings.budget) {
+        const choice = await vs.window.showWarningMessage(
+          `PromptGate: this run would cost about $${estimate.usd.toFixed(4)} (${estimate.calls} model calls), over your budget of $${settings.budget}.`,
+          { modal: true, detail: 'Cached cases are free and not counted. Change promptgate.budget to move the limit.' },
+          'Run anyway',
+        );
+        if (choice !== 'Run anyway') {
+          for (const c of specs) {
+            const item = itemOf.get(c.id);
+            if (item) run.skipped(item);
+          }
+          run.appendOutput(`PromptGate: not run, over the budget of $${settings.budget} (estimated $${estimate.usd.toFixed(4)}).\r\n`);
+          return [];
+        }
+      }
+    }
     const runId = newRunId(Date.now());
     const recorder = new RunRecorder(config.runsDir, runId, { mode: 'live', from: 'vscode' });
     await recorder.open();
     const results = new Map<string, CaseResult[]>();
     const events = runCases(
       specs,
-      { runId, concurrency: settings.concurrency ?? config.concurrency, plan: (spec) => planCase(spec, override, baselines, config.verdicts, config.sampling), signal },
+      { runId, concurrency: settings.concurrency ?? config.concurrency, plan, signal },
       {
         providerFor,
-        cache: new ResponseStore(config.cacheDir),
+        cache,
         prices: priceTable(config.prices),
         now: () => Date.now(),
         judge: judge && ((a, s) => judge.context(s, { samples: a.judgeSamples, model: a.judgeModel })),
