@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Baselines, caseOutcomes, latestResults, renderDiff, verdictsForRun } from '../core';
+import { Baselines, caseOutcomes, suitesWith, latestResults, renderDiff, verdictsForRun } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { caseTitle, verdictLine } from './reporters/types';
@@ -15,7 +15,7 @@ export async function diffCommand(io: CliIO, paths: string[], sel: Selection): P
     io.err(`${c.red('error')}: ${error}\n`);
     return EXIT.invalid;
   }
-  const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((k) => cases.includes(k))));
+  const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, cases));
   printDiagnostics(io, diagnostics);
   if (diagnostics.some((d) => d.severity === 'error')) return EXIT.invalid;
   const latest = await latestResults(config.runsDir, new Set(cases.map((k) => k.id)));

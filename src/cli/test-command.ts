@@ -12,6 +12,7 @@ import {
   caseOutcomes,
   countVerdicts,
   planCase,
+  suitesWith,
   verdictsForRun,
   ResponseStore,
   RunRecorder,
@@ -91,7 +92,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     return EXIT.invalid;
   }
 
-  const { baselines, diagnostics: baselineDiagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((k) => cases.includes(k))));
+  const { baselines, diagnostics: baselineDiagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, cases));
   printDiagnostics(io, baselineDiagnostics);
   if (baselineDiagnostics.some((d) => d.severity === 'error')) {
     io.err(`${c.red('error')}: invalid baseline files; fix them or approve again; nothing was run\n`);

@@ -46,6 +46,12 @@ export class Baselines {
   }
 }
 
+/** The suites that hold at least one of `cases` (by identity, in linear time). */
+export function suitesWith(suites: readonly SuiteSpec[], cases: readonly CaseSpec[]): SuiteSpec[] {
+  const wanted = new Set(cases);
+  return suites.filter((s) => s.cases.some((k) => wanted.has(k)));
+}
+
 /** Samples for a case: the run's override, else the case's or suite's, else `auto` when a judge grades it, else one. */
 export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples {
   return override ?? spec.samples ?? (spec.assertions.some((a) => a.definition.kind === 'model') ? 'auto' : 1);

@@ -16,6 +16,7 @@ import {
   estimateRunCost,
   parseEditorSettings,
   planCase,
+  suitesWith,
   planApproval,
   priceTable,
   recorded,
@@ -58,6 +59,7 @@ export interface RunSummaryForEditor {
  */
 export class PromptGateExtension {
   private readonly folders = new Map<string, FolderState>();
+  private folderOfCase = new Map<CaseSpec, FolderState>();
   private readonly outcomes = new Map<string, CaseOutcome>();
   private readonly controller: vscode.TestController;
   private readonly diagnostics: vscode.DiagnosticCollection;
@@ -147,6 +149,7 @@ export class PromptGateExtension {
       this.publishDiagnostics(root, [...configDiagnostics, ...project.diagnostics]);
     }
     for (const key of [...this.folders.keys()]) if (!seen.has(key)) this.folders.delete(key);
+    this.folderOfCase = new Map([...this.folders.values()].flatMap((f) => f.project.cases.map((c) => [c, f] as const)));
     this.buildTree();
     this.lensChanged.fire();
     this.timings.lastLoadMs = performance.now() - t0;
@@ -229,8 +232,9 @@ export class PromptGateExtension {
     return [...this.folders.values()].flatMap((f) => f.project.cases);
   }
 
+  /** Which folder a case belongs to; indexed on every refresh so runs of many cases stay linear. */
   private stateFor(spec: CaseSpec): FolderState | undefined {
-    return [...this.folders.values()].find((f) => f.project.cases.includes(spec));
+    return this.folderOfCase.get(spec);
   }
 
   private readonly reportedSettings = new Set<string>();
@@ -352,7 +356,7 @@ export class PromptGateExtension {
     const key = await this.apiKey();
     const env = { ...process.env, ...(key ? { OPENAI_API_KEY: key } : {}), ...(settings.baseURL ? { OPENAI_BASE_URL: settings.baseURL } : {}) };
     const deps = { env, now: () => Date.now() };
-    const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, project.suites.filter((s) => s.cases.some((c) => specs.includes(c))));
+    const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, specs));
     if (diagnostics.length) throw new Error(diagnostics.map((d) => formatDiagnostic(d)).join('\n'));
     const providerFor = makeProviders(specs, 'live', config.cassettesDir, deps);
     const judge = specs.some((c) => c.assertions.some((a) => a.definition.kind === 'model')) ? makeJudge(config, 'live', deps, true, priceTable(config.prices)) : undefined;
@@ -517,7 +521,7 @@ export class PromptGateExtension {
     await this.refresh();
     const cases = ids?.length ? this.allCases().filter((c) => ids.includes(c.id)) : this.allCases();
     for (const state of this.folders.values()) {
-      const mine = cases.filter((c) => state.project.cases.includes(c));
+      const mine = cases.filter((c) => this.stateFor(c) === state);
       if (!mine.length) continue;
       const approval = await planApproval({ cases: mine, wholeSuites: !ids?.length, baselinesDir: state.config.baselinesDir, runsDir: state.config.runsDir });
       if (approval.diagnostics.length) {
