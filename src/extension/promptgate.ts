@@ -71,7 +71,13 @@ export class PromptGateExtension {
   private refreshTimer?: NodeJS.Timeout;
   private lastRun: string[] = [];
   private runCount = 0;
-  private saveRun?: { timer?: NodeJS.Timeout; cancel?: vscode.CancellationTokenSource };
+  private saveRun?: { timer?: NodeJS.Timeout; cancel?: vscode.CancellationTokenSource; files: Set<string> };
+  /** Continuous runs in progress: what each one watches, until its token is cancelled. */
+  private readonly watches = new Set<Watch>();
+  private fileWatcher?: vscode.FileSystemWatcher;
+  /** The text each file had when a change to it was last run, so a watcher event after a save is not a second run. */
+  private readonly lastRunText = new Map<string, string>();
+  private profiles: vscode.TestRunProfile[] = [];
 
   constructor(
     private readonly vs: VSCode,
@@ -96,9 +102,13 @@ export class PromptGateExtension {
     const run = (samples?: number, approve = false) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
       await this.runRequest(request, token, samples, approve);
     };
-    this.controller.createRunProfile('Run', vs.TestRunProfileKind.Run, run(), true);
-    this.controller.createRunProfile('Run with 5 samples', vs.TestRunProfileKind.Run, run(5), false);
-    this.controller.createRunProfile('Run and approve as baseline', vs.TestRunProfileKind.Run, run(undefined, true), false);
+    // Run and Run with 5 samples also run continuously: the watched cases re-run whenever a file
+    // they depend on changes, saved in the editor or on disk, until the user stops it.
+    this.profiles = [
+      this.controller.createRunProfile('Run', vs.TestRunProfileKind.Run, run(), true, undefined, true),
+      this.controller.createRunProfile('Run with 5 samples', vs.TestRunProfileKind.Run, run(5), false, undefined, true),
+      this.controller.createRunProfile('Run and approve as baseline', vs.TestRunProfileKind.Run, run(undefined, true), false),
+    ];
 
     context.subscriptions.push(
       vs.languages.registerCodeLensProvider([{ pattern: FILE_GLOB }], { onDidChangeCodeLenses: this.lensChanged.event, provideCodeLenses: (doc) => this.lenses(doc) }),
@@ -190,7 +200,16 @@ export class PromptGateExtension {
       top.push(folderItem);
     }
     controller.items.replace(top);
+    this.items.clear();
+    const index = (item: vscode.TestItem) => {
+      this.items.set(item.id, item);
+      item.children.forEach(index);
+    };
+    top.forEach(index);
   }
+
+  /** Every test item by id, rebuilt with the tree. */
+  private readonly items = new Map<string, vscode.TestItem>();
 
   private async read(file: string): Promise<string> {
     const open = this.docs.get(file);
@@ -207,25 +226,85 @@ export class PromptGateExtension {
     this.refreshTimer = setTimeout(() => void this.refresh().catch((err) => this.log.error(String(err))), 250);
   }
 
-  /** Saving a prompt re-runs its suites; saving a suite file re-runs its cases (cached ones answer at once). */
+  /**
+   * Saving a prompt re-runs its suites; saving a suite file re-runs its cases (cached ones answer at
+   * once). With run on save off, only cases under a continuous run re-run.
+   */
   private onSave(doc: vscode.TextDocument): void {
     const file = doc.uri.fsPath;
     if (!isPromptGateFile(file)) return;
     this.docs.set(file, doc.getText());
-    if (!this.settings(doc.uri).runOnSave) return;
-    const state = this.saveRun ?? (this.saveRun = {});
+    this.scheduleChangeRun(file, doc.getText(), this.settings(doc.uri).runOnSave);
+  }
+
+  /** A prompt or suite file changed on disk (another tool, git): only continuous runs follow it. */
+  private async onDiskChange(uri: vscode.Uri): Promise<void> {
+    const file = uri.fsPath;
+    if (!isPromptGateFile(file) || !this.watches.size) return;
+    const { promises: fs } = await import('node:fs');
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined || text === this.lastRunText.get(file)) return;
+    // An open, unmodified editor is about to reload this text; a modified one keeps the user's text.
+    const open = this.vs.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+    if (!open?.isDirty) this.docs.set(file, text);
+    this.scheduleChangeRun(file, text, false);
+  }
+
+  /** Debounced (a save-all arrives as several events) and cancelling the previous change run. */
+  private scheduleChangeRun(file: string, text: string, runOnSave: boolean): void {
+    if (!runOnSave && !this.watches.size) return;
+    this.lastRunText.set(file, text);
+    const state = this.saveRun ?? (this.saveRun = { files: new Set() });
     clearTimeout(state.timer);
     state.cancel?.cancel();
+    state.files.add(file);
     const saved = performance.now();
     state.timer = setTimeout(async () => {
+      const files = new Set(state.files);
+      state.files.clear();
       await this.refresh();
       this.timings.saveRefreshMs = performance.now() - saved;
-      const affected = this.allCases().filter((c) => c.prompt.file === file || c.file === file).map((c) => c.id);
-      if (!affected.length) return;
+      const groups = new Map<number | undefined, string[]>();
+      for (const c of this.allCases()) {
+        if (!files.has(c.prompt.file) && !files.has(c.file)) continue;
+        const watch = [...this.watches].find((w) => watches(w, this.ancestry(c.id)));
+        if (!watch && !runOnSave) continue;
+        const samples = watch?.samples;
+        groups.set(samples, [...(groups.get(samples) ?? []), c.id]);
+      }
+      if (!groups.size) return;
       state.cancel = new this.vs.CancellationTokenSource();
-      await this.runCases(affected, state.cancel.token);
+      for (const [samples, ids] of groups) await this.runCases(ids, state.cancel.token, samples);
       this.timings.saveRunMs = performance.now() - saved;
     }, 25); // saves are discrete: a short window only merges a save-all
+  }
+
+  /** The ids of a case's test item and of every item above it. */
+  private ancestry(id: string): string[] {
+    const out: string[] = [];
+    for (let item = this.items.get(id); item; item = item.parent) out.push(item.id);
+    return out;
+  }
+
+  /** Starts watching for a continuous run; it ends when VS Code cancels the request. */
+  private startWatch(request: vscode.TestRunRequest, token: vscode.CancellationToken, samples?: number): void {
+    const watch: Watch = { include: request.include?.map((i) => i.id), exclude: new Set((request.exclude ?? []).map((i) => i.id)), samples };
+    this.watches.add(watch);
+    this.fileWatcher ??= (() => {
+      const w = this.vs.workspace.createFileSystemWatcher(FILE_GLOB);
+      w.onDidChange((uri) => void this.onDiskChange(uri));
+      w.onDidCreate((uri) => void this.onDiskChange(uri));
+      return w;
+    })();
+    this.log.info(`continuous run started: ${watch.include?.join(', ') ?? 'every case'}`);
+    token.onCancellationRequested(() => {
+      this.watches.delete(watch);
+      this.log.info('continuous run stopped');
+      if (!this.watches.size) {
+        this.fileWatcher?.dispose();
+        this.fileWatcher = undefined;
+      }
+    });
   }
 
   private allCases(): CaseSpec[] {
@@ -272,18 +351,19 @@ export class PromptGateExtension {
   }
 
   /** Runs cases by id through a TestRun, so the Test Explorer shows them. Returns what lenses and tests read. */
-  async runCases(ids: readonly string[], token?: vscode.CancellationToken): Promise<RunSummaryForEditor | undefined> {
+  async runCases(ids: readonly string[], token?: vscode.CancellationToken, samples?: number): Promise<RunSummaryForEditor | undefined> {
     if (!this.folders.size) await this.refresh();
-    const items: vscode.TestItem[] = [];
-    const wanted = new Set(ids);
-    const visit = (item: vscode.TestItem) => (wanted.has(item.id) ? items.push(item) : item.children.forEach(visit));
-    this.controller.items.forEach(visit);
+    const items = ids.map((id) => this.items.get(id)).filter((i): i is vscode.TestItem => !!i);
     const request = new this.vs.TestRunRequest(items);
-    return this.runRequest(request, token ?? new this.vs.CancellationTokenSource().token);
+    return this.runRequest(request, token ?? new this.vs.CancellationTokenSource().token, samples);
   }
 
   private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken, samples?: number, approve = false): Promise<RunSummaryForEditor | undefined> {
     const { vs } = this;
+    if (request.continuous && !approve) {
+      this.startWatch(request, token, samples);
+      return undefined;
+    }
     if (!this.folders.size) await this.refresh();
     const include = request.include?.length ? request.include : [...collect(this.controller.items)];
     const excluded = new Set((request.exclude ?? []).map((i) => i.id));
@@ -296,12 +376,7 @@ export class PromptGateExtension {
     include.forEach(addLeaves);
     const cases = this.allCases().filter((c) => ids.has(c.id));
     const run = this.controller.createTestRun(request, 'PromptGate', true);
-    const itemOf = new Map<string, vscode.TestItem>();
-    const index = (item: vscode.TestItem) => {
-      itemOf.set(item.id, item);
-      item.children.forEach(index);
-    };
-    this.controller.items.forEach(index);
+    const itemOf = new Map(this.items);
     if (!vs.workspace.isTrusted) {
       for (const c of cases) {
         const item = itemOf.get(c.id);
@@ -597,8 +672,23 @@ export class PromptGateExtension {
       settingsProblems: () => [...this.reportedSettings],
       timings: () => ({ ...this.timings }),
       cases: () => this.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),
+      profiles: () => [...this.profiles],
+      watching: () => this.watches.size,
     };
   }
+}
+
+interface Watch {
+  /** Test item ids the continuous run covers (undefined: everything). */
+  include?: string[];
+  exclude: Set<string>;
+  samples?: number;
+}
+
+/** Whether a continuous run covers a case, given the ids of the case's item and its ancestors. */
+function watches(w: Watch, ancestry: readonly string[]): boolean {
+  if (ancestry.some((id) => w.exclude.has(id))) return false;
+  return !w.include || ancestry.some((id) => w.include!.includes(id));
 }
 
 function* collect(items: vscode.TestItemCollection): Generator<vscode.TestItem> {

@@ -16,6 +16,8 @@ interface Api {
   resultsRendered(): number;
   settingsProblems(): string[];
   cases(): { id: string; name: string; file: string; line: number }[];
+  profiles(): vscode.TestRunProfile[];
+  watching(): number;
 }
 
 const root = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -137,6 +139,43 @@ suite('PromptGate in VS Code', () => {
     await until('the panel tab', () => (vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label === 'PromptGate Results')) ? true : undefined));
     await until('rows rendered in the panel', () => (api.resultsRendered() > 0 ? true : undefined));
     // The runner checks, in the page itself, that the <script> and <img onerror> are shown as text.
+  });
+
+  test('continuous run: with run on save off, a change on disk re-runs only the watched cases, until stopped', async () => {
+    const config = vscode.workspace.getConfiguration('promptgate');
+    await config.update('runOnSave', false, vscode.ConfigurationTarget.Workspace);
+    const cts = new vscode.CancellationTokenSource();
+    try {
+      const profile = api.profiles().find((p) => p.label === 'Run')!;
+      assert.equal(profile.supportsContinuousRun, true);
+      let suite: vscode.TestItem | undefined;
+      api.controller.items.forEach((f) => (suite ??= f.children.get('farewell.prompt.yml')?.children.get('farewell.prompt.yml::golden')));
+      assert.ok(suite, 'the farewell suite item');
+      await profile.runHandler(new vscode.TestRunRequest([suite], undefined, profile, true), cts.token);
+      assert.equal(api.watching(), 1);
+
+      const farewell = path.join(root(), 'farewell.prompt.yml');
+      const greet = path.join(root(), 'greet.prompt.yml');
+      let before = api.lastRun().count;
+      await fs.writeFile(farewell, `${await fs.readFile(farewell, 'utf8')}\n# changed by another tool\n`);
+      const run = await until('a continuous run', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
+      assert.deepEqual(run.ids, ['farewell.prompt.yml::golden::carl']);
+
+      // A file outside the watched suite changes: nothing runs (run on save is off).
+      before = api.lastRun().count;
+      await fs.writeFile(greet, `${await fs.readFile(greet, 'utf8')}\n# not watched\n`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(api.lastRun().count, before, 'an unwatched file ran nothing');
+
+      cts.cancel();
+      assert.equal(api.watching(), 0);
+      await fs.writeFile(farewell, `${await fs.readFile(farewell, 'utf8')}\n# after stopping\n`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(api.lastRun().count, before, 'a stopped continuous run runs nothing');
+    } finally {
+      cts.cancel();
+      await config.update('runOnSave', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   test('settings are checked by the core schema: an invalid one falls back to its default and is named', async () => {
