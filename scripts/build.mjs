@@ -18,8 +18,9 @@ const builds = [
   { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test.ts'], outfile: 'dist/vscode-test.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-e2e.ts'], outfile: 'dist/vscode-e2e.js', external: ['playwright-core'] },
+  { ...common, entryPoints: ['scripts/vscode-test-electron.ts'], outfile: 'dist/vscode-test-electron.js', external: ['playwright-core', '@vscode/test-electron'] },
   // Loaded by the extension host (extensionTestsPath); mocha and vscode come from the host's side.
-  { ...common, entryPoints: ['test/integration/index.ts', 'test/integration/extension.test.ts', 'test/integration/bench.test.ts'], outdir: 'dist/test/integration', external: ['vscode', 'mocha'] },
+  { ...common, entryPoints: ['test/integration/index.ts', 'test/integration/extension.test.ts', 'test/integration/bench.test.ts', 'test/integration/untrusted.test.ts'], outdir: 'dist/test/integration', external: ['vscode', 'mocha'] },
 ];
 
 if (watch) {

@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   const wb = await launchWorkbench({ installExtension: true });
   const steps: Step[] = [
     {
-      name: 'the workbench opens the workspace with the installed extension',
+      name: 'the workbench opens the workspace with the extension installed from its .vsix',
       run: async (page) => {
         // Seeded before the window opens, so the first run already sees it (a later edit of the
         // settings file reaches the extension host only through a file watcher, after a delay).

@@ -5,7 +5,37 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { existsSync, promises as fs } from 'node:fs';
-import { ARTIFACTS, harnessInstalled, launchWorkbench, runHostSuite, type Page } from '../test/vscode/workbench';
+import { ARTIFACTS, harnessInstalled, launchWorkbench, runHostSuite, type Page, type Workbench } from '../test/vscode/workbench';
+
+interface HostResults {
+  passed: number;
+  failed: number;
+  failures: { title: string; error: string }[];
+}
+
+/** Runs one host suite in a fresh code-server; `check` adds checks in the page or on the model server. */
+async function runSuite(suite: 'extension' | 'untrusted', check: (wb: Workbench) => Promise<string | undefined>): Promise<HostResults & { ok: boolean }> {
+  const results = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-results-')), 'results.json');
+  const wb = await launchWorkbench({ untrusted: suite === 'untrusted', env: { PROMPTGATE_VSCODE_RESULTS: results, PROMPTGATE_VSCODE_SUITE: suite } });
+  try {
+    const code = await runHostSuite(wb);
+    await wb.page.screenshot({ path: path.join(ARTIFACTS, `integration-${suite}-end.png`) }).catch(() => undefined);
+    const problem = await check(wb);
+    const r = existsSync(results) ? (JSON.parse(await fs.readFile(results, 'utf8')) as HostResults) : undefined;
+    for (const f of r?.failures ?? []) process.stdout.write(`✗ ${f.title}\n${f.error}\n\n`);
+    if (!r) process.stderr.write(`vscode: the ${suite} suite wrote no results: the tests did not load\n`);
+    if (problem) process.stdout.write(`✗ ${suite}: ${problem}\n`);
+    const passed = (r?.passed ?? 0) + (problem ? 0 : 1);
+    const failed = (r?.failed ?? 0) + (problem ? 1 : 0);
+    return { passed, failed, failures: r?.failures ?? [], ok: code === 0 && !!r && failed === 0 && passed > 1 };
+  } catch (err) {
+    process.stderr.write(`vscode: ${(err as Error).message}\n--- code-server log ---\n${wb.log().slice(-4000)}\n`);
+    return { passed: 0, failed: 1, failures: [], ok: false };
+  } finally {
+    await wb.close();
+    await fs.rm(path.dirname(results), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 async function main(): Promise<number> {
   if (!harnessInstalled()) {
@@ -13,27 +43,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const t0 = Date.now();
-  const results = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-results-')), 'results.json');
-  const wb = await launchWorkbench({ env: { PROMPTGATE_VSCODE_RESULTS: results } });
-  try {
-    const { page } = wb;
-    const code = await runHostSuite(wb);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'integration-end.png') }).catch(() => undefined);
-    const panel = await checkResultsPanel(page);
-    const r = existsSync(results) ? (JSON.parse(await fs.readFile(results, 'utf8')) as { passed: number; failed: number; failures: { title: string; error: string }[] }) : undefined;
-    for (const f of r?.failures ?? []) process.stdout.write(`✗ ${f.title}\n${f.error}\n\n`);
-    process.stdout.write(`integration tests in code-server 4.100.3 (VS Code 1.100.3), headless Chromium: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    process.stdout.write(`vscode: ${r?.passed ?? 0} passed, ${r?.failed ?? 0} failed\n`);
-    if (!r) process.stderr.write('vscode: no results were written: the tests did not load\n');
-    if (panel) process.stdout.write(`✗ results panel in the page: ${panel}\n`);
-    return code === 0 && r && r.failed === 0 && r.passed > 0 && !panel ? 0 : 1;
-  } catch (err) {
-    process.stderr.write(`vscode: ${(err as Error).message}\n--- code-server log ---\n${wb.log().slice(-4000)}\n`);
-    return 1;
-  } finally {
-    await wb.close();
-    await fs.rm(path.dirname(results), { recursive: true, force: true }).catch(() => undefined);
-  }
+  const main = await runSuite('extension', (wb) => checkResultsPanel(wb.page));
+  // Restricted Mode: the host suite checks the editor side; here, that no request reached the model.
+  const untrusted = await runSuite('untrusted', async (wb) => (wb.model.count ? `the model server got ${wb.model.count} requests from an untrusted workspace` : undefined));
+  process.stdout.write(`integration tests in code-server 4.100.3 (VS Code 1.100.3), headless Chromium: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`vscode: ${main.passed + untrusted.passed} passed, ${main.failed + untrusted.failed} failed\n`);
+  return main.ok && untrusted.ok ? 0 : 1;
 }
 
 /**

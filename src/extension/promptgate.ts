@@ -78,6 +78,7 @@ export class PromptGateExtension {
   /** The text each file had when a change to it was last run, so a watcher event after a save is not a second run. */
   private readonly lastRunText = new Map<string, string>();
   private profiles: vscode.TestRunProfile[] = [];
+  private saidUntrusted = false;
 
   constructor(
     private readonly vs: VSCode,
@@ -253,6 +254,12 @@ export class PromptGateExtension {
   /** Debounced (a save-all arrives as several events) and cancelling the previous change run. */
   private scheduleChangeRun(file: string, text: string, runOnSave: boolean): void {
     if (!runOnSave && !this.watches.size) return;
+    if (!this.vs.workspace.isTrusted) {
+      // Restricted Mode: a save is not a request to run, so no warning on every save; said once in the log.
+      if (!this.saidUntrusted) this.log.info('run on save is off while the workspace is not trusted');
+      this.saidUntrusted = true;
+      return;
+    }
     this.lastRunText.set(file, text);
     const state = this.saveRun ?? (this.saveRun = { files: new Set() });
     clearTimeout(state.timer);

@@ -5,8 +5,11 @@ import Mocha from 'mocha';
 /** Entry called by the extension host (extensionTestsPath): runs the integration suite inside VS Code. */
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false });
-  // PROMPTGATE_VSCODE_SUITE=bench runs the editor measurements of `npm run bench` instead of the tests.
-  mocha.addFile(path.join(__dirname, process.env.PROMPTGATE_VSCODE_SUITE === 'bench' ? 'bench.test.js' : 'extension.test.js'));
+  // PROMPTGATE_VSCODE_SUITE picks another suite: `bench` (the editor measurements of `npm run bench`)
+  // or `untrusted` (a workspace in Restricted Mode).
+  const suite = process.env.PROMPTGATE_VSCODE_SUITE ?? 'extension';
+  if (!['extension', 'bench', 'untrusted'].includes(suite)) throw new Error(`unknown PROMPTGATE_VSCODE_SUITE ${suite}`);
+  mocha.addFile(path.join(__dirname, `${suite}.test.js`));
   const failures: { title: string; error: string }[] = [];
   let passed = 0;
   await new Promise<void>((resolve) => {

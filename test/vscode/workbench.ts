@@ -6,8 +6,9 @@ import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { existsSync, promises as fs } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { format } from 'node:util';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 
 /** The project folder: the nearest one above this file (bundled in dist/ or not) with the extension's manifest. */
@@ -23,6 +24,8 @@ export const ROOT = (() => {
 const HARNESS = path.join(ROOT, 'test/vscode/harness');
 const CODE_SERVER = path.join(HARNESS, 'node_modules/code-server/out/node/entry.js');
 export const ARTIFACTS = path.join(ROOT, 'test-results/vscode');
+/** The packaged extension, as `npm run package` writes it. */
+export const VSIX = path.join(ROOT, 'dist/promptgate.vsix');
 
 /** The part of playwright-core's API the tests use (it is installed in the harness, not the project). */
 export interface Locator {
@@ -94,7 +97,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-export async function launchWorkbench(options: { installExtension?: boolean; env?: Record<string, string>; modelLatencyMs?: number } = {}): Promise<Workbench> {
+export async function launchWorkbench(options: { installExtension?: boolean; env?: Record<string, string>; modelLatencyMs?: number; untrusted?: boolean } = {}): Promise<Workbench> {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-vscode-'));
   const ws = path.join(scratch, 'ws');
   await fs.cp(path.join(ROOT, 'test/fixtures/vscode-ws'), ws, { recursive: true });
@@ -104,7 +107,9 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
     path.join(data, 'User/settings.json'),
     JSON.stringify({
       'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
+      // Untrusted: workspace trust on, no startup prompt, so the folder opens in Restricted Mode.
+      'security.workspace.trust.enabled': !!options.untrusted,
+      'security.workspace.trust.startupPrompt': 'never',
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
@@ -119,16 +124,17 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
   await fs.mkdir(ARTIFACTS, { recursive: true });
   const extDir = path.join(scratch, 'ext');
   await fs.mkdir(extDir, { recursive: true });
+  const xdg = (k: string) => path.join(scratch, 'xdg', k);
+  // EXTENSIONS_GALLERY without a serviceUrl turns the marketplace off: nothing leaves loopback.
+  const serverEnv = { ...process.env, XDG_CONFIG_HOME: xdg('config'), XDG_DATA_HOME: xdg('data'), XDG_CACHE_HOME: xdg('cache'), EXTENSIONS_GALLERY: '{}' };
   if (options.installExtension) {
-    // Installing by copying the extension's files (what a .vsix holds) into the extensions folder.
-    const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
-    const target = path.join(extDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
-    await fs.mkdir(target, { recursive: true });
-    for (const f of ['package.json', 'README.md', 'dist/extension.js', 'media']) await fs.cp(path.join(ROOT, f), path.join(target, f), { recursive: true });
+    // What a user does: install the packaged .vsix (npm run package) into this VS Code.
+    if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package`);
+    const out = spawnSync(process.execPath, [CODE_SERVER, '--config', path.join(scratch, 'config.yaml'), '--user-data-dir', data, '--extensions-dir', extDir, '--install-extension', VSIX], { env: serverEnv, encoding: 'utf8', timeout: 60_000 });
+    if (out.status !== 0 || !/successfully installed/i.test(out.stdout)) throw new Error(`installing ${VSIX} failed (${out.status}): ${out.stdout}${out.stderr}`);
   }
   const model = await startFakeOpenAI({ keepRequests: false, latencyMs: options.modelLatencyMs });
   const port = await freePort();
-  const xdg = (k: string) => path.join(scratch, 'xdg', k);
   let serverLog = '';
   const server: ChildProcess = spawn(
     process.execPath,
@@ -139,7 +145,7 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(options.untrusted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--user-data-dir', data,
       '--extensions-dir', extDir,
@@ -147,7 +153,7 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
       ws,
     ],
     {
-      env: { ...process.env, XDG_CONFIG_HOME: xdg('config'), XDG_DATA_HOME: xdg('data'), XDG_CACHE_HOME: xdg('cache'), OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: '', ...options.env },
+      env: { ...serverEnv, OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: '', ...options.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -209,7 +215,7 @@ export async function runHostSuite(wb: Workbench, timeoutMs = 180_000, quiet = f
   const exited = new Promise<number>((resolve) => (exit = resolve));
   await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
   await page.exposeFunction('codeAutomationLog', (_type: string, args: unknown[]) => {
-    const line = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    const line = format(...args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))));
     if (line.trim() && !quiet) process.stdout.write(`  │ ${line}\n`);
   });
   await wb.open([
