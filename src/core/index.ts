@@ -30,4 +30,5 @@ export * from './approve';
 export * from './judge';
 export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
+export * from './affected';
 export * from './providers/compose';

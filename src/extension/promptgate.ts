@@ -1,6 +1,8 @@
 import type * as vscode from 'vscode';
 import * as path from 'node:path';
 import {
+  affectedCases,
+  caseFingerprint,
   Baselines,
   ResponseStore,
   RunRecorder,
@@ -79,6 +81,8 @@ export class PromptGateExtension {
   private readonly lastRunText = new Map<string, string>();
   private profiles: vscode.TestRunProfile[] = [];
   private saidUntrusted = false;
+  /** What each case was when it last ran (core's fingerprint), so a save re-runs only what changed. */
+  private readonly ranFingerprints = new Map<string, string>();
 
   constructor(
     private readonly vs: VSCode,
@@ -228,8 +232,9 @@ export class PromptGateExtension {
   }
 
   /**
-   * Saving a prompt re-runs its suites; saving a suite file re-runs its cases (cached ones answer at
-   * once). With run on save off, only cases under a continuous run re-run.
+   * Saving a prompt or suite file re-runs the cases the save changed (core's affectedCases: a prompt
+   * edit, all of its suites; a case edit, that case) and those never run yet; cached ones answer at
+   * once. With run on save off, only cases under a continuous run re-run.
    */
   private onSave(doc: vscode.TextDocument): void {
     const file = doc.uri.fsPath;
@@ -272,8 +277,7 @@ export class PromptGateExtension {
       await this.refresh();
       this.timings.saveRefreshMs = performance.now() - saved;
       const groups = new Map<number | undefined, string[]>();
-      for (const c of this.allCases()) {
-        if (!files.has(c.prompt.file) && !files.has(c.file)) continue;
+      for (const c of affectedCases(this.allCases(), files, this.ranFingerprints)) {
         const watch = [...this.watches].find((w) => watches(w, this.ancestry(c.id)));
         if (!watch && !runOnSave) continue;
         const samples = watch?.samples;
@@ -495,6 +499,7 @@ export class PromptGateExtension {
     const outcomes = caseOutcomes(specs, results, verdicts, baselines);
     for (const o of outcomes) {
       this.outcomes.set(o.spec.id, o);
+      if (o.verdict.kind !== 'skipped') this.ranFingerprints.set(o.spec.id, caseFingerprint(o.spec));
       const item = itemOf.get(o.spec.id);
       if (!item) continue;
       const duration = o.results.reduce((s, r) => s + (r.source === 'live' ? (r.latencyMs ?? 0) : 0), 0);

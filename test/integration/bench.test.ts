@@ -49,7 +49,12 @@ suite('editor bench', () => {
     const uri = vscode.Uri.file(path.join(root, 'greet.prompt.yml'));
     await api.runCases([ANN, BOB]); // answers cached from here on
     const cached: number[] = [];
-    for (let i = 0; i < 5; i++) cached.push(await saveAndWait(api, uri, (e) => e.insert(uri, new vscode.Position(0, 0), `# edit ${i}\n`), 10 + i));
+    // An assertion edit: the case re-runs (a save re-runs what changed) and its answer is cached.
+    const doc0 = await vscode.workspace.openTextDocument(uri);
+    for (let i = 0; i < 5; i++) {
+      const line = doc0.getText().split('\n').findIndex((l) => /value: hello/i.test(l));
+      cached.push(await saveAndWait(api, uri, (e) => e.replace(uri, doc0.lineAt(line).range, doc0.lineAt(line).text.replace(/hello/i, i % 2 ? 'hello' : 'HELLO')), 9));
+    }
     // One case changes its variables: that case calls the 200 ms model, the other is cached.
     const live: number[] = [];
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -63,7 +68,7 @@ suite('editor bench', () => {
             const text = doc.lineAt(line).text;
             e.replace(uri, doc.lineAt(line).range, text.replace(/who: Bob\w*/, `who: Bob${'b'.repeat(i + 1)}`));
           },
-          14,
+          14, // bob's lens
         ),
       );
     }

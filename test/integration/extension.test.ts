@@ -130,6 +130,27 @@ suite('PromptGate in VS Code', () => {
     assert.deepEqual(lines.sort(), [1, 9], 'the prompt summary above "name:" and the case verdict above "- name: carl", both one line lower');
   });
 
+  test('saving a case edit re-runs that case only; a save that changes nothing runs nothing', async () => {
+    const uri = vscode.Uri.file(path.join(root(), 'greet.prompt.yml'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const line = doc.getText().split('\n').findIndex((l) => l.includes('value: bob'));
+    let before = api.lastRun().count;
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(uri, new vscode.Range(line, 0, line, doc.lineAt(line).text.length), '            value: BOB');
+    await vscode.workspace.applyEdit(edit);
+    await doc.save();
+    const run = await until('a run on save', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
+    assert.deepEqual(run.ids, ['greet.prompt.yml::golden::bob']);
+    before = api.lastRun().count;
+    const comment = new vscode.WorkspaceEdit();
+    comment.insert(uri, new vscode.Position(0, 0), '# only a comment\n');
+    await vscode.workspace.applyEdit(comment);
+    await doc.save();
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(api.lastRun().count, before, 'nothing a case depends on changed');
+  });
+
   test('the results panel opens with the latest run, model output included as data', async () => {
     const r = await api.runCases(['xss.prompt.yml::golden::markup-is-text']);
     assert.equal(r!.outcomes[0].verdict.kind, 'new');
@@ -157,19 +178,19 @@ suite('PromptGate in VS Code', () => {
       const farewell = path.join(root(), 'farewell.prompt.yml');
       const greet = path.join(root(), 'greet.prompt.yml');
       let before = api.lastRun().count;
-      await fs.writeFile(farewell, `${await fs.readFile(farewell, 'utf8')}\n# changed by another tool\n`);
+      await fs.writeFile(farewell, (await fs.readFile(farewell, 'utf8')).replace('Say goodbye', 'Say goodbye now'));
       const run = await until('a continuous run', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
       assert.deepEqual(run.ids, ['farewell.prompt.yml::golden::carl']);
 
       // A file outside the watched suite changes: nothing runs (run on save is off).
       before = api.lastRun().count;
-      await fs.writeFile(greet, `${await fs.readFile(greet, 'utf8')}\n# not watched\n`);
+      await fs.writeFile(greet, (await fs.readFile(greet, 'utf8')).replace('politely', 'kindly'));
       await new Promise((r) => setTimeout(r, 2_000));
       assert.equal(api.lastRun().count, before, 'an unwatched file ran nothing');
 
       cts.cancel();
       assert.equal(api.watching(), 0);
-      await fs.writeFile(farewell, `${await fs.readFile(farewell, 'utf8')}\n# after stopping\n`);
+      await fs.writeFile(farewell, (await fs.readFile(farewell, 'utf8')).replace('Say goodbye now', 'Say goodbye'));
       await new Promise((r) => setTimeout(r, 2_000));
       assert.equal(api.lastRun().count, before, 'a stopped continuous run runs nothing');
     } finally {
