@@ -166,6 +166,7 @@ export class PromptGateExtension {
     for (const key of [...this.folders.keys()]) if (!seen.has(key)) this.folders.delete(key);
     this.folderOfCase = new Map([...this.folders.values()].flatMap((f) => f.project.cases.map((c) => [c, f] as const)));
     this.buildTree();
+    if (this.outcomes.size) this.publishOutcomeDiagnostics();
     this.lensChanged.fire();
     this.timings.lastLoadMs = performance.now() - t0;
     this.timings.firstLoadMs ??= this.timings.lastLoadMs;
@@ -547,13 +548,16 @@ export class PromptGateExtension {
   private publishOutcomeDiagnostics(): void {
     const { vs } = this;
     const next = new Map<string, vscode.Diagnostic[]>();
+    // At each case's current place: an edit since the run may have moved it (or removed it).
+    const current = new Map(this.allCases().map((c) => [c.id, c]));
     for (const o of this.outcomes.values()) {
       const v = o.verdict;
-      if (v.passing && v.kind !== 'regressed') continue;
+      const spec = current.get(o.spec.id);
+      if (!spec || (v.passing && v.kind !== 'regressed')) continue;
       if (v.kind === 'skipped' || v.kind === 'removed') continue;
-      const d = new vs.Diagnostic(toRange(vs, o.spec.range), `PromptGate ${v.kind === 'new' ? 'failure' : v.kind}: ${reasonOf(o)}`, vs.DiagnosticSeverity.Warning);
+      const d = new vs.Diagnostic(toRange(vs, spec.range), `PromptGate ${v.kind === 'new' ? 'failure' : v.kind}: ${reasonOf(o)}`, vs.DiagnosticSeverity.Warning);
       d.source = 'PromptGate';
-      next.set(o.spec.file, [...(next.get(o.spec.file) ?? []), d]);
+      next.set(spec.file, [...(next.get(spec.file) ?? []), d]);
     }
     const files = new Set([...this.outcomeDiagnostics.keys(), ...next.keys()]);
     this.outcomeDiagnostics = next;

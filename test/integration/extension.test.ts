@@ -149,6 +149,9 @@ suite('PromptGate in VS Code', () => {
     await doc.save();
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(api.lastRun().count, before, 'nothing a case depends on changed');
+    // The regression warning on ann follows the case to its new line.
+    const annLine = doc.getText().split('\n').findIndex((l) => l.includes('- name: ann'));
+    await until('the warning on the moved case', () => (vscode.languages.getDiagnostics(uri).some((d) => d.message.startsWith('PromptGate regressed') && d.range.start.line === annLine) ? true : undefined));
   });
 
   test('the results panel opens with the latest run, model output included as data', async () => {
