@@ -679,7 +679,7 @@ export class PromptGateExtension {
   get api() {
     return {
       refresh: () => this.refresh(),
-      runCases: (ids: string[]) => this.runCases(ids),
+      runCases: (ids: string[], token?: vscode.CancellationToken) => this.runCases(ids, token),
       controller: this.controller,
       outcome: (id: string) => this.outcomes.get(id),
       lastRun: () => ({ count: this.runCount, ids: [...this.lastRun] }),

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 
 interface Api {
   refresh(): Promise<void>;
-  runCases(ids: string[]): Promise<{ outcomes: { spec: { id: string }; verdict: { kind: string; passing: boolean }; change?: { before: string; after: string } }[] } | undefined>;
+  runCases(ids: string[], token?: vscode.CancellationToken): Promise<{ outcomes: { spec: { id: string }; verdict: { kind: string; passing: boolean }; change?: { before: string; after: string } }[] } | undefined>;
   controller: vscode.TestController;
   outcome(id: string): { verdict: { kind: string }; change?: { before: string; after: string } } | undefined;
   lastRun(): { count: number; ids: string[] };
@@ -199,6 +199,23 @@ suite('PromptGate in VS Code', () => {
     } finally {
       cts.cancel();
       await config.update('runOnSave', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  test('cancelling a run aborts the calls in flight and marks the cases skipped', async () => {
+    const file = path.join(root(), 'slow.prompt.yml');
+    await fs.writeFile(file, 'model: gpt-4o-mini\nmessages:\n  - role: user\n    content: "{{ q }} [hang]"\nsuites:\n  golden:\n    cases:\n      - { name: one, vars: { q: a }, assert: [{ type: contains, value: a }] }\n      - { name: two, vars: { q: b }, assert: [{ type: contains, value: b }] }\n');
+    try {
+      await api.refresh();
+      const cts = new vscode.CancellationTokenSource();
+      const t0 = Date.now();
+      setTimeout(() => cts.cancel(), 500);
+      const r = await api.runCases(['slow.prompt.yml::golden::one', 'slow.prompt.yml::golden::two'], cts.token);
+      assert.ok(Date.now() - t0 < 5_000, `the run ended ${Date.now() - t0} ms after it started, not when the calls would time out`);
+      assert.deepEqual(r!.outcomes.map((o) => o.verdict.kind), ['skipped', 'skipped']);
+    } finally {
+      await fs.rm(file);
+      await api.refresh();
     }
   });
 
