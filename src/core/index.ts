@@ -31,4 +31,8 @@ export * from './judge';
 export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
 export * from './affected';
+export * from './redteam/encoders';
+export * from './redteam/detect';
+export * from './redteam/canary';
+export * from './redteam/packs';
 export * from './providers/compose';

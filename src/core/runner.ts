@@ -209,6 +209,7 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
     cached: source !== 'live',
     tools: spec.prompt.tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters })),
     question,
+    system: spec.request.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n\n'),
   };
   const results: AssertionResult[] = new Array(spec.assertions.length);
   spec.assertions.forEach((a, i) => {

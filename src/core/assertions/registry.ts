@@ -4,6 +4,7 @@ import { toolAssertions } from './tools';
 import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
+import { securityAssertions } from './security';
 import type { AssertionContext, AssertionDefinition, AssertionOutcome, JudgeContext } from './types';
 
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
@@ -14,6 +15,7 @@ export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...javascriptAssertions,
   ...metricAssertions,
   ...modelAssertions,
+  ...securityAssertions,
 ];
 
 const byId = new Map(ASSERTIONS.map((a) => [a.id, a]));

@@ -14,6 +14,8 @@ export interface AssertionContext {
   tools: { name: string; parameters?: Record<string, unknown> }[];
   /** The last user message sent to the model (what the output answers). */
   question: string;
+  /** The system and developer messages sent, joined (adversarial cases: with the canary sentinel). */
+  system?: string;
 }
 
 export interface AssertionOutcome {
