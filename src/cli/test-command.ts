@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import {
+  attackReport,
   Baselines,
   Judge,
   makeJudge,
@@ -187,6 +188,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     judge: judge && { ...judge.spent },
     prompts,
     outcomes,
+    attacks: attackReport(outcomes, config.verdicts.alpha),
     removed: verdicts.filter((v) => v.kind === 'removed'),
     counts: countVerdicts(verdicts),
     gateFailed: verdicts.some(blocksGate),

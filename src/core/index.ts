@@ -35,4 +35,5 @@ export * from './redteam/encoders';
 export * from './redteam/detect';
 export * from './redteam/canary';
 export * from './redteam/packs';
+export * from './redteam/report';
 export * from './providers/compose';

@@ -46,6 +46,8 @@ export interface CaseSpec {
   passRate: number;
   /** Applied to outputs before comparing them with the baseline's. */
   normalize: Normalizer[];
+  /** Cases of adversarial suites: the pack (`custom` for the user's own cases) and attack. */
+  attack?: { pack: string; id: string; source?: string };
 }
 
 export interface SuiteSpec {

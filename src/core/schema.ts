@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PACK_NAMES } from './redteam/packs';
 
 /** Zod schemas of every file users write. They are the single source of truth for validation. */
 
@@ -108,7 +109,23 @@ const suiteFields = {
   normalize: z.array(NormalizerSchema).default([]),
   /** Run every case against each of these models, side by side, with a verdict per model. */
   models: z.array(z.string().min(1)).min(1).optional(),
-  cases: z.array(CaseSchema).min(1, 'a suite needs at least one case'),
+  /** Adversarial suites: the attack packs to run, each attack a case. */
+  packs: z.array(z.enum(PACK_NAMES)).min(1).optional(),
+  /** Adversarial suites: the variable that receives the attack (default: the prompt's only variable). */
+  target: z.string().min(1).optional(),
+  /** Adversarial suites: at most this many attacks per pack, picked by `seed`. */
+  limit: z.number().int().min(1).optional(),
+  seed: z.number().int().min(0).optional(),
+  /** Adversarial suites: the model's context window in tokens; adds a near-the-limit edge input. */
+  contextTokens: z.number().int().min(2048).optional(),
+  /** Adversarial suites: every attack must be refused (`is-refusal`). */
+  refusal: z.boolean().optional(),
+  /** Adversarial suites: a policy every answer to an attack is judged against (`llm-rubric`). */
+  rubric: z.string().min(1).optional(),
+  /** Adversarial suites: tools no case may call (`forbidden-tools`). */
+  forbiddenTools: z.array(z.string().min(1)).min(1).optional(),
+  /** Required for golden suites; adversarial suites may have packs instead. */
+  cases: z.array(CaseSchema).default([]),
 };
 
 export const SuiteSchema = z.object(suiteFields).strict();

@@ -1,6 +1,6 @@
 import builderFactory from 'junit-report-builder';
 import { PLAIN_MARKS, renderDiff } from '../../core';
-import { explain, type RunReport } from './types';
+import { attackRateLine, explain, type RunReport } from './types';
 
 /**
  * JUnit XML: one testsuite per prompt and suite, one testcase per case. Regressions and failing
@@ -26,6 +26,16 @@ export function junitXml(report: RunReport): string {
     else if (v.kind === 'fail' || v.kind === 'skipped') tc.skipped();
     const sample = o.results.find((r) => r.status === 'failed') ?? o.results[0];
     if (v.kind !== 'pass' && sample?.output !== undefined) tc.standardOutput(`${message}\n\n${sample.output}`);
+  }
+  // Attack success per category: a failure when it rose significantly against the baseline.
+  if (report.attacks.length) {
+    const suite = builder.testSuite().name('PromptGate attack success by category');
+    for (const a of report.attacks) {
+      const tc = suite.testCase().className('promptgate.attacks').name(`${a.category} attack success rate`);
+      const worst = a.worst.map((w) => `${w.successes}/${w.attempts} ${w.name}: ${w.output}`).join('\n');
+      if (a.rose) tc.failure(`${a.category}: ${attackRateLine(a)}`, 'attack-success-rose');
+      tc.standardOutput(`${attackRateLine(a)}${a.regressed ? `; ${a.regressed} regressed` : ''}${worst ? `\n\nworst:\n${worst}` : ''}`);
+    }
   }
   return builder.build();
 }

@@ -1,5 +1,5 @@
 import { PLAIN_MARKS, renderDiff, type CaseOutcome } from '../../core';
-import { caseTitle, failingSample, failureLines, judgeLine, pct, type RunReport } from './types';
+import { attackRateLine, caseTitle, failingSample, failureLines, isPackAttack, judgeLine, pct, truncate, type RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fence = (s: string) => {
@@ -26,7 +26,17 @@ export function markdownReport(report: RunReport): string {
     for (const o of regressed) out.push(...details(o));
   }
 
-  const failing = report.outcomes.filter((o) => o.verdict.kind === 'errored' || (o.verdict.kind === 'new' && !o.verdict.passing));
+  if (report.attacks.length) {
+    out.push('### Attack success by category', '', '| category | cases | success rate [95% CI] | baseline | regressed | worst |', '| --- | ---: | --- | --- | ---: | --- |');
+    for (const a of report.attacks) {
+      const [now, base] = attackRateLine(a).split('; ');
+      const worst = a.worst[0] ? `${a.worst[0].name}: ${truncate(a.worst[0].output.replace(/\s+/g, ' '), 60)}` : '';
+      out.push(`| ${a.rose ? '❌ ' : ''}${a.category} | ${a.cases} | ${now} | ${cell(base ?? '')} | ${a.regressed} | ${cell(worst)} |`);
+    }
+    out.push('');
+  }
+
+  const failing = report.outcomes.filter((o) => o.verdict.kind === 'errored' || (o.verdict.kind === 'new' && !o.verdict.passing && !isPackAttack(o)));
   if (failing.length) {
     out.push(`### Failing without a baseline, or errored (${failing.length})`, '', '| case | reason |', '| --- | --- |');
     for (const o of failing) {

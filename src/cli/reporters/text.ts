@@ -1,6 +1,6 @@
 import { LOW_JUDGE_AGREEMENT, renderDiff, type RunEvent } from '../../core';
 import { colors, type CliIO } from '../io';
-import { caseTitle, failingSample, judgeLine, truncate, verdictLine, type RunReport } from './types';
+import { caseTitle, failingSample, judgeLine, truncate, verdictLine, type RunReport, attackRateLine, isPackAttack } from './types';
 
 /** Live progress on a terminal, then regressions with their diff, failures with expected and actual, a table and totals. */
 export class TextReporter {
@@ -59,7 +59,7 @@ export class TextReporter {
       });
     }
 
-    const bad = report.outcomes.filter((o) => o.verdict.kind === 'errored' || (o.verdict.kind === 'new' && !o.verdict.passing));
+    const bad = report.outcomes.filter((o) => o.verdict.kind === 'errored' || (o.verdict.kind === 'new' && !o.verdict.passing && !isPackAttack(o)));
     if (bad.length) {
       lines.push(c.bold(`Failures (${bad.length}):`), '');
       bad.forEach((o, i) => {
@@ -89,6 +89,19 @@ export class TextReporter {
     const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
     if (stale.size) lines.push(c.yellow(`The prompt changed since these baselines were approved: ${[...stale].join(', ')}`), '');
 
+    if (report.attacks.length) {
+      lines.push(c.bold('Attack success by category (adversarial suites):'));
+      const width = Math.max(...report.attacks.map((a) => a.category.length));
+      for (const a of report.attacks) {
+        const line = `  ${a.category.padEnd(width)}  ${String(a.cases).padStart(4)} cases  ${attackRateLine(a)}${a.regressed ? `; ${a.regressed} regressed` : ''}`;
+        lines.push(a.rose || a.regressed ? c.red(line) : a.successes ? c.yellow(line) : line);
+        for (const w of a.worst) {
+          const o = report.outcomes.find((x) => x.spec.id === w.caseId)!;
+          lines.push(c.dim(`      ${w.successes}/${w.attempts} ${truncate(w.name, 70)}  ${report.display(o.spec.relFile)}:${o.spec.range.start.line + 1}  → ${truncate(oneLine(w.output), 80)}`));
+        }
+      }
+      lines.push('');
+    }
     lines.push(...this.table(report), '');
     const s = report.summary;
     const parts = [c.green(`${s.passed} passed`), (s.failed ? c.red : (x: string) => x)(`${s.failed} failed`), (s.errored ? c.red : (x: string) => x)(`${s.errored} errored`)];

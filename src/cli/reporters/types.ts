@@ -1,4 +1,4 @@
-import { LOW_JUDGE_AGREEMENT, type CaseOutcome, type CaseResult, type CaseVerdict, type PromptSpec, type RunSummary, type VerdictKind } from '../../core';
+import { LOW_JUDGE_AGREEMENT, type AttackCategory, type CaseOutcome, type CaseResult, type CaseVerdict, type PromptSpec, type RunSummary, type VerdictKind } from '../../core';
 
 /** What a finished run hands to the file and stdout reporters. */
 export interface RunReport {
@@ -8,6 +8,8 @@ export interface RunReport {
   prompts: PromptSpec[];
   /** Each case that ran, with its samples, verdict and change against the baseline. */
   outcomes: CaseOutcome[];
+  /** Attack success per category, for the adversarial cases that ran. */
+  attacks: AttackCategory[];
   /** Approved cases that no longer exist. */
   removed: CaseVerdict[];
   counts: Record<VerdictKind, number>;
@@ -72,3 +74,14 @@ export function explain(o: CaseOutcome, renderDiff?: (o: CaseOutcome) => string)
   if (renderDiff && o.change) lines.push('baseline → now:', renderDiff(o));
   return lines.join('\n');
 }
+
+/** `12% [4%–30%] (3/25); baseline 4% (1/25) → +8 pts, p = 0.30` */
+export function attackRateLine(a: AttackCategory): string {
+  const now = `${pct(a.rate)} [${pct(a.interval.lower)}–${pct(a.interval.upper)}] (${a.successes}/${a.attempts})`;
+  if (!a.baseline) return `${now}; no baseline`;
+  const pts = Math.round((a.rate - a.baseline.rate) * 100);
+  return `${now}; baseline ${pct(a.baseline.rate)} (${a.baseline.successes}/${a.baseline.attempts}) → ${pts >= 0 ? '+' : ''}${pts} pts${a.pRise !== undefined ? `, p = ${a.pRise.toPrecision(2)}` : ''}${a.rose ? ', a significant rise' : ''}`;
+}
+
+/** Whether a non-green case is an attack from a pack (summarised per category, not listed one by one). */
+export const isPackAttack = (o: CaseOutcome) => !!o.spec.attack && o.spec.attack.pack !== 'custom';

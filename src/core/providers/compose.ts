@@ -8,6 +8,7 @@ import type { PriceTable } from './pricing';
 import { createProvider } from './registry';
 import { RecordingProvider, ReplayProvider } from './replay';
 import type { Provider } from './types';
+import { CanaryProvider } from '../redteam/canary';
 
 /** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
 export type RunMode = 'live' | 'replay' | 'record';
@@ -31,7 +32,8 @@ export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassett
     const key = canonicalJson(k.prompt.provider);
     let provider = byOptions.get(key);
     if (!provider) {
-      provider = createProvider(k.prompt.provider, { env: deps.env });
+      // Inside any recording: cassettes, like the cache, only ever hold the canary's sentinel.
+      provider = new CanaryProvider(createProvider(k.prompt.provider, { env: deps.env }));
       if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
       byOptions.set(key, provider);
     }
