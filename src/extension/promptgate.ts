@@ -595,7 +595,22 @@ export class PromptGateExtension {
         lens(r, `▶ Run suite ${suite.name}`, 'promptgate.runCases', [list.map((c) => c.id)]);
       }
     }
+    // Cases that share a line (the attacks of one pack) get one set of lenses for all of them.
+    const byLine = new Map<number, CaseSpec[]>();
+    for (const c of cases) byLine.set(c.range.start.line, [...(byLine.get(c.range.start.line) ?? []), c]);
+    for (const group of byLine.values()) {
+      if (group.length < 2) continue;
+      const r = toRange(vs, group[0].range);
+      const ids = group.map((c) => c.id);
+      lens(r, `▶ Run ${group.length} ${group[0].attack ? 'attacks' : 'cases'}`, 'promptgate.runCases', [ids]);
+      const summary = verdictSummary(group.map((c) => this.outcomes.get(c.id)).filter((o): o is CaseOutcome => !!o));
+      if (!summary) continue;
+      lens(r, summary, 'promptgate.runCases', [ids]);
+      if (group.some((c) => this.outcomes.get(c.id)?.change)) lens(r, 'Diff', 'promptgate.showDiff', []);
+      lens(r, 'Approve', 'promptgate.approve', [ids]);
+    }
     for (const c of cases) {
+      if (byLine.get(c.range.start.line)!.length > 1) continue;
       const r = toRange(vs, c.range);
       lens(r, '▶ Run', 'promptgate.runCases', [[c.id]]);
       const o = this.outcomes.get(c.id);

@@ -219,6 +219,29 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
+  test('an adversarial suite: one set of lenses per pack, Run Adversarial Suites runs its attacks', async () => {
+    const file = path.join(root(), 'guard.prompt.yml');
+    await fs.writeFile(file, 'model: gpt-4o-mini\nmessages:\n  - role: system\n    content: You are a bank assistant.\n  - role: user\n    content: "{{ message }}"\nsuites:\n  attacks:\n    kind: adversarial\n    packs: [injection]\n    limit: 3\n');
+    try {
+      await api.refresh();
+      const uri = vscode.Uri.file(file);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+      const titles = async () => ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? []).filter((l) => l.range.start.line === 9).map((l) => l.command?.title);
+      await until('the pack lens', async () => ((await titles()).includes('▶ Run 3 attacks') ? true : undefined));
+      const r = await vscode.commands.executeCommand<{ outcomes: { spec: { id: string; attack?: { pack: string } }; verdict: { kind: string; passing: boolean } }[] }>('promptgate.runAdversarial');
+      const attacks = r.outcomes.filter((o) => o.spec.id.startsWith('guard.prompt.yml::'));
+      assert.equal(attacks.length, 3);
+      assert.ok(attacks.every((o) => o.spec.attack?.pack === 'injection'));
+      // The test model echoes its input, so an injected "say X" comes back: every attack succeeds.
+      assert.ok(attacks.every((o) => !o.verdict.passing), JSON.stringify(attacks.map((o) => o.verdict)));
+      await until('the verdict lens', async () => ((await titles()).includes('✗ 0/3') ? true : undefined));
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await fs.rm(file);
+      await api.refresh();
+    }
+  });
+
   test('settings are checked by the core schema: an invalid one falls back to its default and is named', async () => {
     const config = vscode.workspace.getConfiguration('promptgate');
     await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);
