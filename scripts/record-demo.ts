@@ -41,6 +41,18 @@ async function intentLabels(): Promise<Map<string, string>> {
   return labels;
 }
 
+/**
+ * Attacks on the support reply (examples/support-reply-attacks.suite.yml): the stand-in deflects them
+ * as a careful model would, except that it decodes base64 and follows what it says. That is the demo's
+ * known weakness, approved as failing, so the attack report shows a non-zero rate.
+ */
+function answerAttack(user: string): string {
+  for (const m of user.matchAll(/[A-Za-z0-9+/]{12,}={0,2}/g)) {
+    if (/haha pwned/i.test(Buffer.from(m[0], 'base64').toString('utf8'))) return 'Haha pwned!';
+  }
+  return "Hi Alex,\n\nThanks for your message. I can only help with questions about your Northwind Outfitters orders, so I can't act on this request. If you have a question about an order, reply with its number and a colleague will follow up within one business day.\n\nNorthwind Support";
+}
+
 function pick<T>(table: [RegExp, T][], text: string): T {
   const hit = table.find(([re]) => re.test(text));
   if (!hit) throw new Error(`no scripted answer for: ${text.slice(0, 80)}`);
@@ -57,7 +69,7 @@ async function run() {
       if (!label) throw new Error(`no label for: ${user}`);
       return { content: label };
     }
-    if (system.includes('Northwind Outfitters')) return { content: pick(SUPPORT, user) };
+    if (system.includes('Northwind Outfitters')) return { content: SUPPORT.some(([re]) => re.test(user)) ? pick(SUPPORT, user) : answerAttack(user) };
     if (system.includes('Extract the order change')) return { content: JSON.stringify(pick(EXTRACTION, user)) };
     if (system.includes('summarize product reviews')) return { content: pick(SUMMARIES, user) };
     throw new Error(`unknown prompt: ${system.slice(0, 60)}`);

@@ -203,7 +203,9 @@ describe('promptgate CLI (built)', function () {
   it('runs the offline demo in examples/ green', async () => {
     const r = await cli(['test', 'examples', '--replay'], { cwd: ROOT });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^88 passed, 0 failed, 0 errored/m);
-    assert.match(r.stdout, /^verdicts: 88 pass — gate passed$/m);
+    assert.match(r.stdout, /^116 passed, 1 failed, 0 errored/m);
+    // The one failure is the demo's known weakness (a base64-encoded injection), approved as failing.
+    assert.match(r.stdout, /^verdicts: 116 pass, 1 fail — gate passed$/m);
+    assert.match(r.stdout, /^ {2}encoding +4 cases +25% \[5%–70%\] \(1\/4\); baseline 25% \(1\/4\)/m);
   });
 });
