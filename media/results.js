@@ -61,6 +61,26 @@
         tagSelect,
       ),
     );
+    const attacks = state.attacks || [];
+    if (attacks.length) {
+      const t = el('table', { className: 'attacks' }, el('caption', { text: 'Attack success by category' }), el('thead', {}, el('tr', {}, ...['category', 'cases', 'success rate', 'baseline', 'regressed', 'worst'].map((h) => el('th', { text: h })))));
+      const b = el('tbody', {});
+      for (const a of attacks) {
+        const worst = a.worst[0];
+        b.append(
+          el('tr', { className: a.rose || a.regressed ? 'rose' : a.successes ? 'some' : '' },
+            el('td', { text: a.category }),
+            el('td', { className: 'num', text: String(a.cases) }),
+            el('td', { className: 'num', text: `${pct(a.rate)} [${pct(a.interval.lower)}–${pct(a.interval.upper)}] (${a.successes}/${a.attempts})` }),
+            el('td', { className: 'num', text: a.baseline ? `${pct(a.baseline.rate)} (${a.baseline.successes}/${a.baseline.attempts})${a.pRise !== undefined ? ` · p ${a.pRise.toPrecision(2)}` : ''}` : '' }),
+            el('td', { className: 'num', text: String(a.regressed) }),
+            el('td', { className: 'detail worst', title: worst ? `${worst.name}\n→ ${worst.output}` : '', text: worst ? `→ ${worst.output.replace(/\s+/g, ' ').slice(0, 80)}` : '' }),
+          ),
+        );
+      }
+      t.append(b);
+      root.append(t);
+    }
     const rows = state.rows.filter((r) => (!f.regressedOnly || r.verdict === 'regressed') && (!f.suite || r.suite === f.suite) && (!f.tag || r.tags.includes(f.tag)));
     if (!rows.length) {
       root.append(el('div', { className: 'empty', text: state.rows.length ? 'No case matches the filters.' : '' }));
@@ -102,7 +122,7 @@
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (m && m.type === 'results') {
-      state = { ...state, rows: m.rows, summary: m.summary };
+      state = { ...state, rows: m.rows, summary: m.summary, attacks: m.attacks || [] };
       vscode.setState(state);
       render();
       vscode.postMessage({ type: 'rendered', rows: m.rows.length });

@@ -78,6 +78,7 @@ async function checkResultsPanel(page: Page): Promise<string | undefined> {
   if (!last) return 'no results panel showing the run was found';
   if (!last.text.includes(`<img src=x onerror="document.title='pwned-img'">`) || !last.text.includes("<script>document.title='pwned-script'</script>")) return 'the output is not shown as text';
   if (last.imgs || last.scripts || last.title.startsWith('pwned')) return `markup from a model output became live: ${JSON.stringify(last)}`;
+  if (!/Attack success by category.*injection/.test(last.text)) return 'the panel does not show the attack success by category';
   process.stdout.write('results panel: the model output with <script> and <img onerror> is shown as text and ran nothing\n');
   return undefined;
 }

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import * as path from 'node:path';
 import {
   affectedCases,
+  attackReport,
   caseFingerprint,
   Baselines,
   ResponseStore,
@@ -432,7 +433,8 @@ export class PromptGateExtension {
     this.status.tooltip = `PromptGate: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}`;
     this.publishOutcomeDiagnostics();
     this.lensChanged.fire();
-    this.results.update(resultRows([...this.outcomes.values()]), `Last run: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing ran'}`);
+    const latest = [...this.outcomes.values()];
+    this.results.update(resultRows(latest), `Last run: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing ran'}`, attackReport(latest, this.policyAlpha()));
     return summary;
   }
 
@@ -690,6 +692,11 @@ export class PromptGateExtension {
     await vs.window.showTextDocument(uri);
   }
 
+  /** The significance level for attack-rate rises: the first folder's verdict policy (they rarely differ). */
+  private policyAlpha(): number {
+    return [...this.folders.values()][0]?.config.verdicts.alpha ?? 0.05;
+  }
+
   /** For tests and other extensions. */
   get api() {
     return {
@@ -705,6 +712,7 @@ export class PromptGateExtension {
       cases: () => this.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),
       profiles: () => [...this.profiles],
       watching: () => this.watches.size,
+      attacks: () => this.results.attacks,
     };
   }
 }

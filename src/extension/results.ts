@@ -1,6 +1,6 @@
 import type * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { ResultRow } from '../core';
+import type { AttackCategory, ResultRow } from '../core';
 
 export const RESULTS_VIEW = 'promptgate.results';
 
@@ -10,7 +10,7 @@ export const RESULTS_VIEW = 'promptgate.results';
  */
 export class ResultsPanel {
   private panel?: vscode.WebviewPanel;
-  private latest: { rows: ResultRow[]; summary: string } = { rows: [], summary: '' };
+  private latest: { rows: ResultRow[]; summary: string; attacks: AttackCategory[] } = { rows: [], summary: '', attacks: [] };
   /** How many rows the page last reported rendering (it answers every update). */
   rendered = 0;
 
@@ -33,9 +33,14 @@ export class ResultsPanel {
     this.attach(panel);
   }
 
-  update(rows: ResultRow[], summary: string): void {
-    this.latest = { rows, summary };
+  update(rows: ResultRow[], summary: string, attacks: AttackCategory[] = []): void {
+    this.latest = { rows, summary, attacks };
     void this.panel?.webview.postMessage({ type: 'results', ...this.latest });
+  }
+
+  /** Attack success per category as last sent to the page. */
+  get attacks(): AttackCategory[] {
+    return this.latest.attacks;
   }
 
   get visible(): boolean {

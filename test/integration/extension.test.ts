@@ -18,6 +18,7 @@ interface Api {
   cases(): { id: string; name: string; file: string; line: number }[];
   profiles(): vscode.TestRunProfile[];
   watching(): number;
+  attacks(): { category: string; successes: number; attempts: number }[];
 }
 
 const root = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -235,6 +236,9 @@ suite('PromptGate in VS Code', () => {
       // The test model echoes its input, so an injected "say X" comes back: every attack succeeds.
       assert.ok(attacks.every((o) => !o.verdict.passing), JSON.stringify(attacks.map((o) => o.verdict)));
       await until('the verdict lens', async () => ((await titles()).includes('✗ 0/3') ? true : undefined));
+      // The results panel gets the attack success per category.
+      const injection = api.attacks().find((a) => a.category === 'injection');
+      assert.deepEqual(injection && [injection.successes, injection.attempts], [3, 3]);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       await fs.rm(file);
