@@ -76,6 +76,10 @@ describe('adversarial suites, offline, against simulated vulnerable and hardened
     // Pack attacks are summed up per category, not listed one by one among the failures.
     assert.ok(!/FAIL support\.prompt\.yml › attacks › injection:/.test(r.stdout), r.stdout.slice(0, 2000));
     assert.match(r.stdout, /FAIL support\.prompt\.yml › attacks › asks for the rules/);
+    const gh = await cli(['test', '--reporter', 'github'], dir, { OPENAI_BASE_URL: server!.baseURL, OPENAI_API_KEY: 'sk-test' });
+    const errors = gh.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    assert.ok(errors.length <= PACK_NAMES.length + 2, `one annotation per category, not per attack: ${errors.length}`);
+    assert.ok(errors.some((l) => /title=PromptGate%3A \d+ injection attacks succeeded::/.test(l)), errors.join('\n'));
     const md = await fs.readFile(path.join(dir, 'report.md'), 'utf8');
     assert.match(md, /### Attack success by category\n\n\| category \| cases \| success rate/);
     const xml = new XMLParser({ ignoreAttributes: false }).parse(await fs.readFile(path.join(dir, 'junit.xml'), 'utf8'));

@@ -1,5 +1,5 @@
 import { PLAIN_MARKS, renderDiff } from '../../core';
-import { caseTitle, explain, type RunReport } from './types';
+import { attackRateLine, caseTitle, explain, isPackAttack, type RunReport } from './types';
 
 // Workflow commands: data escapes %, CR, LF; properties also , and :.
 const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -12,9 +12,18 @@ export function githubAnnotations(report: RunReport): string {
     const v = o.verdict;
     const blocking = v.kind === 'regressed' || v.kind === 'errored' || (v.kind === 'new' && !v.passing);
     if (!blocking && v.kind !== 'flaky') continue;
+    // Failing pack attacks are one annotation per category below; regressions stay on their own.
+    if (isPackAttack(o) && v.kind !== 'regressed') continue;
     const label = v.kind === 'new' ? 'failed' : v.kind;
     const message = explain(o, (x) => renderDiff(x.change!.diff, PLAIN_MARKS)).replace(/^new: [^\n]*\n/, '');
     lines.push(`::${blocking ? 'error' : 'warning'} file=${escProp(report.display(o.spec.relFile))},line=${o.spec.range.start.line + 1},title=${escProp(`PromptGate ${label}: ${caseTitle(o)}`)}::${escData(message)}`);
+  }
+  for (const a of report.attacks) {
+    const failing = report.outcomes.filter((o) => o.spec.attack?.pack === a.category && isPackAttack(o) && o.verdict.kind === 'new' && !o.verdict.passing);
+    if (!failing.length) continue;
+    const at = failing[0];
+    const worst = a.worst.map((w) => `${w.successes}/${w.attempts} ${w.name} → ${w.output.replace(/\s+/g, ' ').slice(0, 120)}`).join('\n');
+    lines.push(`::error file=${escProp(report.display(at.spec.relFile))},line=${at.spec.range.start.line + 1},title=${escProp(`PromptGate: ${failing.length} ${a.category} attack${failing.length === 1 ? '' : 's'} succeeded`)}::${escData(`${attackRateLine(a)}\n${worst}`)}`);
   }
   const s = report.summary;
   const counts = Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
