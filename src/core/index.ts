@@ -31,6 +31,7 @@ export * from './judge';
 export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
 export * from './affected';
+export * from './jsonschema';
 export * from './redteam/encoders';
 export * from './redteam/detect';
 export * from './redteam/canary';

@@ -59,8 +59,8 @@ export const VariableSchema = z
 
 export const AssertionSchema = z
   .object({
-    type: z.string().min(1),
-    value: z.unknown().optional(),
+    type: z.string().min(1).describe('The assertion type, e.g. contains, is-json, llm-rubric; not- negates it.'),
+    value: z.unknown().optional().describe('What the type checks against (text, list, schema, rubric...).'),
     threshold: z.number().optional(),
     weight: z.number().min(0).default(1),
     metric: z.string().optional(),
@@ -86,8 +86,8 @@ export const CaseSchema = z
     id: CaseIdSchema.optional(),
     name: z.string().min(1).optional(),
     description: z.string().optional(),
-    vars: z.record(z.string(), z.unknown()).default({}),
-    assert: z.array(AssertionSchema).default([]),
+    vars: z.record(z.string(), z.unknown()).default({}).describe('Values of the prompt variables for this case.'),
+    assert: z.array(AssertionSchema).default([]).describe('What the output must satisfy.'),
     threshold: z.number().min(0).max(1).optional(),
     tags: z.array(z.string()).default([]),
     samples: SamplesSchema.optional(),
@@ -96,13 +96,13 @@ export const CaseSchema = z
   .strict();
 
 const suiteFields = {
-  kind: z.enum(['golden', 'adversarial']).default('golden'),
+  kind: z.enum(['golden', 'adversarial']).default('golden').describe('golden: cases with expected behaviour; adversarial: attack packs and your own attacks.'),
   description: z.string().optional(),
   vars: z.record(z.string(), z.unknown()).default({}),
   assert: z.array(AssertionSchema).default([]),
   threshold: z.number().min(0).max(1).optional(),
   /** How many samples each case gets (default 1). */
-  samples: SamplesSchema.optional(),
+  samples: SamplesSchema.optional().describe('Samples per case: a number, or auto (sample until the verdict is clear).'),
   /** The share of samples that must pass for a case to pass (default 0.5). */
   passRate: z.number().gt(0).max(1).optional(),
   /** Applied to outputs before they are compared with the baseline's. */
@@ -110,9 +110,9 @@ const suiteFields = {
   /** Run every case against each of these models, side by side, with a verdict per model. */
   models: z.array(z.string().min(1)).min(1).optional(),
   /** Adversarial suites: the attack packs to run, each attack a case. */
-  packs: z.array(z.enum(PACK_NAMES)).min(1).optional(),
+  packs: z.array(z.enum(PACK_NAMES)).min(1).optional().describe('Built-in attack packs to run, each attack a case.'),
   /** Adversarial suites: the variable that receives the attack (default: the prompt's only variable). */
-  target: z.string().min(1).optional(),
+  target: z.string().min(1).optional().describe('The variable that receives each attack.'),
   /** Adversarial suites: at most this many attacks per pack, picked by `seed`. */
   limit: z.number().int().min(1).optional(),
   seed: z.number().int().min(0).optional(),
@@ -165,18 +165,18 @@ export const PromptFileSchema = z
       .string()
       .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, 'version must be semver, e.g. 1.2.0')
       .optional(),
-    model: z.string().min(1),
-    provider: z.union([z.string().min(1), ProviderOptionsSchema]).optional(),
+    model: z.string().min(1).describe('The model, e.g. gpt-4o-mini or openai/gpt-4o-mini (GitHub Models style).'),
+    provider: z.union([z.string().min(1), ProviderOptionsSchema]).optional().describe('Provider id (openai, echo) or options; default openai, or promptgate.config.yml.'),
     modelParameters: ModelParametersSchema.default({}),
-    messages: z.array(MessageSchema).min(1, 'a prompt needs at least one message'),
+    messages: z.array(MessageSchema).min(1, 'a prompt needs at least one message').describe('Chat messages; content is a Nunjucks template over the variables, e.g. {{ message }}.'),
     responseFormat: z.enum(['text', 'json_object', 'json_schema']).optional(),
     jsonSchema: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are identifiers'), VariableSchema).optional(),
     tools: z.array(ToolSchema).optional(),
     toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
-    testData: z.array(z.record(z.string(), z.unknown())).optional(),
-    evaluators: z.array(GitHubEvaluatorSchema).optional(),
-    suites: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite names are letters, digits, . _ or -'), SuiteSchema).optional(),
+    testData: z.array(z.record(z.string(), z.unknown())).optional().describe('GitHub Models test rows (variables per row); they run as the suite testData.'),
+    evaluators: z.array(GitHubEvaluatorSchema).optional().describe('GitHub Models evaluators applied to every testData row.'),
+    suites: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'suite names are letters, digits, . _ or -'), SuiteSchema).optional().describe('Test suites by name: golden (cases with assertions) or adversarial (attack packs).'),
   })
   .strict();
 
