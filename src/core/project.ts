@@ -417,6 +417,19 @@ function attackTarget(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name
   return err('packs', names.length ? `suite '${name}': which variable receives the attacks? Set target: to one of ${names.join(', ')}` : `suite '${name}': ${p.spec.relFile} has no variable to put the attacks in: add one, e.g. {{ message }}, to a user message`);
 }
 
+/**
+ * GitHub Models' built-in evaluators, run by PromptGate's judges. The rubrics are PromptGate's own
+ * wording of what each evaluator measures; similarity compares with the row's `expected`, and
+ * groundedness with its `context`.
+ */
+const GITHUB_EVALUATORS: Record<string, { type: string; value?: string; threshold?: number; needs?: string }> = {
+  'github/similarity': { type: 'llm-rubric', value: 'The output conveys the same meaning and facts as this expected answer, in any wording: {{ expected }}', needs: 'expected' },
+  'github/coherence': { type: 'llm-rubric', value: 'The output is coherent: its sentences follow logically from one another and it reads as one well-organised answer.' },
+  'github/fluency': { type: 'llm-rubric', value: 'The output is fluent: grammatical, natural and well-formed language, with no errors that hinder reading.' },
+  'github/relevance': { type: 'answer-relevance', threshold: 0.7 },
+  'github/groundedness': { type: 'llm-rubric', value: 'Every claim in the output is supported by this context, and nothing is added that the context does not say: {{ context }}', needs: 'context' },
+};
+
 /** A GitHub Models `testData` + `evaluators` pair becomes the suite `testData`. */
 function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]): SuiteSpec {
   const yaml = p.yaml;
@@ -428,12 +441,20 @@ function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagnostic[]
       const given = Object.entries(e.string).filter(([, v]) => v !== undefined);
       if (!given.length) diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...ep, 'string']), message: `evaluator '${e.name}': string needs equals, contains, startsWith or endsWith`, severity: 'error', code: 'schema' });
       for (const [k, v] of given) assertions.push({ a: { type: map[k as keyof typeof map], value: v, weight: 1, metric: e.name }, path: [...ep, 'string', k] });
+    } else if (e.uses && GITHUB_EVALUATORS[e.uses]) {
+      const { needs, ...a } = GITHUB_EVALUATORS[e.uses];
+      const row = needs ? (p.data.testData ?? []).findIndex((r) => r[needs] === undefined) : -1;
+      if (row >= 0) {
+        diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...ep, 'uses']), message: `evaluator '${e.name}' (${e.uses}) compares with each testData row's '${needs}', and row ${row + 1} has none`, severity: 'error', code: 'schema' });
+      } else assertions.push({ a: { ...a, weight: 1, metric: e.name }, path: [...ep, 'uses'] });
     } else if (e.uses || e.llm) {
       diagnostics.push({
         file: yaml.file,
         range: yaml.rangeOf([...ep, e.uses ? 'uses' : 'llm']),
-        message: `evaluator '${e.name}' (${e.uses ?? 'llm'}) is not yet mapped onto PromptGate's judges, so it does not run (use llm-rubric or similar in a suite)`,
-        severity: 'warning',
+        message: e.uses
+          ? `evaluator '${e.name}': unknown built-in '${e.uses}' (PromptGate runs ${Object.keys(GITHUB_EVALUATORS).join(', ')})`
+          : `evaluator '${e.name}': custom llm evaluators are not supported yet; use an llm-rubric assertion in a suite`,
+        severity: 'error',
         code: 'unsupported',
       });
     } else {

@@ -96,10 +96,26 @@ describe('loading prompt and suite files', () => {
     assert.equal(c.request.model, 'gpt-4o-mini', 'openai/ prefix is dropped for the OpenAI API');
     assert.equal(c.request.temperature, 0.5);
     assert.match(c.request.messages[1].content, /<text>\nThe quick brown fox/);
-    assert.deepEqual(c.assertions.map((a) => [a.type, a.value]), [['starts-with', 'Summary -']]);
-    // The judge-based evaluator is not silently skipped: it is a located warning.
-    assert.equal(messages.length, 1);
-    assert.match(messages[0], /^summarize\.prompt\.yml:25:11: warning: evaluator 'Similarity' \(github\/similarity\) is not yet mapped onto PromptGate's judges/);
+    // github/similarity runs on PromptGate's judge, against the row's expected answer.
+    assert.deepEqual(c.assertions.map((a) => [a.type, a.value, a.metric]), [
+      ['starts-with', 'Summary -', "Output should start with 'Summary -'"],
+      ['llm-rubric', 'The output conveys the same meaning and facts as this expected answer, in any wording: Summary - A fox jumped over a lazy, unresponsive dog.', 'Similarity'],
+    ]);
+    assert.deepEqual(messages, []);
+  });
+
+  it("maps every GitHub Models built-in evaluator onto a judge; an unknown one or a missing expected is a located error", async () => {
+    const all = GITHUB_EXAMPLE.replace('testData:\n', 'testData:\n  - input: "Second text"\n    expected: Summary - second.\n    context: The second text.\n').replace(
+      '    uses: github/similarity\n',
+      '    uses: github/similarity\n  - name: c\n    uses: github/coherence\n  - name: f\n    uses: github/fluency\n  - name: r\n    uses: github/relevance\n',
+    );
+    const { project, messages } = await loadT({ 'summarize.prompt.yml': all });
+    assert.deepEqual(messages, []);
+    assert.deepEqual(project.cases[0].assertions.map((a) => a.type), ['starts-with', 'llm-rubric', 'llm-rubric', 'llm-rubric', 'answer-relevance']);
+    const grounded = await loadT({ 'g.prompt.yml': GITHUB_EXAMPLE.replace('github/similarity', 'github/groundedness') });
+    assert.deepEqual(grounded.messages, ["g.prompt.yml:25:11: evaluator 'Similarity' (github/groundedness) compares with each testData row's 'context', and row 1 has none"]);
+    const unknown = await loadT({ 'u.prompt.yml': GITHUB_EXAMPLE.replace('github/similarity', 'github/similarty') });
+    assert.deepEqual(unknown.messages, ["u.prompt.yml:25:11: evaluator 'Similarity': unknown built-in 'github/similarty' (PromptGate runs github/similarity, github/coherence, github/fluency, github/relevance, github/groundedness)"]);
   });
 
   it('loads inline suites and sibling suite files with variables, defaults and suite-wide assertions', async () => {
