@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
 
-export const PROMPT_FILE = /\.prompt\.ya?ml$/i;
+/** Prompt files: PromptGate's and GitHub Models' `NAME.prompt.yml`, and Microsoft Prompty's `NAME.prompty`. */
+export const PROMPT_FILE = /\.(?:prompt\.ya?ml|prompty)$/i;
 export const SUITE_FILE = /\.suite\.ya?ml$/i;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.promptgate', 'dist', 'out', '.vscode-test']);
 
@@ -47,7 +48,7 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
       for (const name of await fs.readdir(path.dirname(abs))) if (SUITE_FILE.test(name)) siblings.add(path.join(path.dirname(abs), name));
     }
     else if (SUITE_FILE.test(abs)) suiteFiles.add(abs);
-    else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml or NAME.suite.yml)', severity: 'error', code: 'usage' });
+    else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml, NAME.prompty or NAME.suite.yml)', severity: 'error', code: 'usage' });
   }
   return {
     promptFiles: [...promptFiles].sort(),

@@ -20,6 +20,7 @@ import {
 } from './schema';
 import { PROVIDERS } from './providers/registry';
 import { plantCanary } from './redteam/canary';
+import { PROMPTY_FILE, PROMPTY_INDENT, PromptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
 import { selectAttacks, type PackName } from './redteam/packs';
 import { acrossModels, requestModelFor } from './variants';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
@@ -50,7 +51,10 @@ interface LoadedPrompt {
   yaml: YamlFile;
   data: PromptFileData;
   /** Rendering inputs, kept out of PromptSpec so it stays small. */
-  messages: { role: PromptFileData['messages'][number]['role']; content: string; path: PathSegment[] }[];
+  messages: { role: PromptFileData['messages'][number]['role']; content: string; path: PathSegment[]; trim: boolean }[];
+  /** Prompty: the front matter's sample inputs (or a ${file:...} reference to them), and where the body starts. */
+  sample?: Record<string, unknown> | string;
+  bodyLine?: number;
   refs: { name: string; range: Range }[];
   baseRequest: Omit<ProviderRequest, 'messages'>;
 }
@@ -82,6 +86,10 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
       );
     }
     if (p.data.testData?.length) suites.push(githubSuite(p, rel(file), diagnostics));
+    if (p.sample !== undefined) {
+      const suite = await sampleSuite(p, rel(file), read, diagnostics);
+      if (suite) suites.push(suite);
+    }
   }
 
   const explicitPrompts = new Set(found.promptFiles);
@@ -123,6 +131,13 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
   }
 
+  // Prompty bodies are indented in their YAML form: put body positions back where they are in the file.
+  const bodyLines = new Map([...prompts.values()].flatMap((p) => (p?.bodyLine !== undefined ? [[p.spec.file, p.bodyLine] as const] : [])));
+  for (const d of diagnostics) {
+    const body = bodyLines.get(d.file) ?? (PROMPTY_FILE.test(d.file) ? 0 : undefined);
+    if (body === undefined || !d.range || d.range.start.line < body || d.code === 'prompty') continue;
+    d.range = { start: { line: d.range.start.line, character: Math.max(0, d.range.start.character - PROMPTY_INDENT) }, end: { line: d.range.end.line, character: Math.max(0, d.range.end.character - PROMPTY_INDENT) } };
+  }
   const loadedPrompts = [...prompts.values()].filter((p): p is LoadedPrompt => p !== null).map((p) => p.spec);
   return {
     root: options.root,
@@ -155,23 +170,48 @@ async function readPromptFile(
     diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
     return null;
   }
-  const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+  // A .prompty file is read as YAML with the same line numbers (see prompty.ts).
+  const prompty = PROMPTY_FILE.test(file) ? promptyAsYaml(file, text) : undefined;
+  if (prompty) {
+    diagnostics.push(...prompty.diagnostics);
+    if (!prompty.yaml) return null;
+  }
+  const { yaml, diagnostics: yd } = YamlFile.parse(file, prompty?.yaml ?? text);
   diagnostics.push(...yd);
   if (!yaml) return null;
-  const parsed = PromptFileSchema.safeParse(yaml.data ?? {});
-  if (!parsed.success) {
-    diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
-    return null;
-  }
-  const data = parsed.data;
+  let data: PromptFileData;
+  let messagePath = (i: number): PathSegment[] => ['messages', i, 'content'];
+  let loc = (p: PathSegment[]): PathSegment[] => p;
+  let sample: Record<string, unknown> | string | undefined;
   const before = diagnostics.length;
+  if (prompty) {
+    const fm = PromptyFrontMatterSchema.safeParse(yaml.data ?? {});
+    if (!fm.success) {
+      diagnostics.push(...yaml.schemaDiagnostics(fm.error));
+      return null;
+    }
+    const converted = promptyToPromptFile(fm.data, (p, message, severity = 'error') => diagnostics.push({ file, range: yaml.rangeOf(p), message, severity, code: 'prompty' }));
+    if (!converted || diagnostics.slice(before).some((d) => d.severity === 'error')) return null;
+    data = converted.data;
+    messagePath = (i) => converted.messagePaths[i];
+    loc = promptyPath;
+    sample = converted.sample;
+  } else {
+    const parsed = PromptFileSchema.safeParse(yaml.data ?? {});
+    if (!parsed.success) {
+      diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+      return null;
+    }
+    data = parsed.data;
+  }
+  const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
   const err = (p: PathSegment[], message: string, code = 'schema') =>
-    diagnostics.push({ file, range: yaml.rangeOf(p), message, severity: 'error', code });
+    diagnostics.push({ file, range: yaml.rangeOf(loc(p)), message, severity: 'error', code });
 
   // Template references, located in the file.
   const refs: { name: string; range: Range }[] = [];
   data.messages.forEach((m, i) => {
-    const p: PathSegment[] = ['messages', i, 'content'];
+    const p = messagePath(i);
     try {
       for (const r of referencedVariables(m.content)) {
         const range = templateRange(yaml, p, r.line, r.character, r.name.length);
@@ -270,7 +310,7 @@ async function readPromptFile(
     tool_choice: data.toolChoice,
     response_format,
   };
-  if (diagnostics.length > before) return null;
+  if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return null;
 
   const versionId = hashOf({
     messages: data.messages,
@@ -286,7 +326,7 @@ async function readPromptFile(
   const spec: PromptSpec = {
     file,
     relFile,
-    name: data.name ?? path.basename(file).replace(/\.prompt\.ya?ml$/i, ''),
+    name: data.name ?? path.basename(file).replace(/\.(?:prompt\.ya?ml|prompty)$/i, ''),
     description: data.description,
     version: data.version,
     versionId,
@@ -302,8 +342,51 @@ async function readPromptFile(
     data,
     refs,
     baseRequest,
-    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: ['messages', i, 'content'] })),
+    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: messagePath(i), trim: !!prompty })),
+    sample,
+    bodyLine: prompty?.bodyLine,
   };
+}
+
+/** A .prompty's `sample` inputs (inline, or `${file:NAME.json}` beside it) as the runnable suite `sample`. */
+async function sampleSuite(p: LoadedPrompt, relFile: string, read: (f: string) => Promise<string>, diagnostics: Diagnostic[]): Promise<SuiteSpec | undefined> {
+  const yaml = p.yaml;
+  let vars: Record<string, unknown>;
+  if (typeof p.sample === 'string') {
+    const ref = /^\$\{file:(.+)\}$/.exec(p.sample.trim());
+    const problem = (message: string) => diagnostics.push({ file: yaml.file, range: yaml.rangeOf(['sample']), message, severity: 'error', code: 'reference' });
+    if (!ref) {
+      problem('sample is a mapping of inputs or ${file:NAME.json}');
+      return undefined;
+    }
+    try {
+      const parsed = JSON.parse(await read(path.resolve(path.dirname(yaml.file), ref[1]))) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('it is not a JSON object');
+      vars = parsed as Record<string, unknown>;
+    } catch (e) {
+      problem(`sample file ${ref[1]}: ${(e as Error).message}`);
+      return undefined;
+    }
+  } else vars = p.sample ?? {};
+  const where = yaml.hasPath(['sample']) ? ['sample'] : ['inputs'];
+  const range = yaml.rangeOf(where, 'key');
+  const suite: SuiteSpec = { name: 'sample', kind: 'golden', file: yaml.file, relFile, range, prompt: p.spec, normalize: [], cases: [] };
+  const spec = buildCase(p, yaml, {
+    id: `${relFile}::sample::sample`,
+    name: 'sample',
+    suite: 'sample',
+    suiteKind: 'golden',
+    tags: [],
+    relFile,
+    range,
+    vars,
+    varsPath: where,
+    assertions: [],
+    passRate: DEFAULT_PASS_RATE,
+    normalize: [],
+  }, diagnostics);
+  if (spec) suite.cases.push(spec);
+  return suite;
 }
 
 const ADVERSARIAL_ONLY = ['packs', 'target', 'limit', 'seed', 'contextTokens', 'refusal', 'rubric', 'forbiddenTools'] as const;
@@ -514,7 +597,9 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
   for (const r of p.refs) {
     // Undeclared names were reported at the template; optional declared ones may be absent.
     if (vars[r.name] === undefined && !p.data.variables) {
-      const at = `${p.spec.relFile}:${r.range.start.line + 1}:${r.range.start.character + 1}`;
+      // Prompty bodies are indented in their YAML form (diagnostics are put back at the end; this text is not).
+      const column = p.bodyLine !== undefined && r.range.start.line >= p.bodyLine ? Math.max(0, r.range.start.character - PROMPTY_INDENT) : r.range.start.character;
+      const at = `${p.spec.relFile}:${r.range.start.line + 1}:${column + 1}`;
       err(c.varsPath, `case '${c.name}': variable '${r.name}' is not defined (used at ${at})`, 'variables');
     }
   }
@@ -523,7 +608,8 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
   const messages: ProviderRequest['messages'] = [];
   for (const m of varsOk ? p.messages : []) {
     try {
-      messages.push({ role: m.role, content: renderTemplate(m.content, vars) });
+      const rendered = renderTemplate(m.content, vars);
+      messages.push({ role: m.role, content: m.trim ? rendered.trim() : rendered });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push({

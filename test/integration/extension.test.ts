@@ -246,6 +246,37 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
+  test('a .prompty file: its sample is a case in the Test Explorer that runs; its errors are located', async () => {
+    const file = path.join(root(), 'ask.prompty');
+    const text = '---\nname: Ask\nmodel:\n  api: chat\n  configuration:\n    type: openai\n    name: gpt-4o-mini\nsample:\n  question: Where is my order?\n---\nsystem:\nYou are a shop assistant.\n\nuser:\n{{ question }}\n';
+    await fs.writeFile(file, text);
+    try {
+      await api.refresh();
+      let item: vscode.TestItem | undefined;
+      api.controller.items.forEach((f) => (item ??= f.children.get('ask.prompty')?.children.get('ask.prompty::sample')?.children.get('ask.prompty::sample::sample')));
+      assert.ok(item, 'ask.prompty › sample › sample in the Test Explorer');
+      assert.equal(item.range!.start.line, 7);
+      const r = await api.runCases(['ask.prompty::sample::sample']);
+      assert.deepEqual(r!.outcomes.map((o) => [o.verdict.kind, o.verdict.passing]), [['new', true]]);
+      const uri = vscode.Uri.file(file);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(uri, new vscode.Range(14, 0, 14, 14), '{{ questoin }}');
+      await vscode.workspace.applyEdit(edit);
+      const diags = await until('the template error', () => {
+        const d = vscode.languages.getDiagnostics(uri);
+        return d.length ? d : undefined;
+      });
+      // No inputs are declared, so the case that lacks the variable is where the error is, pointing at its use.
+      assert.ok(diags.some((d) => d.message === "case 'sample': variable 'questoin' is not defined (used at ask.prompty:15:4)" && d.range.start.line === 8), diags.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.message}`).join('\n'));
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      await fs.rm(file);
+      await api.refresh();
+    }
+  });
+
   test('settings are checked by the core schema: an invalid one falls back to its default and is named', async () => {
     const config = vscode.workspace.getConfiguration('promptgate');
     await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);

@@ -1,0 +1,132 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { formatDiagnostic, loadProject } from '../../src/core';
+import { startFakeOpenAI } from '../support/fake-openai';
+import { removeDir, tmpProject } from '../support/tmp';
+import { cli } from '../support/cli';
+
+// Our own fixture, written for these tests: every construct PromptGate reads from a .prompty.
+const SHOP = `---
+name: Shop assistant
+description: Answers questions about an outdoor shop's products
+version: 1.0
+authors:
+  - PromptGate tests
+tags: [retail]
+model:
+  api: chat
+  configuration:
+    type: openai
+    name: gpt-4o-mini
+  parameters:
+    max_tokens: 150
+    temperature: 0.1
+    stop: ["###"]
+inputs:
+  customer:
+    type: string
+    default: friend
+  question:
+    type: string
+    sample: Do you sell tents?
+  products:
+    type: array
+    default: []
+sample:
+  customer: Ada
+  question: Which stove is lightest?
+  products: [Stove A 300 g, Stove B 250 g]
+---
+system:
+You help {{ customer }} with questions about our shop.
+{% for p in products %}
+- {{ p }}
+{% endfor %}
+
+# user:
+{{ question }}
+
+assistant:
+Happy to help.
+
+user:
+Please be brief.
+`;
+
+describe('Prompty files (.prompty), read unchanged', () => {
+  let dir: string;
+  afterEach(() => removeDir(dir));
+
+  async function load(files: Record<string, string>) {
+    dir = await tmpProject(files);
+    const project = await loadProject({ root: dir, paths: [dir] });
+    return { project, messages: project.diagnostics.map((d) => formatDiagnostic(d, (f) => path.relative(dir, f))) };
+  }
+
+  it('front matter, role sections, loops and the sample become a prompt with a runnable sample case', async () => {
+    const { project, messages } = await load({ 'shop.prompty': SHOP });
+    assert.deepEqual(messages, []);
+    const [c] = project.cases;
+    assert.equal(c.id, 'shop.prompty::sample::sample');
+    assert.equal(c.prompt.name, 'Shop assistant');
+    assert.equal(c.request.model, 'gpt-4o-mini');
+    assert.equal(c.request.max_tokens, 150);
+    assert.equal(c.request.temperature, 0.1);
+    assert.deepEqual(c.request.stop, ['###']);
+    assert.deepEqual(c.request.messages, [
+      { role: 'system', content: 'You help Ada with questions about our shop.\n\n- Stove A 300 g\n\n- Stove B 250 g' },
+      { role: 'user', content: 'Which stove is lightest?' },
+      { role: 'assistant', content: 'Happy to help.' },
+      { role: 'user', content: 'Please be brief.' },
+    ]);
+    assert.equal(c.range.start.line, 26, 'the case sits at sample:');
+  });
+
+  it('suites target a .prompty by path; inputs declare the variables and their defaults', async () => {
+    const suite = 'prompt: shop.prompty\ncases:\n  - name: tents\n    vars: { question: "Tents?" }\n    assert: [{ type: icontains, value: tents }]\n';
+    const { project, messages } = await load({ 'shop.prompty': SHOP, 'shop.suite.yml': suite });
+    assert.deepEqual(messages, []);
+    const tents = project.cases.find((c) => c.name === 'tents')!;
+    assert.match(tents.request.messages[0].content, /^You help friend with/);
+    assert.equal(tents.id, 'shop.suite.yml::shop::tents');
+  });
+
+  it('a sample in a JSON file beside it', async () => {
+    const { project, messages } = await load({ 'shop.prompty': SHOP.replace(/sample:\n  customer: Ada\n  question: Which stove is lightest\?\n  products: \[Stove A 300 g, Stove B 250 g\]\n/, 'sample: ${file:shop.sample.json}\n'), 'shop.sample.json': '{"question": "From the file?"}' });
+    assert.deepEqual(messages, []);
+    assert.equal(project.cases[0].request.messages[1].content, 'From the file?');
+  });
+
+  it('every problem is located in the .prompty file itself', async () => {
+    const cases: [string, RegExp][] = [
+      ['name: x\n', /^bad\.prompty:1:1: a \.prompty file starts with front matter between two --- lines$/],
+      ['---\nname: x\n', /^bad\.prompty:1:1: the front matter has no closing --- line$/],
+      [SHOP.replace('system:\nYou help', 'You help'), /^bad\.prompty:32:1: text before the first role line/],
+      [SHOP.replace('tags: [retail]', 'tagz: [retail]'), /^bad\.prompty:7:1: unknown field 'tagz'/],
+      [SHOP.replace('{{ question }}', '{{ questoin }}'), /^bad\.prompty:39:4: variable 'questoin' is not declared in variables \(did you mean 'question'\?\)$/],
+      [SHOP.replace('{% endfor %}', '{% endfro %}'), /^bad\.prompty:3[3-6]:\d+: template/],
+      [SHOP.replace('api: chat', 'api: completion'), /^bad\.prompty:9:8: api: completion is not supported/],
+      [SHOP.replace('    name: gpt-4o-mini\n', ''), /^bad\.prompty:\d+:\d+: the model is not named/],
+    ];
+    for (const [text, re] of cases) {
+      const { messages } = await load({ 'bad.prompty': text });
+      await removeDir(dir);
+      assert.ok(messages.some((m) => re.test(m)), `${re}\n${messages.join('\n')}`);
+    }
+  });
+
+  it('runs through the CLI against an OpenAI-compatible server, with the base URL overridden', async () => {
+    dir = await tmpProject({ 'shop.prompty': SHOP });
+    const server = await startFakeOpenAI({});
+    try {
+      const r = await cli(['test'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test' });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /shop\.prompty +\w+ +sample +gpt-4o-mini +1 +1 +1/);
+      assert.equal(server.requests.length, 1);
+      assert.equal(server.requests[0].body.messages.length, 4);
+      assert.equal(server.requests[0].body.max_tokens, 150);
+    } finally {
+      await server.close();
+    }
+  });
+});
