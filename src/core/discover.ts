@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
+import { PROMPTFOO_FILE } from './promptfoo';
 
 /** Prompt files: PromptGate's and GitHub Models' `NAME.prompt.yml`, and Microsoft Prompty's `NAME.prompty`. */
 export const PROMPT_FILE = /\.(?:prompt\.ya?ml|prompty)$/i;
@@ -10,6 +11,8 @@ const SKIP_DIRS = new Set(['node_modules', '.git', '.promptgate', 'dist', 'out',
 export interface Discovered {
   promptFiles: string[];
   suiteFiles: string[];
+  /** promptfoo configurations: promptfooconfig.yaml in folders, or any other YAML file named on its own. */
+  promptfooFiles: string[];
   /** Suite files beside a prompt file that was named on its own; used only if they name that prompt. */
   siblingSuiteFiles: string[];
   diagnostics: Diagnostic[];
@@ -20,6 +23,7 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
   const promptFiles = new Set<string>();
   const suiteFiles = new Set<string>();
   const siblings = new Set<string>();
+  const promptfoo = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await fs.readdir(dir, { withFileTypes: true });
@@ -30,6 +34,7 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
       } else if (e.isFile()) {
         if (PROMPT_FILE.test(e.name)) promptFiles.add(full);
         else if (SUITE_FILE.test(e.name)) suiteFiles.add(full);
+        else if (PROMPTFOO_FILE.test(e.name)) promptfoo.add(full);
       }
     }
   };
@@ -48,12 +53,14 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
       for (const name of await fs.readdir(path.dirname(abs))) if (SUITE_FILE.test(name)) siblings.add(path.join(path.dirname(abs), name));
     }
     else if (SUITE_FILE.test(abs)) suiteFiles.add(abs);
-    else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml, NAME.prompty or NAME.suite.yml)', severity: 'error', code: 'usage' });
+    else if (/\.ya?ml$/i.test(abs) && !/promptgate\.config\.ya?ml$/i.test(abs)) promptfoo.add(abs);
+    else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml, NAME.prompty, NAME.suite.yml or a promptfoo YAML configuration)', severity: 'error', code: 'usage' });
   }
   return {
     promptFiles: [...promptFiles].sort(),
     suiteFiles: [...suiteFiles].sort(),
     siblingSuiteFiles: [...siblings].filter((f) => !suiteFiles.has(f)).sort(),
+    promptfooFiles: [...promptfoo].sort(),
     diagnostics,
   };
 }

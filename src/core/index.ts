@@ -32,6 +32,8 @@ export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
 export * from './affected';
 export * from './jsonschema';
+export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
+export { PROMPTY_FILE } from './prompty';
 export * from './redteam/encoders';
 export * from './redteam/detect';
 export * from './redteam/canary';

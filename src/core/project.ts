@@ -20,6 +20,7 @@ import {
 } from './schema';
 import { PROVIDERS } from './providers/registry';
 import { plantCanary } from './redteam/canary';
+import { PromptfooConfigSchema, readPromptfoo } from './promptfoo';
 import { PROMPTY_FILE, PROMPTY_INDENT, PromptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
 import { selectAttacks, type PackName } from './redteam/packs';
 import { acrossModels, requestModelFor } from './variants';
@@ -131,6 +132,8 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
   }
 
+  for (const file of found.promptfooFiles) suites.push(...(await promptfooSuites(file, rel, read, options.providerDefaults ?? {}, diagnostics, (p) => prompts.set(`${file}#${prompts.size}`, p))));
+
   // Prompty bodies are indented in their YAML form: put body positions back where they are in the file.
   const bodyLines = new Map([...prompts.values()].flatMap((p) => (p?.bodyLine !== undefined ? [[p.spec.file, p.bodyLine] as const] : [])));
   for (const d of diagnostics) {
@@ -204,6 +207,32 @@ async function readPromptFile(
     }
     data = parsed.data;
   }
+  return finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine }, providerDefaults, diagnostics);
+}
+
+/** How a prompt's fields are found in the file it came from (they differ for .prompty and promptfoo files). */
+export interface PromptSource {
+  messagePath(i: number): PathSegment[];
+  loc(p: PathSegment[]): PathSegment[];
+  /** Trim rendered messages (Prompty sections keep the blank lines around them). */
+  trim: boolean;
+  sample?: Record<string, unknown> | string;
+  bodyLine?: number;
+  /** Where the prompt is named (its CodeLens and Test Explorer range). */
+  range?: Range;
+}
+
+/** Checks a prompt's templates, response format, tools and provider, and computes its request and version. */
+function finishPrompt(
+  file: string,
+  relFile: string,
+  yaml: YamlFile,
+  data: PromptFileData,
+  source: PromptSource,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+): LoadedPrompt | null {
+  const { messagePath, loc } = source;
   const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
   const err = (p: PathSegment[], message: string, code = 'schema') =>
     diagnostics.push({ file, range: yaml.rangeOf(loc(p)), message, severity: 'error', code });
@@ -334,7 +363,7 @@ async function readPromptFile(
     provider,
     variables: data.variables,
     tools: data.tools ?? [],
-    range: yaml.rangeOf(data.name ? ['name'] : []),
+    range: source.range ?? yaml.rangeOf(data.name ? ['name'] : []),
   };
   return {
     spec,
@@ -342,10 +371,80 @@ async function readPromptFile(
     data,
     refs,
     baseRequest,
-    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: messagePath(i), trim: !!prompty })),
-    sample,
-    bodyLine: prompty?.bodyLine,
+    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: messagePath(i), trim: source.trim })),
+    sample: source.sample,
+    bodyLine: source.bodyLine,
   };
+}
+
+/** A promptfoo configuration: one prompt and suite per prompt × provider, each test a case. */
+async function promptfooSuites(
+  file: string,
+  rel: (f: string) => string,
+  read: (f: string) => Promise<string>,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+  keep: (p: LoadedPrompt) => void,
+): Promise<SuiteSpec[]> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (err) {
+    diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
+    return [];
+  }
+  const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+  diagnostics.push(...yd);
+  if (!yaml) return [];
+  const parsed = PromptfooConfigSchema.safeParse(yaml.data ?? {});
+  if (!parsed.success) {
+    diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+    return [];
+  }
+  const pf = await readPromptfoo(yaml, parsed.data, read, assertionTypeNames(), diagnostics);
+  const relFile = rel(file);
+  const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'prompt';
+  const suites: SuiteSpec[] = [];
+  for (const prompt of pf.prompts) {
+    for (const provider of pf.providers) {
+      const name = pf.providers.length > 1 ? `${safe(prompt.label)}@${safe(provider.label)}` : safe(prompt.label);
+      const data: PromptFileData = { name: prompt.label, model: provider.model, provider: { ...provider.provider }, modelParameters: provider.parameters, messages: prompt.messages };
+      const source: PromptSource = {
+        messagePath: () => prompt.path,
+        loc: (p) => (p[0] === 'model' || p[0] === 'provider' || p[0] === 'modelParameters' ? provider.path : prompt.path),
+        trim: false,
+        range: yaml.rangeOf(prompt.path),
+      };
+      const p = finishPrompt(file, relFile, yaml, data, source, providerDefaults, diagnostics);
+      if (!p) continue;
+      keep(p);
+      const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [] };
+      for (const t of pf.tests) {
+        if (t.providers && !t.providers.some((x) => x === provider.label || x === provider.provider.id || (x.endsWith('*') && provider.label.startsWith(x.slice(0, -1))))) continue;
+        const tyaml = t.yaml ?? yaml;
+        const spec = buildCase(p, tyaml, {
+          id: `${relFile}::${name}::${t.key}`,
+          name: t.name,
+          suite: name,
+          suiteKind: 'golden',
+          description: t.description,
+          tags: Object.entries(t.metadata ?? {}).map(([k, v]) => `${k}:${String(v)}`),
+          relFile: rel(t.file),
+          range: tyaml.rangeOf(t.path),
+          vars: t.vars,
+          varsPath: t.varsPath,
+          assertions: t.assertions.map(({ a, path: ap }) => ({ a, path: ap })),
+          threshold: t.threshold,
+          samples: pf.repeat,
+          passRate: DEFAULT_PASS_RATE,
+          normalize: [],
+        }, diagnostics);
+        if (spec) suite.cases.push(spec);
+      }
+      suites.push(suite);
+    }
+  }
+  return suites;
 }
 
 /** A .prompty's `sample` inputs (inline, or `${file:NAME.json}` beside it) as the runnable suite `sample`. */

@@ -40,8 +40,8 @@ import { RESULTS_VIEW, ResultsPanel } from './results';
 type VSCode = typeof vscode;
 
 const SECRET_KEY = 'promptgate.openaiApiKey';
-const FILE_GLOB = '**/*.{prompt.yml,prompt.yaml,suite.yml,suite.yaml,prompty}';
-const isPromptGateFile = (file: string) => /\.(?:(?:prompt|suite)\.ya?ml|prompty)$/i.test(file);
+const FILE_GLOB = '**/{*.prompt.yml,*.prompt.yaml,*.suite.yml,*.suite.yaml,*.prompty,promptfooconfig.yaml,promptfooconfig.yml}';
+const isPromptGateFile = (file: string) => /(?:\.(?:(?:prompt|suite)\.ya?ml|prompty)|(?:^|[\\/])promptfooconfig\.ya?ml)$/i.test(file);
 
 interface FolderState {
   folder: vscode.WorkspaceFolder;

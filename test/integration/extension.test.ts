@@ -277,6 +277,25 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
+  test('a promptfoo configuration: its tests are in the Test Explorer and run, unchanged', async () => {
+    const file = path.join(root(), 'promptfooconfig.yaml');
+    await fs.writeFile(file, 'prompts:\n  - "Reply to {{ name }}"\nproviders:\n  - openai:chat:gpt-4o-mini\ntests:\n  - description: greets\n    vars: { name: Ada }\n    assert:\n      - type: contains\n        value: Ada\n  - description: fails\n    vars: { name: Bo }\n    assert:\n      - type: contains\n        value: Zed\n');
+    try {
+      await api.refresh();
+      const ids = api.cases().filter((c) => c.file === file).map((c) => c.id);
+      assert.deepEqual(ids, ['promptfooconfig.yaml::prompt::greets', 'promptfooconfig.yaml::prompt::fails']);
+      let item: vscode.TestItem | undefined;
+      api.controller.items.forEach((f) => (item ??= f.children.get('promptfooconfig.yaml')?.children.get('promptfooconfig.yaml::prompt')?.children.get(ids[0])));
+      assert.ok(item, 'promptfooconfig.yaml › prompt › greets in the Test Explorer');
+      assert.equal(item.range!.start.line, 5);
+      const r = await api.runCases(ids);
+      assert.deepEqual(r!.outcomes.map((o) => [o.spec.id.split('::')[2], o.verdict.passing]), [['greets', true], ['fails', false]]);
+    } finally {
+      await fs.rm(file);
+      await api.refresh();
+    }
+  });
+
   test('settings are checked by the core schema: an invalid one falls back to its default and is named', async () => {
     const config = vscode.workspace.getConfiguration('promptgate');
     await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);
