@@ -3,6 +3,7 @@ import pkg from '../../package.json';
 import { EXIT, type CliIO } from './io';
 import { approveCommand } from './approve-command';
 import { diffCommand } from './diff-command';
+import { exportCommand, type ExportOptions } from './export-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
 import { testCommand, type TestOptions } from './test-command';
@@ -86,6 +87,17 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .argument('[paths...]', 'prompt files, suite files or folders')
     .action(async (paths: string[]) => {
       code = await validateCommand(io, paths);
+    });
+
+  program
+    .command('export')
+    .description('write a prompt and its golden cases as a promptfoo configuration or a Prompty file')
+    .argument('<prompt>', 'a NAME.prompt.yml or NAME.prompty file')
+    .addOption(new Option('--to <format>', 'target format').choices(['promptfoo', 'prompty']).makeOptionMandatory())
+    .option('-o, --out <file>', 'write here (atomically) instead of to stdout')
+    .option('--force', 'replace --out if it exists')
+    .action(async (prompt: string, opts: ExportOptions) => {
+      code = await exportCommand(io, prompt, opts);
     });
 
   program

@@ -32,6 +32,7 @@ export { StoredOutputsProvider } from './providers/stored';
 export * from './variants';
 export * from './affected';
 export * from './jsonschema';
+export * from './export';
 export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
 export { PROMPTY_FILE } from './prompty';
 export * from './redteam/encoders';

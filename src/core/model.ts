@@ -1,7 +1,7 @@
 import type { Range } from './diagnostics';
 import type { PreparedAssertion } from './assertions/registry';
 import type { ProviderRequest } from './providers/types';
-import type { Normalizer, ProviderOptions, Samples, ToolData, VariableData } from './schema';
+import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from './schema';
 
 /** A loaded prompt template: everything that determines what is sent to the model. */
 export interface PromptSpec {
@@ -18,6 +18,14 @@ export interface PromptSpec {
   variables?: Record<string, VariableData>;
   tools: ToolData[];
   range: Range;
+  /** The prompt as written (message templates, parameters, response format), for export to other formats. */
+  template: {
+    messages: { role: 'system' | 'developer' | 'user' | 'assistant'; content: string }[];
+    parameters: PromptFileData['modelParameters'];
+    responseFormat?: PromptFileData['responseFormat'];
+    jsonSchema?: Record<string, unknown>;
+    toolChoice?: PromptFileData['toolChoice'];
+  };
 }
 
 export type SuiteKind = 'golden' | 'adversarial';

@@ -364,6 +364,7 @@ function finishPrompt(
     variables: data.variables,
     tools: data.tools ?? [],
     range: source.range ?? yaml.rangeOf(data.name ? ['name'] : []),
+    template: { messages: data.messages, parameters: mp, responseFormat: data.responseFormat, jsonSchema, toolChoice: data.toolChoice },
   };
   return {
     spec,
@@ -408,7 +409,7 @@ async function promptfooSuites(
   for (const prompt of pf.prompts) {
     for (const provider of pf.providers) {
       const name = pf.providers.length > 1 ? `${safe(prompt.label)}@${safe(provider.label)}` : safe(prompt.label);
-      const data: PromptFileData = { name: prompt.label, model: provider.model, provider: { ...provider.provider }, modelParameters: provider.parameters, messages: prompt.messages };
+      const data: PromptFileData = { name: prompt.label, model: provider.model, provider: { ...provider.provider }, modelParameters: provider.parameters, messages: prompt.messages, ...provider.request };
       const source: PromptSource = {
         messagePath: () => prompt.path,
         loc: (p) => (p[0] === 'model' || p[0] === 'provider' || p[0] === 'modelParameters' ? provider.path : prompt.path),

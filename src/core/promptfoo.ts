@@ -50,6 +50,8 @@ export const PromptfooConfigSchema = z
 
 export type PromptfooConfig = z.infer<typeof PromptfooConfigSchema>;
 
+const ChatSchema = z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() }).strict()).min(1);
+
 export interface PfPrompt {
   label: string;
   messages: PromptFileData['messages'];
@@ -62,6 +64,8 @@ export interface PfProvider {
   model: string;
   provider: Partial<ProviderOptions> & { id: string };
   parameters: PromptFileData['modelParameters'];
+  /** Response format and tools from the provider's config. */
+  request: Pick<PromptFileData, 'responseFormat' | 'jsonSchema' | 'tools' | 'toolChoice'>;
   path: PathSegment[];
 }
 
@@ -97,7 +101,7 @@ function fileRef(value: unknown): string | undefined {
 }
 
 /** A provider id as promptfoo writes it, as PromptGate's openai (or echo) provider. */
-export function mapProvider(id: string, config: Record<string, unknown> = {}): { model: string; provider: PfProvider['provider']; parameters: PfProvider['parameters']; unsupported?: string } | { error: string } {
+export function mapProvider(id: string, config: Record<string, unknown> = {}): { model: string; provider: PfProvider['provider']; parameters: PfProvider['parameters']; request: PfProvider['request']; unsupported?: string } | { error: string } {
   let model: string | undefined;
   if (id === 'echo') model = 'echo';
   else {
@@ -106,7 +110,14 @@ export function mapProvider(id: string, config: Record<string, unknown> = {}): {
     if (m[1] === 'completion') return { error: `provider '${id}': legacy completions are not supported; use openai:chat:${m[2]}` };
     model = m[2];
   }
-  const known = new Set(['temperature', 'max_tokens', 'max_completion_tokens', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'apiBaseUrl', 'apiHost', 'apiKeyEnvar', 'timeout', 'maxRetries']);
+  const known = new Set(['temperature', 'max_tokens', 'max_completion_tokens', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'apiBaseUrl', 'apiHost', 'apiKeyEnvar', 'timeout', 'maxRetries', 'response_format', 'tools', 'tool_choice']);
+  const rf = config.response_format as { type?: string; json_schema?: Record<string, unknown> } | undefined;
+  const request: PfProvider['request'] = {
+    responseFormat: rf?.type === 'json_object' || rf?.type === 'json_schema' ? rf.type : undefined,
+    jsonSchema: rf?.type === 'json_schema' ? rf.json_schema : undefined,
+    tools: config.tools as PromptFileData['tools'],
+    toolChoice: config.tool_choice as PromptFileData['toolChoice'],
+  };
   const unknown = Object.keys(config).filter((k) => !known.has(k));
   const num = (k: string) => (typeof config[k] === 'number' ? (config[k] as number) : undefined);
   const baseURL = typeof config.apiBaseUrl === 'string' ? config.apiBaseUrl : typeof config.apiHost === 'string' ? `https://${config.apiHost}/v1` : undefined;
@@ -122,6 +133,7 @@ export function mapProvider(id: string, config: Record<string, unknown> = {}): {
       presencePenalty: num('presence_penalty'),
       frequencyPenalty: num('frequency_penalty'),
     },
+    request,
     unsupported: unknown.length ? `provider config ${unknown.map((k) => `'${k}'`).join(', ')} not supported by PromptGate` : undefined,
   };
 }
@@ -164,7 +176,9 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const label = typeof entry === 'string' ? undefined : entry.label;
     const ref = fileRef(raw);
     if (!ref) {
-      prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: [{ role: 'user', content: raw }], path: listPath(i) });
+      // As in promptfoo, a prompt that is a JSON list of {role, content} is a chat prompt.
+      const chat = raw.trim().startsWith('[') ? ChatSchema.safeParse(safeJson(raw)) : undefined;
+      prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: chat?.success ? chat.data : [{ role: 'user', content: raw }], path: listPath(i) });
       continue;
     }
     let text: string;
@@ -175,7 +189,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       continue;
     }
     if (/\.json$/i.test(ref)) {
-      const parsed = z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() })).min(1).safeParse(safeJson(text));
+      const parsed = ChatSchema.safeParse(safeJson(text));
       if (!parsed.success) err(listPath(i), `${ref} is not a JSON chat prompt (a list of {role, content})`);
       else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i) });
     } else if (/\.(txt|md|j2|jinja|nunjucks|prompt)$/i.test(ref) || !path.extname(ref)) {
@@ -196,7 +210,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       continue;
     }
     if (mapped.unsupported) err(typeof entry === 'string' ? at : ['providers', i, 'config'], mapped.unsupported);
-    providers.push({ label: (typeof entry === 'string' ? undefined : entry.label) ?? id, model: mapped.model, provider: mapped.provider, parameters: mapped.parameters, path: at });
+    providers.push({ label: (typeof entry === 'string' ? undefined : entry.label) ?? id, model: mapped.model, provider: mapped.provider, parameters: mapped.parameters, request: mapped.request, path: at });
   }
 
   // Tests: inline, or file:// YAML, JSON or CSV (the whole list or one entry).

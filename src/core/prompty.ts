@@ -84,7 +84,7 @@ export const PromptyFrontMatterSchema = z
             seed: z.number().int().optional(),
             presence_penalty: z.number().optional(),
             frequency_penalty: z.number().optional(),
-            response_format: z.object({ type: z.enum(['text', 'json_object']) }).strict().optional(),
+            response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']), json_schema: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
             tools: z.array(ToolSchema).optional(),
             tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
           })
@@ -176,7 +176,8 @@ export function promptyToPromptFile(fm: PromptyFrontMatter, problem: (path: Path
         frequencyPenalty: params.frequency_penalty,
       },
       messages,
-      responseFormat: params.response_format?.type === 'json_object' ? 'json_object' : undefined,
+      responseFormat: params.response_format?.type === 'text' ? undefined : params.response_format?.type,
+      jsonSchema: params.response_format?.json_schema,
       variables: Object.keys(variables).length ? variables : undefined,
       tools: params.tools,
       toolChoice: params.tool_choice,

@@ -83,7 +83,7 @@ describe('promptfoo configurations, read unchanged', () => {
   });
 
   it('maps provider ids and config; other providers are named in the error', () => {
-    assert.deepEqual(mapProvider('openai:chat:gpt-4o-mini'), { model: 'gpt-4o-mini', provider: { id: 'openai' }, parameters: { temperature: undefined, maxTokens: undefined, topP: undefined, seed: undefined, stop: undefined, presencePenalty: undefined, frequencyPenalty: undefined }, unsupported: undefined });
+    assert.deepEqual(mapProvider('openai:chat:gpt-4o-mini'), { model: 'gpt-4o-mini', provider: { id: 'openai' }, parameters: { temperature: undefined, maxTokens: undefined, topP: undefined, seed: undefined, stop: undefined, presencePenalty: undefined, frequencyPenalty: undefined }, request: { responseFormat: undefined, jsonSchema: undefined, tools: undefined, toolChoice: undefined }, unsupported: undefined });
     const r = mapProvider('openai:responses:gpt-4.1', { apiBaseUrl: 'http://127.0.0.1:9/v1', temperature: 0.3 });
     assert.ok(!('error' in r) && r.model === 'gpt-4.1' && r.provider.baseURL === 'http://127.0.0.1:9/v1' && r.parameters.temperature === 0.3);
     const bad = mapProvider('anthropic:messages:claude-3');
