@@ -11,7 +11,7 @@ export function caseFingerprint(c: CaseSpec): string {
   return hashOf({
     provider: c.prompt.provider,
     request: c.request,
-    assertions: c.assertions.map((a) => ({ type: a.type, value: a.value, threshold: a.threshold, weight: a.weight, metric: a.metric, judgeModel: a.judgeModel, judgeSamples: a.judgeSamples })),
+    assertions: c.assertions.map((a) => ({ type: a.type, value: a.value, threshold: a.threshold, weight: a.weight, metric: a.metric, transform: a.transformSource, judgeModel: a.judgeModel, judgeSamples: a.judgeSamples })),
     threshold: c.threshold,
     samples: c.samples,
     passRate: c.passRate,

@@ -7,6 +7,7 @@ import { discoverFiles } from './discover';
 import type { CaseSpec, PromptSpec, SuiteSpec } from './model';
 import { assertionTypeNames, lookupAssertion, type PreparedAssertion } from './assertions/registry';
 import { compileSchema } from './assertions/json';
+import { compileTransform } from './assertions/javascript';
 import { deepEqual } from './assertions/text';
 import type { ProviderRequest } from './providers/types';
 import {
@@ -789,6 +790,15 @@ export function prepareAssertion(
     fail(['value'], `'${a.type}': ${(e as Error).message}`);
     return null;
   }
+  let transform: PreparedAssertion['transform'];
+  if (a.transform !== undefined) {
+    try {
+      transform = compileTransform(a.transform);
+    } catch (e) {
+      fail(['transform'], `transform: ${(e as Error).message}`);
+      return null;
+    }
+  }
   if ((a.provider || a.judge) && found.definition.kind !== 'model') {
     fail([a.provider ? 'provider' : 'judge'], `'${a.type}' is not model-graded; provider and judge apply only to judged assertions`);
     return null;
@@ -802,6 +812,8 @@ export function prepareAssertion(
     weight: a.weight,
     metric: a.metric,
     compiled,
+    transform,
+    transformSource: a.transform,
     judgeModel: a.provider?.replace(/^openai:(chat:)?/, ''),
     judgeSamples: a.judge?.samples,
   };

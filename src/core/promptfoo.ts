@@ -231,9 +231,8 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         data = templates[name];
       }
       const { type, value, threshold, weight, metric, provider, transform, ...rest } = data as Record<string, unknown>;
-      if (transform !== undefined && file) err([...p, 'transform'], "'transform' is not supported by PromptGate yet: the assertion would check a different output", file);
       for (const k of Object.keys(rest)) if (file) err([...p, k], `assertion field '${k}' is not supported by PromptGate`, file);
-      out.push({ a: { type: String(type), value, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: provider as string | undefined }, path: p, yaml: file });
+      out.push({ a: { type: String(type), value, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: provider as string | undefined, transform: transform as string | undefined }, path: p, yaml: file });
     });
     return out;
   };
@@ -260,9 +259,18 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
   };
   const fromTest = async (t: z.infer<typeof TestSchema>, file: YamlFile | undefined, fileName: string, at: PathSegment[], index: number): Promise<PfTest> => {
     const vars = await loadVars(t.vars, file, [...at, 'vars']);
-    for (const k of Object.keys(t.options ?? {})) if (k !== 'provider' && file) err([...at, 'options', k], `test option '${k}' is not supported by PromptGate`, file);
+    for (const k of Object.keys(t.options ?? {})) if (k !== 'provider' && k !== 'transform' && file) err([...at, 'options', k], `test option '${k}' is not supported by PromptGate`, file);
     const grader = typeof t.options?.provider === 'string' ? t.options.provider : undefined;
-    const assertions = assertionsOf(file, [...at, 'assert'], t.assert).map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
+    // options.transform changes the output every assertion of the test sees.
+    const outputTransform = typeof t.options?.transform === 'string' ? t.options.transform : undefined;
+    const assertions = assertionsOf(file, [...at, 'assert'], t.assert).map((x) => {
+      let a = grader && !x.a.provider && isJudged(x.a.type) ? { ...x.a, provider: grader } : x.a;
+      if (outputTransform) {
+        if (a.transform && file) err([...x.path, 'transform'], 'this assertion has its own transform and the test an options.transform: PromptGate applies one; put both in the assertion\'s', file);
+        else a = { ...a, transform: outputTransform };
+      }
+      return { ...x, a };
+    });
     const key = (t.description && slug(t.description)) ?? `test-${index + 1}`;
     return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, metadata: t.metadata };
   };

@@ -64,6 +64,7 @@ export const AssertionSchema = z
     threshold: z.number().optional(),
     weight: z.number().min(0).default(1),
     metric: z.string().optional(),
+    transform: z.string().min(1).optional().describe('A JavaScript expression or function body over output and context; the assertion checks its result instead of the output.'),
     /** Model-graded assertions: the judge model (`gpt-4o` or `openai:gpt-4o`), else the project's. */
     provider: z.string().min(1).optional(),
     /** Model-graded assertions: ask the judge k times and report agreement. */

@@ -78,6 +78,8 @@ const CASES: { a: Partial<AssertionData> & { type: string }; pass: [string, Part
   { a: { type: 'cost', threshold: 0.001 }, pass: ['x', { cost: 0.0005 }], fail: ['x', { cost: undefined }] },
   { a: { type: 'finish-reason', value: 'stop' }, pass: ['x'], fail: ['x', { response: { output: 'x', toolCalls: [], finishReason: 'length' } }] },
   { a: { type: 'levenshtein', value: 'kitten', threshold: 3 }, pass: ['sitting'], fail: ['sat on a mat'] },
+  { a: { type: 'equals', value: 'HELLO', transform: 'output.toUpperCase()' }, pass: ['hello'], fail: ['help'] },
+  { a: { type: 'equals', value: '{"n":2}', transform: 'return { n: output.length }' }, pass: ['ab'], fail: ['abc'] },
   { a: { type: 'leaks-system-prompt' }, pass: ['My reference is \u27e6promptgate-canary:base64\u27e7.'], fail: ['I cannot share my instructions.'] },
   {
     a: { type: 'leaks-system-prompt', value: { minOverlap: 20 } },
@@ -173,5 +175,19 @@ describe('assertions', () => {
     assert.deepEqual(combineResults(results, 0.7), { pass: true, score: 0.75 });
     assert.deepEqual(combineResults(results, 0.8), { pass: false, score: 0.75 });
     assert.deepEqual(combineResults([]), { pass: true, score: 1 });
+  });
+});
+
+describe('assertion transforms', () => {
+  it('a transform that throws fails the assertion, negated or not, and says why', () => {
+    for (const type of ['contains', 'not-contains']) {
+      const r = evaluateAssertion(prep({ type, value: 'x', transform: 'output.nope.deeper' }), 'text', ctx());
+      assert.equal(r.pass, false);
+      assert.match(r.reason, /^transform threw: /);
+    }
+  });
+
+  it('a transform with a syntax error is a load-time error at the transform', () => {
+    assert.match(prepError({ type: 'contains', value: 'x', transform: 'output.(' }), /^transform: transform: /);
   });
 });

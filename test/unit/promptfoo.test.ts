@@ -59,6 +59,9 @@ describe('promptfoo configurations, read unchanged', () => {
     assert.deepEqual(csv.assertions.map((a) => [a.type, a.value]), [['icontains', 'Where is my parcel, please?'], ['icontains', 'parcel'], ['not-contains-any', ['sorry', 'apolog']]]);
     assert.deepEqual(csv.tags, ['topic:shipping']);
     assert.equal(yamlTest.file, path.join(dir, 'tests/more.yaml'));
+    // Transforms: on an assertion, and a test's options.transform on each of its assertions.
+    assert.equal(refund.assertions[2].transformSource, 'output.toLowerCase()');
+    assert.deepEqual(yamlTest.assertions.map((a) => [a.type, a.value, a.transformSource ?? null]), [['icontains', 'I forgot my password', null], ['contains', 'PASSWORD', 'output.toUpperCase()']]);
     // Text prompt files split on ---, JSON chat prompts keep their roles.
     assert.equal(project.suites[4].cases[0].request.messages[0].content, 'Which team handles this? I want a refund');
     assert.deepEqual(project.suites[6].cases[0].request.messages.map((m) => m.role), ['system', 'user']);
@@ -94,7 +97,7 @@ describe('promptfoo configurations, read unchanged', () => {
     dir = await copy((c) =>
       c
         .replace('  - openai:chat:gpt-4o-mini\n', '  - openai:chat:gpt-4o-mini\n  - anthropic:messages:claude-3\n')
-        .replace('        metric: politeness\n', '        metric: politeness\n      - type: rouge-n\n        value: x\n      - type: contains\n        value: y\n        transform: output.toUpperCase()\n')
+        .replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: rouge-n\n        value: x\n      - type: contains\n        value: y\n        transform: "output.("\n')
         .replace('evaluateOptions:', 'scenarios: []\nevaluateOptions:'),
     );
     const project = await loadProject({ root: dir, paths: [dir] });
@@ -102,7 +105,7 @@ describe('promptfoo configurations, read unchanged', () => {
     const has = (re: RegExp) => assert.ok(messages.some((m) => re.test(m)), `${re}\n${messages.join('\n')}`);
     has(/^promptfooconfig\.yaml:10:5: provider 'anthropic:messages:claude-3' is not supported/);
     has(/^promptfooconfig\.yaml:\d+:\d+: unknown assertion type 'rouge-n'/);
-    has(/^promptfooconfig\.yaml:\d+:\d+: 'transform' is not supported by PromptGate yet/);
+    has(/^promptfooconfig\.yaml:\d+:\d+: transform: /);
     has(/^promptfooconfig\.yaml:\d+:\d+: 'scenarios' is not supported by PromptGate/);
   });
 
@@ -120,7 +123,7 @@ describe('promptfoo configurations, read unchanged', () => {
       await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('"Classify this message for {{ team }}: {{ message }}"', '"Classify this message for {{ team }}."'));
       const second = await cli(['test', 'promptfooconfig.yaml'], dir, env);
       assert.equal(second.code, 1, second.stdout);
-      assert.match(second.stdout, /REGRESSED promptfooconfig\.yaml › prompt-1@big › test 2  promptfooconfig\.yaml:41/);
+      assert.match(second.stdout, /REGRESSED promptfooconfig\.yaml › prompt-1@big › test 2  promptfooconfig\.yaml:42/);
     } finally {
       await server.close();
     }

@@ -34,6 +34,21 @@ function interpret(result: unknown, threshold: number | undefined): AssertionOut
   return outcome(false, `script must return a boolean, a number or {pass, score, reason}; it returned ${JSON.stringify(result) ?? String(result)}`);
 }
 
+/**
+ * An assertion's `transform`: an expression or function body over `output` and `context` whose result
+ * the assertion checks instead of the output (a string as it is, anything else as JSON), as in promptfoo.
+ * Compiling throws on a syntax error, so a bad transform is a located error at load time.
+ */
+export function compileTransform(source: string): (output: string, context: unknown) => string {
+  const { script, sandbox } = compile(source);
+  return (output, context) => {
+    sandbox.__output = output;
+    sandbox.__context = context;
+    const result = script.runInContext(sandbox, { timeout: TIMEOUT_MS });
+    return typeof result === 'string' ? result : (JSON.stringify(result) ?? String(result));
+  };
+}
+
 export const javascriptAssertions = [
   define<string, CompiledScript>({
     id: 'javascript',

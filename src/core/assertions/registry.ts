@@ -48,6 +48,10 @@ export interface PreparedAssertion {
   weight: number;
   metric?: string;
   compiled: unknown;
+  /** Applied to the output before this assertion checks it. */
+  transform?: (output: string, context: AssertionContext) => string;
+  /** The transform as written (part of the case's fingerprint). */
+  transformSource?: string;
   /** Model-graded only: judge model and how many times to ask. */
   judgeModel?: string;
   judgeSamples?: number;
@@ -61,8 +65,20 @@ export interface AssertionResult extends AssertionOutcome {
   expected?: string;
 }
 
-export function evaluateAssertion(a: PreparedAssertion, output: string, context: AssertionContext): AssertionResult {
+/** The output as the assertion sees it: through its transform, if it has one. */
+function transformed(a: PreparedAssertion, output: string, context: AssertionContext): string | AssertionOutcome {
+  if (!a.transform) return output;
+  try {
+    return a.transform(output, context);
+  } catch (err) {
+    return { pass: false, score: 0, reason: `transform threw: ${(err as Error).message}` };
+  }
+}
+
+export function evaluateAssertion(a: PreparedAssertion, rawOutput: string, context: AssertionContext): AssertionResult {
   let r: AssertionOutcome;
+  const output = transformed(a, rawOutput, context);
+  if (typeof output !== 'string') return finishResult(a, output, true);
   try {
     if (!a.definition.evaluate) throw new Error(`'${a.type}' needs a judge`);
     r = a.definition.evaluate({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
@@ -73,8 +89,10 @@ export function evaluateAssertion(a: PreparedAssertion, output: string, context:
 }
 
 /** Model-graded assertions: the judge's failures make an errored result, never a pass. */
-export async function evaluateModelAssertion(a: PreparedAssertion, output: string, context: AssertionContext, judge: JudgeContext): Promise<AssertionResult> {
+export async function evaluateModelAssertion(a: PreparedAssertion, rawOutput: string, context: AssertionContext, judge: JudgeContext): Promise<AssertionResult> {
   let r: AssertionOutcome;
+  const output = transformed(a, rawOutput, context);
+  if (typeof output !== 'string') return finishResult(a, output, true);
   try {
     r = await a.definition.evaluateModel!({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context, judge });
   } catch (err) {
