@@ -152,7 +152,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   let budgetReached = false;
   const events = runCases(
     cases,
-    { runId, concurrency: opts.concurrency ?? config.concurrency, plan, signal: stop.signal },
+    { runId, concurrency: opts.concurrency ?? Math.min(config.concurrency, project.maxConcurrency ?? Infinity), plan, signal: stop.signal },
     {
       providerFor,
       cache,

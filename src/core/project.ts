@@ -37,6 +37,8 @@ export interface Project {
   suites: SuiteSpec[];
   cases: CaseSpec[];
   diagnostics: Diagnostic[];
+  /** The lowest maxConcurrency a promptfoo configuration asks for: a cap for runs that include it. */
+  maxConcurrency?: number;
 }
 
 export interface LoadOptions {
@@ -133,7 +135,10 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
   }
 
-  for (const file of found.promptfooFiles) suites.push(...(await promptfooSuites(file, rel, read, options.providerDefaults ?? {}, diagnostics, (p) => prompts.set(`${file}#${prompts.size}`, p))));
+  let maxConcurrency: number | undefined;
+  for (const file of found.promptfooFiles) {
+    suites.push(...(await promptfooSuites(file, rel, read, options.providerDefaults ?? {}, diagnostics, (p) => prompts.set(`${file}#${prompts.size}`, p), (n) => (maxConcurrency = Math.min(maxConcurrency ?? n, n)))));
+  }
 
   // Prompty bodies are indented in their YAML form: put body positions back where they are in the file.
   const bodyLines = new Map([...prompts.values()].flatMap((p) => (p?.bodyLine !== undefined ? [[p.spec.file, p.bodyLine] as const] : [])));
@@ -149,6 +154,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     suites,
     cases: suites.flatMap((s) => s.cases),
     diagnostics: sortDiagnostics(diagnostics),
+    maxConcurrency,
   };
 }
 
@@ -387,6 +393,7 @@ async function promptfooSuites(
   providerDefaults: Partial<ProviderOptions>,
   diagnostics: Diagnostic[],
   keep: (p: LoadedPrompt) => void,
+  cap: (concurrency: number) => void,
 ): Promise<SuiteSpec[]> {
   let text: string;
   try {
@@ -404,6 +411,7 @@ async function promptfooSuites(
     return [];
   }
   const pf = await readPromptfoo(yaml, parsed.data, read, assertionTypeNames(), diagnostics);
+  if (pf.concurrency) cap(pf.concurrency);
   const relFile = rel(file);
   const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'prompt';
   const suites: SuiteSpec[] = [];

@@ -476,7 +476,7 @@ export class PromptGateExtension {
     const results = new Map<string, CaseResult[]>();
     const events = runCases(
       specs,
-      { runId, concurrency: settings.concurrency ?? config.concurrency, plan, signal },
+      { runId, concurrency: settings.concurrency ?? Math.min(config.concurrency, project.maxConcurrency ?? Infinity), plan, signal },
       {
         providerFor,
         cache,

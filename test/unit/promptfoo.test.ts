@@ -28,6 +28,7 @@ describe('promptfoo configurations, read unchanged', () => {
     dir = await copy();
     const project = await loadProject({ root: dir, paths: [dir] });
     assert.deepEqual(project.diagnostics, []);
+    assert.equal(project.maxConcurrency, 2, 'evaluateOptions.maxConcurrency caps the run');
     assert.deepEqual(project.suites.map((s) => s.name), [
       'prompt-1@openai-chat-gpt-4o-mini', 'prompt-1@big',
       'prompts-triage.txt-1@openai-chat-gpt-4o-mini', 'prompts-triage.txt-1@big',
