@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
+import { root, until } from './helpers';
 
 /* Runs inside a real VS Code extension host (code-server), against the workspace the runner made
    from test/fixtures/vscode-ws; provider calls go to the runner's local OpenAI-compatible server. */
@@ -21,16 +22,6 @@ interface Api {
   attacks(): { category: string; successes: number; attempts: number }[];
 }
 
-const root = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-const until = async <T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 let api: Api;
 

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
+import { root, until } from './helpers';
 
 /* Runs inside a real VS Code whose workspace is NOT trusted (Restricted Mode). PromptGate declares
    limited support: it shows the tests, lenses and file errors, but calls no model and runs no
@@ -15,16 +16,6 @@ interface Api {
   lastRun(): { count: number; ids: string[] };
 }
 
-const root = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
-const until = async <T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 let api: Api;
 

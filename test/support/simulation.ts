@@ -1,16 +1,7 @@
-import { computeVerdicts, nextSampleTarget, type SamplingPolicy, type Tally, type VerdictPolicy } from '../../src/core';
+import { computeVerdicts, nextSampleTarget, seededRandom, type SamplingPolicy, type Tally, type VerdictPolicy } from '../../src/core';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (mulberry32, the generator core's attack sampling uses). */
+export const rng = seededRandom;
 
 export type Group = 'near-deterministic pass' | 'near-deterministic fail' | 'stochastic';
 

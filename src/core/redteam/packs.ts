@@ -109,8 +109,8 @@ function edge(contextTokens?: number): Attack[] {
   return items.map(([id, t, text]) => ({ pack: 'edge', id, title: t, text, markers: [], pii: false, source: 'PromptGate (generated)', license: 'MIT' }));
 }
 
-/** A small seeded generator (mulberry32): the same seed picks the same attacks on every machine. */
-function random(seed: number): () => number {
+/** A small seeded generator (mulberry32): the same seed gives the same numbers on every machine. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -132,7 +132,7 @@ export function selectAttacks(packs: readonly PackName[], options: { limit?: num
   return packs.flatMap((pack) => {
     const all = packAttacks(pack, options);
     if (!options.limit || options.limit >= all.length) return all;
-    const next = random(options.seed ?? 0);
+    const next = seededRandom(options.seed ?? 0);
     const order = all.map((a, i) => ({ i, r: next() })).sort((x, y) => x.r - y.r).slice(0, options.limit).map((x) => x.i).sort((x, y) => x - y);
     return order.map((i) => all[i]);
   });
