@@ -33,6 +33,8 @@ export * from './variants';
 export * from './affected';
 export * from './jsonschema';
 export * from './export';
+export * from './registry/folder';
+export * from './registry/registry';
 export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
 export { PROMPTY_FILE } from './prompty';
 export * from './redteam/encoders';

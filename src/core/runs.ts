@@ -77,7 +77,7 @@ export async function* recorded(events: AsyncIterable<RunEvent>, recorder: RunRe
  * The newest recorded results of each wanted case: all samples of it from the newest run that
  * has any finished (passed or failed) sample of it. Unreadable lines (a run cut short) are skipped.
  */
-export async function latestResults(runsDir: string, caseIds: ReadonlySet<string>): Promise<Map<string, CaseResult[]>> {
+export async function latestResults(runsDir: string, caseIds: ReadonlySet<string>, runOf?: Map<string, string>): Promise<Map<string, CaseResult[]>> {
   const found = new Map<string, CaseResult[]>();
   let files: string[];
   try {
@@ -103,7 +103,11 @@ export async function latestResults(runsDir: string, caseIds: ReadonlySet<string
       list.push(r);
       inThisRun.set(r.caseId, list);
     }
-    for (const [id, list] of inThisRun) if (list.some((r) => r.status === 'passed' || r.status === 'failed')) found.set(id, list);
+    for (const [id, list] of inThisRun) {
+      if (!list.some((r) => r.status === 'passed' || r.status === 'failed')) continue;
+      found.set(id, list);
+      runOf?.set(id, f.replace(/\.jsonl$/, ''));
+    }
   }
   return found;
 }

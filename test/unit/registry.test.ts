@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { FolderRegistryStore, Registry, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
+import { removeDir } from '../support/tmp';
+
+const record = (content: string, at = '2026-11-28T00:00:00.000Z'): Omit<VersionRecord, 'number'> => ({
+  format: 1,
+  prompt: 'support',
+  contentHash: content,
+  name: 'Support',
+  file: 'support.prompt.yml',
+  model: 'gpt-4o-mini',
+  provider: 'openai',
+  messages: [{ role: 'user', content }],
+  parameters: {},
+  tools: [],
+  author: 'ann',
+  createdAt: at,
+});
+
+const meta = { actor: 'ann', at: '2026-11-28T00:00:00.000Z' };
+
+describe('registry (folder backend)', () => {
+  let dir: string;
+  let registry: Registry;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-registry-'));
+    registry = new Registry(new FolderRegistryStore(dir, { waitMs: 20_000 }));
+  });
+  afterEach(() => removeDir(dir));
+
+  it('publishing the same content twice is one version; new content is the next number', async () => {
+    const a = await registry.publish(record('v1'));
+    const again = await registry.publish(record('v1'));
+    const b = await registry.publish(record('v2'));
+    assert.deepEqual([a.version.number, a.created, again.version.number, again.created, b.version.number], [1, true, 1, false, 2]);
+    assert.deepEqual((await registry.audit('support')).map((e) => [e.action, e.version]), [['publish', 1], ['publish', 2]]);
+    // The layout any language can read.
+    assert.deepEqual(await fs.readdir(path.join(dir, 'prompts/support/versions')), ['1.json', '2.json']);
+    assert.equal(JSON.parse(await fs.readFile(path.join(dir, 'prompts/support/versions/2.json'), 'utf8')).contentHash, 'v2');
+  });
+
+  it('labels move and roll back step by step, never bouncing; a label with no history cannot roll back', async () => {
+    for (const c of ['v1', 'v2', 'v3']) await registry.publish(record(c));
+    for (const v of [1, 2, 3]) await registry.setLabel('support', 'production', v, meta);
+    assert.deepEqual(await registry.rollback('support', 'production', meta), { from: 3, to: 2 });
+    assert.deepEqual(await registry.rollback('support', 'production', meta), { from: 2, to: 1 });
+    await assert.rejects(registry.rollback('support', 'production', meta), /no earlier version to roll back to/);
+    assert.equal((await registry.labels('support')).production, 1);
+    assert.equal((await registry.resolve('support@production')).contentHash, 'v1');
+    assert.equal((await registry.resolve('support@3')).contentHash, 'v3');
+    assert.equal((await registry.resolve('support')).contentHash, 'v3');
+    await assert.rejects(registry.resolve('support@staging'), /has no label 'staging'/);
+    await assert.rejects(registry.setLabel('support', 'production', 9, meta), /has no version 9/);
+    const forced = await registry.setLabel('support', 'staging', 3, { ...meta, forced: 'hotfix, suites ran by hand' });
+    assert.equal(forced.from, null);
+    assert.deepEqual((await registry.audit('support')).at(-1), { at: meta.at, actor: 'ann', action: 'forced-label', version: 3, label: 'staging', from: null, reason: 'hotfix, suites ran by hand' });
+  });
+
+  it('8 writers at once lose nothing: every version and every audit entry is there', async () => {
+    const stores = Array.from({ length: 8 }, () => new Registry(new FolderRegistryStore(dir, { waitMs: 20_000 })));
+    await Promise.all(stores.map((r, i) => r.publish(record(`content ${i}`))));
+    const versions = await registry.versions('support');
+    assert.deepEqual(versions.map((v) => v.number), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal(new Set(versions.map((v) => v.contentHash)).size, 8);
+    await Promise.all(stores.map((r, i) => r.setLabel('support', 'production', i + 1, meta)));
+    const audit = await registry.audit('support');
+    assert.equal(audit.filter((e) => e.action === 'label').length, 8);
+    // Each move names the version it replaced: together they form one chain.
+    const froms = audit.filter((e) => e.action === 'label').map((e) => e.from);
+    assert.equal(froms.filter((f) => f === null).length, 1);
+  });
+
+  it("a dead writer's lock is taken over, a live one is waited for", async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now() }));
+    await registry.publish(record('after a crash'));
+    await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() }));
+    const busy = new Registry(new FolderRegistryStore(dir, { waitMs: 300 }));
+    await assert.rejects(busy.publish(record('blocked')), /is locked by process/);
+    await fs.rm(path.join(dir, '.lock'));
+  });
+});
+
+describe('label policies', () => {
+  const evidence = (over: Partial<VersionEvidence['suites'][number]> = {}): VersionEvidence => ({
+    contentHash: 'abc',
+    runIds: ['r1'],
+    suites: [
+      { name: 'golden', kind: 'golden', cases: 4, ran: 4, minSamples: 5, passing: 4, regressed: 0, blocking: 0, ...over },
+      { name: 'attacks', kind: 'adversarial', cases: 10, ran: 10, minSamples: 1, passing: 9, regressed: 0, blocking: 0 },
+    ],
+    regressions: over.regressed ?? 0,
+    collectedAt: '2026-11-28T00:00:00.000Z',
+  });
+
+  it('say why evidence falls short, and pass when it does not', () => {
+    assert.deepEqual(policyProblems(evidence(), { suites: ['golden', 'adversarial'], minSamples: 1 }), []);
+    assert.deepEqual(policyProblems(undefined, {}), ['no evidence: run the suites with promptgate test on this content first']);
+    assert.deepEqual(policyProblems(evidence({ ran: 3 }), { suites: ['golden'] }), ["suite 'golden': 1 of 4 cases have not run on content abc"]);
+    assert.deepEqual(policyProblems(evidence(), { suites: ['adversarial'], minSamples: 5 }), ["suite 'attacks': 1 samples per case, the policy needs 5"]);
+    assert.deepEqual(policyProblems(evidence({ regressed: 1, blocking: 1 }), { suites: ['golden'] }), ["suite 'golden': 1 regressed"]);
+    assert.deepEqual(policyProblems(evidence({ regressed: 1, blocking: 1 }), { suites: ['golden'], allowRegressions: true }), []);
+    assert.deepEqual(policyProblems(evidence({ blocking: 2 }), {}), ["suite 'golden': 2 failing or errored without an approved baseline"]);
+    assert.deepEqual(policyProblems(evidence(), { suites: ['smoke'] }), ["suite 'smoke' does not exist for this prompt"]);
+  });
+});
