@@ -4,6 +4,7 @@ import { EXIT, type CliIO } from './io';
 import { approveCommand } from './approve-command';
 import { diffCommand } from './diff-command';
 import { exportCommand, type ExportOptions } from './export-command';
+import { historyCommand, promoteCommand, publishCommand, pullCommand, rollbackCommand } from './registry-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
 import { testCommand, type TestOptions } from './test-command';
@@ -98,6 +99,55 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--force', 'replace --out if it exists')
     .action(async (prompt: string, opts: ExportOptions) => {
       code = await exportCommand(io, prompt, opts);
+    });
+
+  const registryOption = new Option('--registry <where>', 'the registry folder (else PROMPTGATE_REGISTRY, else the config, default .promptgate/registry)');
+  program
+    .command('publish')
+    .description('record the prompt as a registry version, with the evidence of its latest runs on this content')
+    .argument('<prompt>', 'a prompt file')
+    .addOption(registryOption)
+    .option('-m, --message <text>', 'a note kept with the version')
+    .action(async (prompt: string, opts) => {
+      code = await publishCommand(io, prompt, opts);
+    });
+  program
+    .command('promote')
+    .description("publish if needed and move a label to this content, if it has the evidence the label's policy needs")
+    .argument('<prompt>', 'a prompt file')
+    .requiredOption('-l, --label <name>', 'staging, production or any label')
+    .option('--force', 'move it without the evidence (needs --reason)')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('-m, --message <text>', 'a note kept with a new version')
+    .addOption(registryOption)
+    .action(async (prompt: string, opts) => {
+      code = await promoteCommand(io, prompt, opts);
+    });
+  program
+    .command('rollback')
+    .description('move a label back to the version it pointed at before')
+    .argument('<prompt>', 'a prompt file or a registered name')
+    .requiredOption('-l, --label <name>', 'the label')
+    .addOption(registryOption)
+    .action(async (prompt: string, opts) => {
+      code = await rollbackCommand(io, prompt, opts);
+    });
+  program
+    .command('history')
+    .description('versions and label moves of a prompt')
+    .argument('<prompt>', 'a prompt file or a registered name')
+    .addOption(registryOption)
+    .action(async (prompt: string, opts) => {
+      code = await historyCommand(io, prompt, opts);
+    });
+  program
+    .command('pull')
+    .description('the version a reference names (NAME, NAME@3, NAME@production) as JSON')
+    .argument('<ref>', 'NAME, NAME@VERSION or NAME@LABEL')
+    .option('-o, --out <file>', 'write it here (atomically)')
+    .addOption(registryOption)
+    .action(async (ref: string, opts) => {
+      code = await pullCommand(io, ref, opts);
     });
 
   program

@@ -23,6 +23,7 @@ export interface ResolvedConfig {
   verdicts: VerdictPolicy;
   sampling: SamplingPolicy;
   judge: JudgeSettings & { provider: Partial<ProviderOptions>; onlyIfDeterministicPass: boolean };
+  registry: { path: string; labels: Record<string, { suites?: string[]; minSamples?: number; allowRegressions?: boolean }> };
 }
 
 /** The nearest folder at or above `start` holding promptgate.config.yml, else `start`. */
@@ -47,6 +48,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
     runsDir: path.join(root, '.promptgate', 'runs'),
     cassettesDir: path.join(root, '.promptgate', 'cassettes'),
     baselinesDir: path.join(root, '.promptgate', 'baselines'),
+    registry: { path: path.join(root, '.promptgate', 'registry'), labels: {} },
     verdicts: DEFAULT_VERDICT_POLICY,
     sampling: DEFAULT_SAMPLING,
     judge: { ...DEFAULT_JUDGE, provider: {}, onlyIfDeterministicPass: true },
@@ -81,6 +83,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
       baselinesDir: c.baselinesDir ? path.resolve(root, c.baselinesDir) : defaults.baselinesDir,
       verdicts: { ...DEFAULT_VERDICT_POLICY, ...c.verdicts },
       sampling: { ...DEFAULT_SAMPLING, ...c.sampling },
+      registry: { path: c.registry?.path ? path.resolve(root, c.registry.path) : defaults.registry.path, labels: c.registry?.labels ?? {} },
       judge: {
         model: c.judge?.model ?? DEFAULT_JUDGE.model,
         embeddingModel: c.judge?.embeddingModel ?? DEFAULT_JUDGE.embeddingModel,

@@ -224,6 +224,21 @@ export const ConfigFileSchema = z
       })
       .strict()
       .optional(),
+    registry: z
+      .object({
+        /** A folder (relative to the project root). */
+        path: z.string().min(1).optional(),
+        /** What evidence each label needs; a label without a policy needs every suite run with the gate passed. */
+        labels: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'label names are letters, digits, . _ or -'),
+            z.object({ suites: z.array(z.string().min(1)).min(1).optional(), minSamples: z.number().int().min(1).optional(), allowRegressions: z.boolean().optional() }).strict(),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional()
+      .describe('The prompt registry: where it is and what evidence each label needs.'),
   })
   .strict();
 

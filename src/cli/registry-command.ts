@@ -1,0 +1,152 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import {
+  FolderRegistryStore,
+  Registry,
+  collectEvidence,
+  findProjectRoot,
+  loadConfig,
+  policyProblems,
+  registryKey,
+  versionRecord,
+  writeFileAtomic,
+  type PromptSpec,
+  type ResolvedConfig,
+  type VersionEvidence,
+} from '../core';
+import { EXIT, colors, type CliIO } from './io';
+import { loadForCli, type Loaded } from './load';
+
+export interface RegistryOptions {
+  registry?: string;
+}
+
+/** The registry: --registry, else PROMPTGATE_REGISTRY, else the project's config (default .promptgate/registry). */
+function openRegistry(io: CliIO, config: ResolvedConfig, opts: RegistryOptions): Registry | string {
+  const where = opts.registry ?? io.env.PROMPTGATE_REGISTRY;
+  if (where?.startsWith('git+')) return `git registries (${where}) are not available yet: use a folder for now`;
+  return new Registry(new FolderRegistryStore(where ? path.resolve(io.cwd, where) : config.registry.path));
+}
+
+const actor = (io: CliIO) => io.env.PROMPTGATE_ACTOR ?? io.env.USER ?? os.userInfo().username;
+
+/** Loads the one prompt in `file`, with the project it belongs to. */
+async function onePrompt(io: CliIO, file: string): Promise<number | (Loaded & { prompt: PromptSpec })> {
+  const loaded = await loadForCli(io, [file]);
+  if (!loaded.ok) return EXIT.invalid;
+  const abs = path.resolve(io.cwd, file);
+  const prompts = loaded.project.prompts.filter((p) => p.file === abs);
+  if (prompts.length !== 1) {
+    io.err(`${colors(io).red('error')}: ${file} is not one prompt file\n`);
+    return EXIT.invalid;
+  }
+  return { ...loaded, prompt: prompts[0] };
+}
+
+function evidenceLine(e: VersionEvidence): string {
+  return e.suites.map((s) => `${s.name}: ${s.ran}/${s.cases} ran, ≥${s.minSamples} samples, ${s.passing} passing, ${s.regressed} regressed`).join('; ') || 'no suites';
+}
+
+async function publishPrompt(io: CliIO, registry: Registry, prompt: PromptSpec, evidence: VersionEvidence, message?: string) {
+  return registry.publish(versionRecord(prompt, { author: actor(io), message, at: new Date(io.now()).toISOString(), evidence }));
+}
+
+export async function publishCommand(io: CliIO, file: string, opts: RegistryOptions & { message?: string }): Promise<number> {
+  const loaded = await onePrompt(io, file);
+  if (typeof loaded === 'number') return loaded;
+  const registry = openRegistry(io, loaded.config, opts);
+  if (typeof registry === 'string') return usage(io, registry);
+  const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
+  const { version, created } = await publishPrompt(io, registry, loaded.prompt, evidence, opts.message);
+  io.out(created ? `published ${version.prompt} v${version.number} (content ${version.contentHash})\n  evidence: ${evidenceLine(evidence)}\n` : `${version.prompt} v${version.number} already has this content (${version.contentHash})\n`);
+  return EXIT.ok;
+}
+
+export async function promoteCommand(io: CliIO, file: string, opts: RegistryOptions & { label: string; force?: boolean; reason?: string; message?: string }): Promise<number> {
+  const c = colors(io);
+  if (opts.force && !opts.reason) return usage(io, '--force needs --reason TEXT (it goes into the audit log)');
+  const loaded = await onePrompt(io, file);
+  if (typeof loaded === 'number') return loaded;
+  const registry = openRegistry(io, loaded.config, opts);
+  if (typeof registry === 'string') return usage(io, registry);
+  const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
+  const problems = policyProblems(evidence, loaded.config.registry.labels[opts.label]);
+  if (problems.length && !opts.force) {
+    io.err(`${c.red('refused')}: ${opts.label} needs evidence this content (${loaded.prompt.versionId}) does not have:\n${problems.map((p) => `  - ${p}\n`).join('')}run the suites (promptgate test), or pass --force --reason TEXT\n`);
+    return EXIT.failed;
+  }
+  const { version } = await publishPrompt(io, registry, loaded.prompt, evidence, opts.message);
+  const at = new Date(io.now()).toISOString();
+  const { from } = await registry.setLabel(version.prompt, opts.label, version.number, { actor: actor(io), at, forced: problems.length ? opts.reason : undefined, evidence });
+  io.out(`${opts.label}: ${version.prompt} ${from === null ? '' : `v${from} → `}v${version.number}${problems.length ? c.yellow(` (forced: ${opts.reason})`) : ''}\n  evidence: ${evidenceLine(evidence)}\n`);
+  return EXIT.ok;
+}
+
+/** PROMPT is a prompt file or a registered name. */
+async function keyOf(io: CliIO, prompt: string): Promise<{ key: string; config: ResolvedConfig } | number> {
+  const abs = path.resolve(io.cwd, prompt);
+  const isFile = await fs.stat(abs).then((s) => s.isFile(), () => false);
+  const root = await findProjectRoot(isFile ? path.dirname(abs) : io.cwd);
+  const { config } = await loadConfig(root);
+  if (!isFile) return { key: prompt, config };
+  const loaded = await onePrompt(io, prompt);
+  if (typeof loaded === 'number') return loaded;
+  return { key: registryKey(loaded.prompt), config };
+}
+
+export async function rollbackCommand(io: CliIO, prompt: string, opts: RegistryOptions & { label: string }): Promise<number> {
+  const k = await keyOf(io, prompt);
+  if (typeof k === 'number') return k;
+  const registry = openRegistry(io, k.config, opts);
+  if (typeof registry === 'string') return usage(io, registry);
+  try {
+    const { from, to } = await registry.rollback(k.key, opts.label, { actor: actor(io), at: new Date(io.now()).toISOString() });
+    io.out(`${opts.label}: ${k.key} v${from} → v${to} (rolled back)\n`);
+    return EXIT.ok;
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+}
+
+export async function historyCommand(io: CliIO, prompt: string, opts: RegistryOptions): Promise<number> {
+  const k = await keyOf(io, prompt);
+  if (typeof k === 'number') return k;
+  const registry = openRegistry(io, k.config, opts);
+  if (typeof registry === 'string') return usage(io, registry);
+  const versions = await registry.versions(k.key);
+  if (!versions.length) return usage(io, `no prompt '${k.key}' in the registry at ${registry.store.location}`);
+  const labels = await registry.labels(k.key);
+  io.out(`${k.key}\n`);
+  for (const v of versions) {
+    const here = Object.entries(labels).filter(([, n]) => n === v.number).map(([l]) => l);
+    io.out(`  v${v.number}  ${v.contentHash}  ${v.createdAt}  ${v.author}${v.semver ? `  ${v.semver}` : ''}${here.length ? `  [${here.join(', ')}]` : ''}${v.message ? `  ${v.message}` : ''}\n`);
+  }
+  io.out('label moves:\n');
+  for (const e of await registry.audit(k.key)) {
+    if (e.action === 'publish') continue;
+    io.out(`  ${e.at}  ${e.actor}  ${e.label}: ${e.from ?? '–'} → ${e.version}  ${e.action}${e.reason ? ` (${e.reason})` : ''}\n`);
+  }
+  return EXIT.ok;
+}
+
+export async function pullCommand(io: CliIO, ref: string, opts: RegistryOptions & { out?: string }): Promise<number> {
+  const root = await findProjectRoot(io.cwd);
+  const { config } = await loadConfig(root);
+  const registry = openRegistry(io, config, opts);
+  if (typeof registry === 'string') return usage(io, registry);
+  try {
+    const v = await registry.resolve(ref);
+    const text = `${JSON.stringify(v, null, 2)}\n`;
+    if (opts.out) await writeFileAtomic(path.resolve(io.cwd, opts.out), text);
+    else io.out(text);
+    return EXIT.ok;
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+}
+
+function usage(io: CliIO, message: string): number {
+  io.err(`${colors(io).red('error')}: ${message}\n`);
+  return EXIT.invalid;
+}

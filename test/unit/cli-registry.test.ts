@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { removeDir, tmpProject } from '../support/tmp';
+import { cli } from '../support/cli';
+
+const PROMPT = `name: Greeter
+model: gpt-4o-mini
+messages:
+  - role: user
+    content: "Say hello to {{ who }}"
+suites:
+  golden:
+    samples: 2
+    cases:
+      - name: ann
+        vars: { who: Ann }
+        assert: [{ type: icontains, value: hello }]
+`;
+const CONFIG = `registry:
+  labels:
+    production:
+      suites: [golden]
+      minSamples: 2
+`;
+
+describe('registry commands (built CLI, folder registry)', function () {
+  this.timeout(60_000);
+  let server: FakeOpenAI;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    server = await startFakeOpenAI({});
+    env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test', PROMPTGATE_ACTOR: 'ann' };
+    dir = await tmpProject({ 'greet.prompt.yml': PROMPT, 'promptgate.config.yml': CONFIG });
+  });
+  afterEach(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it('promotion needs evidence on this exact content; forced moves, rollback, history and pull', async () => {
+    // No run yet: refused, with the reason.
+    const refused = await cli(['promote', 'greet.prompt.yml', '--label', 'production'], dir, env);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /refused: production needs evidence .*\n {2}- suite 'golden': 1 of 1 cases have not run on content/);
+    assert.equal((await cli(['test'], dir, env)).code, 0);
+    const ok = await cli(['promote', 'greet.prompt.yml', '--label', 'production'], dir, env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^production: greet v1\n {2}evidence: golden: 1\/1 ran, ≥2 samples, 1 passing, 0 regressed/);
+    // Publishing the same content again is the same version.
+    assert.match((await cli(['publish', 'greet.prompt.yml'], dir, env)).stdout, /greet v1 already has this content/);
+
+    // An edit: no evidence for the new content, so only a forced move with a reason goes through.
+    const file = path.join(dir, 'greet.prompt.yml');
+    await fs.writeFile(file, PROMPT.replace('Say hello', 'Say hi'));
+    assert.equal((await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--force'], dir, env)).code, 2);
+    const forced = await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--force', '--reason', 'hotfix'], dir, env);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /^production: greet v1 → v2 \(forced: hotfix\)/);
+
+    const pulled = JSON.parse((await cli(['pull', 'greet@production'], dir, env)).stdout) as { number: number; messages: { content: string }[] };
+    assert.equal(pulled.number, 2);
+    assert.equal(pulled.messages[0].content, 'Say hi to {{ who }}');
+
+    const back = await cli(['rollback', 'greet', '--label', 'production'], dir, env);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /production: greet v2 → v1 \(rolled back\)/);
+    const history = await cli(['history', 'greet.prompt.yml'], dir, env);
+    assert.match(history.stdout, /^greet\n {2}v1 {2}\w+ {2}\S+ {2}ann {2}\[production\]\n {2}v2 /);
+    assert.match(history.stdout, /production: 1 → 2 {2}forced-label \(hotfix\)\n.*production: 2 → 1 {2}rollback/);
+    // The layout is plain files another program can read.
+    const labels = JSON.parse(await fs.readFile(path.join(dir, '.promptgate/registry/prompts/greet/labels.json'), 'utf8'));
+    assert.deepEqual(labels, { production: 1 });
+    assert.equal((await cli(['pull', 'greet@staging'], dir, env)).code, 2);
+    assert.match((await cli(['promote', 'greet.prompt.yml', '--label', 'x', '--registry', 'git+file:///tmp/nowhere.git'], dir, env)).stderr, /git registries .* are not available yet/);
+  });
+});
