@@ -97,8 +97,23 @@ export class Judge {
     };
   }
 
-  private async ask(request: ProviderRequest, sample: number, signal?: AbortSignal): Promise<string> {
+  /** Identical questions in flight share one call (with a cache only: without one every call is live). */
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  private ask(request: ProviderRequest, sample: number, signal?: AbortSignal): Promise<string> {
+    if (!this.cache) return this.askOnce(requestKey(request, sample), request, sample, signal);
     const key = requestKey(request, sample);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      // Without this, whether a second identical output hit the cache depended on timing, and so did
+      // the number of judge calls and their cost.
+      pending = this.askOnce(key, request, sample, signal).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async askOnce(key: string, request: ProviderRequest, sample: number, signal?: AbortSignal): Promise<string> {
     const hit = await this.cache?.get(key);
     if (hit && hit.provider === this.provider.id) return hit.response.output;
     const response = await this.provider.complete(request, { sample, signal });
