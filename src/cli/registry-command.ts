@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import {
   FolderRegistryStore,
+  GitRegistryStore,
   Registry,
   collectEvidence,
   findProjectRoot,
@@ -24,8 +25,11 @@ export interface RegistryOptions {
 
 /** The registry: --registry, else PROMPTGATE_REGISTRY, else the project's config (default .promptgate/registry). */
 function openRegistry(io: CliIO, config: ResolvedConfig, opts: RegistryOptions): Registry | string {
-  const where = opts.registry ?? io.env.PROMPTGATE_REGISTRY;
-  if (where?.startsWith('git+')) return `git registries (${where}) are not available yet: use a folder for now`;
+  const where = opts.registry ?? io.env.PROMPTGATE_REGISTRY ?? config.registry.url;
+  if (where?.startsWith('git+')) {
+    const name = actor(io);
+    return new Registry(new GitRegistryStore(where.slice('git+'.length), config.cacheDir, { name, email: io.env.PROMPTGATE_EMAIL ?? `${name}@promptgate.invalid` }));
+  }
   return new Registry(new FolderRegistryStore(where ? path.resolve(io.cwd, where) : config.registry.path));
 }
 
@@ -53,6 +57,10 @@ async function publishPrompt(io: CliIO, registry: Registry, prompt: PromptSpec, 
 }
 
 export async function publishCommand(io: CliIO, file: string, opts: RegistryOptions & { message?: string }): Promise<number> {
+  return guard(io, () => publish(io, file, opts));
+}
+
+async function publish(io: CliIO, file: string, opts: RegistryOptions & { message?: string }): Promise<number> {
   const loaded = await onePrompt(io, file);
   if (typeof loaded === 'number') return loaded;
   const registry = openRegistry(io, loaded.config, opts);
@@ -64,6 +72,10 @@ export async function publishCommand(io: CliIO, file: string, opts: RegistryOpti
 }
 
 export async function promoteCommand(io: CliIO, file: string, opts: RegistryOptions & { label: string; force?: boolean; reason?: string; message?: string }): Promise<number> {
+  return guard(io, () => promote(io, file, opts));
+}
+
+async function promote(io: CliIO, file: string, opts: RegistryOptions & { label: string; force?: boolean; reason?: string; message?: string }): Promise<number> {
   const c = colors(io);
   if (opts.force && !opts.reason) return usage(io, '--force needs --reason TEXT (it goes into the audit log)');
   const loaded = await onePrompt(io, file);
@@ -110,6 +122,10 @@ export async function rollbackCommand(io: CliIO, prompt: string, opts: RegistryO
 }
 
 export async function historyCommand(io: CliIO, prompt: string, opts: RegistryOptions): Promise<number> {
+  return guard(io, () => history(io, prompt, opts));
+}
+
+async function history(io: CliIO, prompt: string, opts: RegistryOptions): Promise<number> {
   const k = await keyOf(io, prompt);
   if (typeof k === 'number') return k;
   const registry = openRegistry(io, k.config, opts);
@@ -141,6 +157,15 @@ export async function pullCommand(io: CliIO, ref: string, opts: RegistryOptions 
     if (opts.out) await writeFileAtomic(path.resolve(io.cwd, opts.out), text);
     else io.out(text);
     return EXIT.ok;
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+}
+
+/** Registry failures (an unreachable remote, a held lock, a rejected push) are the user's to fix: exit 2 with the reason. */
+async function guard(io: CliIO, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
   } catch (err) {
     return usage(io, (err as Error).message);
   }

@@ -23,7 +23,8 @@ export interface ResolvedConfig {
   verdicts: VerdictPolicy;
   sampling: SamplingPolicy;
   judge: JudgeSettings & { provider: Partial<ProviderOptions>; onlyIfDeterministicPass: boolean };
-  registry: { path: string; labels: Record<string, { suites?: string[]; minSamples?: number; allowRegressions?: boolean }> };
+  /** `path`: the folder registry; `url`: a git+URL registry, when the config names one. */
+  registry: { path: string; url?: string; labels: Record<string, { suites?: string[]; minSamples?: number; allowRegressions?: boolean }> };
 }
 
 /** The nearest folder at or above `start` holding promptgate.config.yml, else `start`. */
@@ -83,7 +84,11 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
       baselinesDir: c.baselinesDir ? path.resolve(root, c.baselinesDir) : defaults.baselinesDir,
       verdicts: { ...DEFAULT_VERDICT_POLICY, ...c.verdicts },
       sampling: { ...DEFAULT_SAMPLING, ...c.sampling },
-      registry: { path: c.registry?.path ? path.resolve(root, c.registry.path) : defaults.registry.path, labels: c.registry?.labels ?? {} },
+      registry: {
+        path: c.registry?.path && !c.registry.path.startsWith('git+') ? path.resolve(root, c.registry.path) : defaults.registry.path,
+        url: c.registry?.path?.startsWith('git+') ? c.registry.path : undefined,
+        labels: c.registry?.labels ?? {},
+      },
       judge: {
         model: c.judge?.model ?? DEFAULT_JUDGE.model,
         embeddingModel: c.judge?.embeddingModel ?? DEFAULT_JUDGE.embeddingModel,

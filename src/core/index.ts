@@ -34,6 +34,7 @@ export * from './affected';
 export * from './jsonschema';
 export * from './export';
 export * from './registry/folder';
+export * from './registry/git';
 export * from './registry/registry';
 export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
 export { PROMPTY_FILE } from './prompty';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
 import { cli } from '../support/cli';
@@ -74,6 +75,26 @@ describe('registry commands (built CLI, folder registry)', function () {
     const labels = JSON.parse(await fs.readFile(path.join(dir, '.promptgate/registry/prompts/greet/labels.json'), 'utf8'));
     assert.deepEqual(labels, { production: 1 });
     assert.equal((await cli(['pull', 'greet@staging'], dir, env)).code, 2);
-    assert.match((await cli(['promote', 'greet.prompt.yml', '--label', 'x', '--registry', 'git+file:///tmp/nowhere.git'], dir, env)).stderr, /git registries .* are not available yet/);
+  });
+
+  it('a git remote as the registry: promote in one project, pull from another', async () => {
+    const remote = path.join(dir, 'shared.git');
+    await new Promise<void>((resolve, reject) => execFile('git', ['init', '-q', '--bare', '-b', 'main', remote], (err) => (err ? reject(err) : resolve())));
+    const url = `git+file://${remote}`;
+    assert.equal((await cli(['test'], dir, env)).code, 0);
+    const promoted = await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--registry', url], dir, env);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    const elsewhere = await tmpProject({ 'README.md': 'an application' });
+    try {
+      const pulled = await cli(['pull', 'greet@production', '-o', 'greet.json'], elsewhere, { ...env, PROMPTGATE_REGISTRY: url });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(JSON.parse(await fs.readFile(path.join(elsewhere, 'greet.json'), 'utf8')).messages[0].content, 'Say hello to {{ who }}');
+      assert.equal((await cli(['pull', 'greet@production'], elsewhere, { ...env, PROMPTGATE_REGISTRY: 'git+file:///nonexistent/nowhere.git' })).code, 2);
+      const bad = await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--registry', 'git+file:///nonexistent/nowhere.git'], dir, env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /error: git clone .* failed/);
+    } finally {
+      await removeDir(elsewhere);
+    }
   });
 });

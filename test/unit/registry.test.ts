@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { FolderRegistryStore, Registry, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
+import { execFile } from 'node:child_process';
+import { FolderRegistryStore, GitRegistryStore, Registry, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
 import { removeDir } from '../support/tmp';
 
 const record = (content: string, at = '2026-11-28T00:00:00.000Z'): Omit<VersionRecord, 'number'> => ({
@@ -107,3 +108,48 @@ describe('label policies', () => {
     assert.deepEqual(policyProblems(evidence(), { suites: ['smoke'] }), ["suite 'smoke' does not exist for this prompt"]);
   });
 });
+
+describe('registry (git backend, bare repositories on disk as the shared remote)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let remote: string;
+  const clone = (name: string) => new Registry(new GitRegistryStore(remote, path.join(dir, name), { name, email: `${name}@example.com` }));
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-git-'));
+    remote = path.join(dir, 'prompts.git');
+    await exec('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+  });
+  afterEach(() => removeDir(dir));
+
+  it('passes the same contract: same content is one version, labels, rollback, another clone sees it all', async () => {
+    const a = clone('ann');
+    assert.equal((await a.publish(record('v1'))).version.number, 1);
+    assert.equal((await a.publish(record('v1'))).created, false);
+    await a.publish(record('v2'));
+    await a.setLabel('support', 'production', 1, meta);
+    await a.setLabel('support', 'production', 2, meta);
+    assert.deepEqual(await a.rollback('support', 'production', meta), { from: 2, to: 1 });
+    const b = clone('bob');
+    assert.equal((await b.resolve('support@production')).contentHash, 'v1');
+    assert.deepEqual((await b.audit('support')).map((e) => e.action), ['publish', 'publish', 'label', 'label', 'rollback']);
+    const log = await exec('git', ['--git-dir', remote, 'log', '--format=%an %s', 'main']);
+    assert.match(log, /^ann promptgate: rollback support production\n/);
+  });
+
+  it('8 promotions at once from two clones lose nothing: rejected pushes are fetched and re-applied', async () => {
+    const seed = clone('seed');
+    for (let i = 1; i <= 8; i++) await seed.publish(record(`content ${i}`));
+    const clones = [clone('ann'), clone('bob')];
+    await Promise.all(Array.from({ length: 8 }, (_, i) => clones[i % 2].setLabel('support', 'production', i + 1, { actor: i % 2 ? 'bob' : 'ann', at: meta.at })));
+    const audit = await clone('carol').audit('support');
+    const moves = audit.filter((e) => e.action === 'label');
+    assert.equal(moves.length, 8);
+    assert.deepEqual(moves.map((e) => e.version).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8]);
+    // Each move names the one before it: one unbroken chain, nothing overwritten.
+    assert.deepEqual(moves.slice(1).map((e) => e.from), moves.slice(0, -1).map((e) => e.version));
+  });
+});
+
+function exec(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)))));
+}

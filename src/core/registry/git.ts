@@ -1,0 +1,107 @@
+import * as path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileIfExists, writeFileAtomic } from '../fsutil';
+import { FolderRegistryStore, type RegistryStore } from './folder';
+
+const BRANCH = 'main';
+
+function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function must(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(cwd, args, env);
+  if (r.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}
+
+/**
+ * A registry in a git repository: any remote the user's git reaches (its credentials, its access
+ * control). PromptGate works in a local clone it keeps up to date; a transaction fetches, applies
+ * its change, commits and pushes, and when the push is rejected because someone else pushed first,
+ * it fetches again and re-applies the change to the new state, so no update is lost.
+ */
+export class GitRegistryStore implements RegistryStore {
+  readonly location: string;
+  private readonly dir: string;
+  private readonly mutex: FolderRegistryStore;
+  private synced = false;
+
+  constructor(
+    private readonly url: string,
+    cacheDir: string,
+    private readonly identity: { name: string; email: string },
+    private readonly attempts = 20,
+  ) {
+    this.location = url;
+    this.dir = path.join(cacheDir, 'registries', createHash('sha256').update(url).digest('hex').slice(0, 16));
+    // One process at a time works in this clone.
+    this.mutex = new FolderRegistryStore(`${this.dir}.lock`, { waitMs: 120_000 });
+  }
+
+  async read(rel: string): Promise<string | undefined> {
+    await this.ensureSynced();
+    return readFileIfExists(path.join(this.dir, rel));
+  }
+
+  async list(rel: string): Promise<string[]> {
+    await this.ensureSynced();
+    try {
+      return (await fs.readdir(path.join(this.dir, rel))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  async transaction<T>(what: string, fn: (write: (rel: string, text: string) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.mutex.transaction(what, async () => {
+      let last = '';
+      for (let attempt = 0; attempt < this.attempts; attempt++) {
+        await this.sync();
+        const result = await fn((rel, text) => writeFileAtomic(path.join(this.dir, rel), text));
+        await must(this.dir, ['add', '-A']);
+        if ((await git(this.dir, ['diff', '--cached', '--quiet'])).code === 0) return result; // nothing changed
+        const env = { GIT_AUTHOR_NAME: this.identity.name, GIT_AUTHOR_EMAIL: this.identity.email, GIT_COMMITTER_NAME: this.identity.name, GIT_COMMITTER_EMAIL: this.identity.email };
+        await must(this.dir, ['commit', '-q', '-m', `promptgate: ${what}`], env);
+        const push = await git(this.dir, ['push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`]);
+        if (push.code === 0) return result;
+        last = (push.stderr || push.stdout).trim();
+        if (!/rejected|fetch first|non-fast-forward|failed to update ref|cannot lock ref/i.test(last)) throw new Error(`git push to ${this.url} failed: ${last}`);
+        // Someone pushed first: drop our commit, take theirs, and apply the change again.
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 80 * (attempt + 1)));
+      }
+      throw new Error(`git push to ${this.url} was rejected ${this.attempts} times in a row: ${last}`);
+    });
+  }
+
+  private async ensureSynced(): Promise<void> {
+    if (this.synced) return;
+    await this.mutex.transaction('sync', () => this.sync());
+  }
+
+  /** Clones once, then fetches and moves the working tree to the remote's state. */
+  private async sync(): Promise<void> {
+    if (!(await fs.stat(path.join(this.dir, '.git')).then(() => true, () => false))) {
+      await fs.mkdir(path.dirname(this.dir), { recursive: true });
+      await fs.rm(this.dir, { recursive: true, force: true });
+      await must(path.dirname(this.dir), ['clone', '-q', this.url, this.dir]);
+    } else await must(this.dir, ['fetch', '-q', 'origin']);
+    const remote = await git(this.dir, ['rev-parse', '--verify', '-q', `refs/remotes/origin/${BRANCH}`]);
+    if (remote.code === 0) {
+      await must(this.dir, ['checkout', '-q', '-B', BRANCH, `origin/${BRANCH}`]);
+      await must(this.dir, ['reset', '-q', '--hard', `origin/${BRANCH}`]);
+    } else {
+      // An empty remote: start the branch from nothing.
+      await git(this.dir, ['checkout', '-q', '--orphan', BRANCH]);
+      await git(this.dir, ['reset', '-q', '--hard']);
+    }
+    await must(this.dir, ['clean', '-q', '-fdx']);
+    this.synced = true;
+  }
+}
