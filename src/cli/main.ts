@@ -4,7 +4,7 @@ import { EXIT, type CliIO } from './io';
 import { approveCommand } from './approve-command';
 import { diffCommand } from './diff-command';
 import { exportCommand, type ExportOptions } from './export-command';
-import { historyCommand, promoteCommand, publishCommand, pullCommand, rollbackCommand } from './registry-command';
+import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand } from './registry-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
 import { testCommand, type TestOptions } from './test-command';
@@ -74,12 +74,15 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
 
   program
     .command('diff')
-    .description('show the approved baseline against the latest recorded run, without running anything')
+    .description('show the approved baseline against the latest recorded run, without running anything; or, given NAME@A NAME@B, two registry versions')
     .argument('[paths...]', 'prompt files, suite files or folders')
     .option('-s, --suite <name>', 'only this suite (repeatable)', repeatable)
     .option('--case <id>', 'only this case, by id or name (repeatable)', repeatable)
-    .action(async (paths: string[], opts: Selection) => {
-      code = await diffCommand(io, paths, opts);
+    .option('--registry <where>', 'with NAME@A NAME@B: the registry to read')
+    .action(async (paths: string[], opts: Selection & { registry?: string }) => {
+      // Two registry references (NAME@3 NAME@production) compare versions; anything else is files.
+      const refs = paths.length === 2 && paths.every((p) => /^[^/\\]+@[^/\\]+$/.test(p));
+      code = refs ? await registryDiffCommand(io, paths[0], paths[1], opts) : await diffCommand(io, paths, opts);
     });
 
   program

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import {
@@ -11,11 +12,13 @@ import {
   policyProblems,
   registryKey,
   versionRecord,
+  versionText,
   writeFileAtomic,
   type PromptSpec,
   type ResolvedConfig,
   type VersionEvidence,
 } from '../core';
+import { createTwoFilesPatch } from 'diff';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, type Loaded } from './load';
 
@@ -53,7 +56,17 @@ function evidenceLine(e: VersionEvidence): string {
 }
 
 async function publishPrompt(io: CliIO, registry: Registry, prompt: PromptSpec, evidence: VersionEvidence, message?: string) {
-  return registry.publish(versionRecord(prompt, { author: actor(io), message, at: new Date(io.now()).toISOString(), evidence }));
+  return registry.publish(versionRecord(prompt, { author: actor(io), message, at: new Date(io.now()).toISOString(), evidence, sourceCommit: await sourceCommit(path.dirname(prompt.file)) }));
+}
+
+/** The commit the prompt's repository is at (with "+changes" when the prompt file is modified), if it is in one. */
+function sourceCommit(dir: string): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      execFile('git', ['status', '--porcelain', '--', '.'], { cwd: dir }, (err2, status) => resolve(`${String(stdout).trim()}${!err2 && String(status).trim() ? '+changes' : ''}`));
+    }),
+  );
 }
 
 export async function publishCommand(io: CliIO, file: string, opts: RegistryOptions & { message?: string }): Promise<number> {
@@ -144,6 +157,28 @@ async function history(io: CliIO, prompt: string, opts: RegistryOptions): Promis
     io.out(`  ${e.at}  ${e.actor}  ${e.label}: ${e.from ?? '–'} → ${e.version}  ${e.action}${e.reason ? ` (${e.reason})` : ''}\n`);
   }
   return EXIT.ok;
+}
+
+/** `promptgate diff NAME@A NAME@B`: two registry versions as a unified diff. */
+export async function registryDiffCommand(io: CliIO, a: string, b: string, opts: RegistryOptions): Promise<number> {
+  return guard(io, async () => {
+    const root = await findProjectRoot(io.cwd);
+    const { config } = await loadConfig(root);
+    const registry = openRegistry(io, config, opts);
+    if (typeof registry === 'string') return usage(io, registry);
+    const [va, vb] = [await registry.resolve(a), await registry.resolve(b)];
+    const patch = createTwoFilesPatch(a, b, versionText(va), versionText(vb), `v${va.number}`, `v${vb.number}`, { context: 3 });
+    const c = colors(io);
+    const color = io.isTTY && !io.env.NO_COLOR;
+    io.out(
+      `${patch
+        .split('\n')
+        .slice(2)
+        .map((l) => (!color ? l : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l.startsWith('@@') ? c.dim(l) : l))
+        .join('\n')}${va.contentHash === vb.contentHash ? 'the same content\n' : ''}`,
+    );
+    return EXIT.ok;
+  });
 }
 
 export async function pullCommand(io: CliIO, ref: string, opts: RegistryOptions & { out?: string }): Promise<number> {

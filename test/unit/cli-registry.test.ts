@@ -65,6 +65,11 @@ describe('registry commands (built CLI, folder registry)', function () {
     assert.equal(pulled.number, 2);
     assert.equal(pulled.messages[0].content, 'Say hi to {{ who }}');
 
+    const diff = await cli(['diff', 'greet@1', 'greet@production'], dir, env);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /^-# greet v1 \(content \w+\)\n\+# greet v2 \(content \w+\)\n/m);
+    assert.match(diff.stdout, /^-Say hello to \{\{ who \}\}\n\+Say hi to \{\{ who \}\}$/m);
+
     const back = await cli(['rollback', 'greet', '--label', 'production'], dir, env);
     assert.equal(back.code, 0, back.stderr);
     assert.match(back.stdout, /production: greet v2 → v1 \(rolled back\)/);

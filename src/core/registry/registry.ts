@@ -247,3 +247,16 @@ export function versionRecord(prompt: PromptSpec, meta: { author: string; messag
     evidence: meta.evidence,
   };
 }
+
+/** A version as readable text (front matter and role sections), for diffs between versions. */
+export function versionText(v: VersionRecord): string {
+  const head = [
+    `# ${v.prompt} v${v.number} (content ${v.contentHash}${v.semver ? `, ${v.semver}` : ''})`,
+    `model: ${v.model} (${v.provider})`,
+    ...Object.entries(v.parameters ?? {}).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}: ${JSON.stringify(x)}`),
+    ...(v.responseFormat ? [`responseFormat: ${v.responseFormat}`] : []),
+    ...(v.jsonSchema ? [`jsonSchema: ${JSON.stringify(v.jsonSchema)}`] : []),
+    ...v.tools.map((t) => `tool: ${t.function.name}`),
+  ];
+  return `${head.join('\n')}\n${v.messages.map((m) => `\n${m.role}:\n${m.content.replace(/\n$/, '')}\n`).join('')}`;
+}
