@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
-import { cli } from '../support/cli';
+import { CLI, cli } from '../support/cli';
 
 const PROMPT = `name: Greeter
 model: gpt-4o-mini
@@ -100,6 +100,39 @@ describe('registry commands (built CLI, folder registry)', function () {
       assert.match(bad.stderr, /error: git clone .* failed/);
     } finally {
       await removeDir(elsewhere);
+    }
+  });
+});
+
+describe('registry crash safety (built CLI, SIGKILL during publish)', function () {
+  this.timeout(120_000);
+  it('a publish killed at a random point leaves every registry file readable, and the next publish works', async () => {
+    const dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
+    const reg = path.join(dir, 'reg');
+    try {
+      for (let trial = 0; trial < 15; trial++) {
+        await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (${trial})`));
+        const child = spawn(process.execPath, [CLI, 'publish', 'greet.prompt.yml', '--registry', reg], { cwd: dir, stdio: 'ignore' });
+        const exited = new Promise((r) => child.once('exit', r));
+        // Kill points spread from before loading to after writing (a CLI start alone is ~0.4 s).
+        await new Promise((r) => setTimeout(r, 200 + trial * 150));
+        child.kill('SIGKILL');
+        await exited;
+        // Everything there parses.
+        for (const f of await fs.readdir(path.join(reg, 'prompts/greet/versions')).catch(() => [] as string[])) JSON.parse(await fs.readFile(path.join(reg, 'prompts/greet/versions', f), 'utf8'));
+        const audit = await fs.readFile(path.join(reg, 'prompts/greet/audit.jsonl'), 'utf8').catch(() => '');
+        for (const line of audit.split('\n').filter(Boolean)) JSON.parse(line);
+      }
+      // The kills landed at different points: some publishes finished, some did not.
+      const written = (await fs.readdir(path.join(reg, 'prompts/greet/versions')).catch(() => [] as string[])).length;
+      assert.ok(written > 0 && written < 15, `${written} of 15 publishes finished`);
+      // A dead writer's lock is taken over: the next publish goes through.
+      await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', 'Say hello (after)'));
+      const after = await cli(['publish', 'greet.prompt.yml', '--registry', reg], dir);
+      assert.equal(after.code, 0, after.stderr);
+      assert.match(after.stdout, /^published greet v\d+/);
+    } finally {
+      await removeDir(dir);
     }
   });
 });
