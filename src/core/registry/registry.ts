@@ -171,7 +171,7 @@ export class Registry {
   /** Points `label` at `version`; a forced move records its reason. */
   async setLabel(key: string, label: string, version: number, meta: { actor: string; at: string; forced?: string; evidence?: VersionEvidence }): Promise<{ from: number | null }> {
     return this.store.transaction(`label ${key} ${label}`, async (write) => {
-      if (!(await this.versions(key)).some((v) => v.number === version)) throw new Error(`${key} has no version ${version}`);
+      if (!(await this.version(key, version))) throw new Error(`${key} has no version ${version}`);
       const labels = await this.labels(key);
       const from = labels[label] ?? null;
       await write(`${dir(key)}/labels.json`, `${JSON.stringify({ ...labels, [label]: version }, null, 2)}\n`);
@@ -206,14 +206,20 @@ export class Registry {
   /** `name`, `name@3` or `name@production`. */
   async resolve(ref: string): Promise<VersionRecord> {
     const [key, at] = ref.split('@');
-    const versions = await this.versions(key);
-    if (!versions.length) throw new Error(`no prompt '${key}' in the registry at ${this.store.location}`);
-    if (at === undefined) return versions.at(-1)!;
-    const n = /^\d+$/.test(at) ? Number(at) : (await this.labels(key))[at];
+    // Only the one version file is read: pull runs in applications and CI, and versions accumulate.
+    const numbers = (await this.store.list(`${dir(key)}/versions`)).filter((f) => /^\d+\.json$/.test(f)).map((f) => Number(f.slice(0, -5)));
+    if (!numbers.length) throw new Error(`no prompt '${key}' in the registry at ${this.store.location}`);
+    const n = at === undefined ? Math.max(...numbers) : /^\d+$/.test(at) ? Number(at) : (await this.labels(key))[at];
     if (n === undefined) throw new Error(`${key} has no label '${at}' (labels: ${Object.keys(await this.labels(key)).join(', ') || 'none'})`);
-    const v = versions.find((x) => x.number === n);
+    const v = await this.version(key, n);
     if (!v) throw new Error(`${key} has no version ${n}`);
     return v;
+  }
+
+  /** One version record, or undefined. */
+  async version(key: string, n: number): Promise<VersionRecord | undefined> {
+    const text = await this.store.read(`${dir(key)}/versions/${n}.json`);
+    return text ? (JSON.parse(text) as VersionRecord) : undefined;
   }
 
   private async append(write: (rel: string, text: string) => Promise<void>, key: string, entry: AuditEntry): Promise<void> {
