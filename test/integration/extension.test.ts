@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { root, until } from './helpers';
+import { insertAndSave, root, until } from './helpers';
 
 /* Runs inside a real VS Code extension host (code-server), against the workspace the runner made
    from test/fixtures/vscode-ws; provider calls go to the runner's local OpenAI-compatible server. */
@@ -104,12 +104,7 @@ suite('PromptGate in VS Code', () => {
   test('saving a prompt re-runs only the cases it affects', async () => {
     const before = api.lastRun().count;
     const uri = vscode.Uri.file(path.join(root(), 'farewell.prompt.yml'));
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
-    const edit = new vscode.WorkspaceEdit();
-    edit.insert(uri, new vscode.Position(0, 0), '# edited\n');
-    await vscode.workspace.applyEdit(edit);
-    await doc.save();
+    await insertAndSave(uri, '# edited\n');
     const run = await until('a run on save', () => (api.lastRun().count > before ? api.lastRun() : undefined), 30_000);
     assert.deepEqual(run.ids, ['farewell.prompt.yml::golden::carl']);
     assert.equal(api.outcome('farewell.prompt.yml::golden::carl')!.verdict.kind, 'new');

@@ -13,3 +13,13 @@ export async function until<T>(what: string, fn: () => T | undefined | Promise<T
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Opens the file in an editor, inserts `text` at its start and saves it, as a user would. */
+export async function insertAndSave(uri: vscode.Uri, text: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(uri, new vscode.Position(0, 0), text);
+  await vscode.workspace.applyEdit(edit);
+  await doc.save();
+}

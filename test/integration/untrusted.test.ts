@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { root, until } from './helpers';
+import { insertAndSave, root, until } from './helpers';
 
 /* Runs inside a real VS Code whose workspace is NOT trusted (Restricted Mode). PromptGate declares
    limited support: it shows the tests, lenses and file errors, but calls no model and runs no
@@ -61,12 +61,7 @@ suite('PromptGate in an untrusted workspace', () => {
     assert.equal(api.lastRun().count, 0);
     // Saving a prompt does not run either.
     const uri = vscode.Uri.file(path.join(root(), 'farewell.prompt.yml'));
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.window.showTextDocument(doc);
-    const edit = new vscode.WorkspaceEdit();
-    edit.insert(uri, new vscode.Position(0, 0), '# edited\n');
-    await vscode.workspace.applyEdit(edit);
-    await doc.save();
+    await insertAndSave(uri, '# edited\n');
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(api.lastRun().count, 0);
     assert.equal(api.outcome('farewell.prompt.yml::golden::carl'), undefined);
