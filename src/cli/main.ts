@@ -4,7 +4,7 @@ import { EXIT, type CliIO } from './io';
 import { approveCommand } from './approve-command';
 import { diffCommand } from './diff-command';
 import { exportCommand, type ExportOptions } from './export-command';
-import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand } from './registry-command';
+import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand, statusCommand } from './registry-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
 import { testCommand, type TestOptions } from './test-command';
@@ -104,7 +104,7 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
       code = await exportCommand(io, prompt, opts);
     });
 
-  const registryOption = new Option('--registry <where>', 'the registry folder (else PROMPTGATE_REGISTRY, else the config, default .promptgate/registry)');
+  const registryOption = new Option('--registry <where>', 'a registry folder or git+URL (else PROMPTGATE_REGISTRY, else the config, default .promptgate/registry)');
   program
     .command('publish')
     .description('record the prompt as a registry version, with the evidence of its latest runs on this content')
@@ -151,6 +151,17 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .addOption(registryOption)
     .action(async (ref: string, opts) => {
       code = await pullCommand(io, ref, opts);
+    });
+  program
+    .command('status')
+    .description('which registry labels point at each prompt file\'s exact content, and which drifted from it')
+    .argument('[paths...]', 'prompt files or folders (default: the project)')
+    .option('-l, --label <name...>', 'only these labels (a missing one counts as drift)')
+    .option('--fail-on-drift', 'exit 1 when a label points at other content (for CI)')
+    .addOption(new Option('-r, --reporter <name>', 'what to print').choices(['text', 'github']).default('text'))
+    .addOption(registryOption)
+    .action(async (paths: string[], opts) => {
+      code = await statusCommand(io, paths, opts);
     });
 
   program

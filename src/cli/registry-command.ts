@@ -1,11 +1,11 @@
-import * as os from 'node:os';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import {
-  FolderRegistryStore,
-  GitRegistryStore,
   Registry,
+  describeLabel,
+  openRegistry as openCoreRegistry,
+  registryActor,
   collectEvidence,
   findProjectRoot,
   loadConfig,
@@ -26,17 +26,11 @@ export interface RegistryOptions {
   registry?: string;
 }
 
-/** The registry: --registry, else PROMPTGATE_REGISTRY, else the project's config (default .promptgate/registry). */
-function openRegistry(io: CliIO, config: ResolvedConfig, opts: RegistryOptions): Registry | string {
-  const where = opts.registry ?? io.env.PROMPTGATE_REGISTRY ?? config.registry.url;
-  if (where?.startsWith('git+')) {
-    const name = actor(io);
-    return new Registry(new GitRegistryStore(where.slice('git+'.length), config.cacheDir, { name, email: io.env.PROMPTGATE_EMAIL ?? `${name}@promptgate.invalid` }));
-  }
-  return new Registry(new FolderRegistryStore(where ? path.resolve(io.cwd, where) : config.registry.path));
+function openRegistry(io: CliIO, config: ResolvedConfig, opts: RegistryOptions): Registry {
+  return openCoreRegistry(config, { flag: opts.registry, env: io.env, cwd: io.cwd });
 }
 
-const actor = (io: CliIO) => io.env.PROMPTGATE_ACTOR ?? io.env.USER ?? os.userInfo().username;
+const actor = (io: CliIO) => registryActor(io.env);
 
 /** Loads the one prompt in `file`, with the project it belongs to. */
 async function onePrompt(io: CliIO, file: string): Promise<number | (Loaded & { prompt: PromptSpec })> {
@@ -77,7 +71,6 @@ async function publish(io: CliIO, file: string, opts: RegistryOptions & { messag
   const loaded = await onePrompt(io, file);
   if (typeof loaded === 'number') return loaded;
   const registry = openRegistry(io, loaded.config, opts);
-  if (typeof registry === 'string') return usage(io, registry);
   const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
   const { version, created } = await publishPrompt(io, registry, loaded.prompt, evidence, opts.message);
   io.out(created ? `published ${version.prompt} v${version.number} (content ${version.contentHash})\n  evidence: ${evidenceLine(evidence)}\n` : `${version.prompt} v${version.number} already has this content (${version.contentHash})\n`);
@@ -94,7 +87,6 @@ async function promote(io: CliIO, file: string, opts: RegistryOptions & { label:
   const loaded = await onePrompt(io, file);
   if (typeof loaded === 'number') return loaded;
   const registry = openRegistry(io, loaded.config, opts);
-  if (typeof registry === 'string') return usage(io, registry);
   const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
   const problems = policyProblems(evidence, loaded.config.registry.labels[opts.label]);
   if (problems.length && !opts.force) {
@@ -124,7 +116,6 @@ export async function rollbackCommand(io: CliIO, prompt: string, opts: RegistryO
   const k = await keyOf(io, prompt);
   if (typeof k === 'number') return k;
   const registry = openRegistry(io, k.config, opts);
-  if (typeof registry === 'string') return usage(io, registry);
   try {
     const { from, to } = await registry.rollback(k.key, opts.label, { actor: actor(io), at: new Date(io.now()).toISOString() });
     io.out(`${opts.label}: ${k.key} v${from} → v${to} (rolled back)\n`);
@@ -142,7 +133,6 @@ async function history(io: CliIO, prompt: string, opts: RegistryOptions): Promis
   const k = await keyOf(io, prompt);
   if (typeof k === 'number') return k;
   const registry = openRegistry(io, k.config, opts);
-  if (typeof registry === 'string') return usage(io, registry);
   const versions = await registry.versions(k.key);
   if (!versions.length) return usage(io, `no prompt '${k.key}' in the registry at ${registry.store.location}`);
   const labels = await registry.labels(k.key);
@@ -165,7 +155,6 @@ export async function registryDiffCommand(io: CliIO, a: string, b: string, opts:
     const root = await findProjectRoot(io.cwd);
     const { config } = await loadConfig(root);
     const registry = openRegistry(io, config, opts);
-    if (typeof registry === 'string') return usage(io, registry);
     const [va, vb] = [await registry.resolve(a), await registry.resolve(b)];
     const patch = createTwoFilesPatch(a, b, versionText(va), versionText(vb), `v${va.number}`, `v${vb.number}`, { context: 3 });
     const c = colors(io);
@@ -184,9 +173,8 @@ export async function registryDiffCommand(io: CliIO, a: string, b: string, opts:
 export async function pullCommand(io: CliIO, ref: string, opts: RegistryOptions & { out?: string }): Promise<number> {
   const root = await findProjectRoot(io.cwd);
   const { config } = await loadConfig(root);
-  const registry = openRegistry(io, config, opts);
-  if (typeof registry === 'string') return usage(io, registry);
   try {
+    const registry = openRegistry(io, config, opts);
     const v = await registry.resolve(ref);
     const text = `${JSON.stringify(v, null, 2)}\n`;
     if (opts.out) await writeFileAtomic(path.resolve(io.cwd, opts.out), text);
@@ -195,6 +183,39 @@ export async function pullCommand(io: CliIO, ref: string, opts: RegistryOptions 
   } catch (err) {
     return usage(io, (err as Error).message);
   }
+}
+
+/**
+ * `promptgate status [PATHS]`: for each prompt file, the labels that point at its exact content and
+ * those that drifted from it. With --fail-on-drift (for CI) a drifted label (of --label, or any) exits 1.
+ */
+export async function statusCommand(io: CliIO, paths: string[], opts: RegistryOptions & { label?: string[]; failOnDrift?: boolean; reporter?: 'text' | 'github' }): Promise<number> {
+  return guard(io, async () => {
+    const loaded = await loadForCli(io, paths);
+    if (!loaded.ok) return EXIT.invalid;
+    const registry = openRegistry(io, loaded.config, opts);
+    const c = colors(io);
+    const wanted = (l: string) => !opts.label?.length || opts.label.includes(l);
+    let drifted = 0;
+    for (const prompt of loaded.project.prompts) {
+      const status = await registry.status(registryKey(prompt), prompt.versionId);
+      const labels = status.labels.filter((l) => wanted(l.label));
+      const missing = (opts.label ?? []).filter((l) => !status.labels.some((x) => x.label === l));
+      const rel = path.relative(io.cwd, prompt.file) || prompt.file;
+      drifted += labels.filter((l) => !l.current).length + missing.length;
+      if (opts.reporter === 'github') {
+        const level = opts.failOnDrift ? 'error' : 'warning';
+        for (const l of labels.filter((x) => !x.current)) io.out(`::${level} file=${rel},line=${prompt.range.start.line + 1},title=PromptGate registry::${describeLabel(status, l)}\n`);
+        for (const l of missing) io.out(`::${level} file=${rel},line=${prompt.range.start.line + 1},title=PromptGate registry::${status.key} has no label '${l}'\n`);
+        continue;
+      }
+      io.out(`${rel}  ${status.key}  content ${status.contentHash}  ${status.published === undefined ? c.yellow('unpublished') : `v${status.published}`}\n`);
+      for (const l of labels) io.out(`  ${l.current ? c.green('✓') : c.yellow('≠')} ${describeLabel(status, l)}\n`);
+      for (const l of missing) io.out(`  ${c.yellow('≠')} no label '${l}'\n`);
+      if (!status.labels.length && !missing.length) io.out('  no labels\n');
+    }
+    return opts.failOnDrift && drifted ? EXIT.failed : EXIT.ok;
+  });
 }
 
 /** Registry failures (an unreachable remote, a held lock, a rejected push) are the user's to fix: exit 2 with the reason. */

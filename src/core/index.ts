@@ -36,6 +36,7 @@ export * from './export';
 export * from './registry/folder';
 export * from './registry/git';
 export * from './registry/registry';
+export * from './registry/open';
 export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
 export { PROMPTY_FILE } from './prompty';
 export * from './redteam/encoders';

@@ -52,10 +52,20 @@ describe('registry commands (built CLI, folder registry)', function () {
     assert.match(ok.stdout, /^production: greet v1\n {2}evidence: golden: 1\/1 ran, ≥2 samples, 1 passing, 0 regressed/);
     // Publishing the same content again is the same version.
     assert.match((await cli(['publish', 'greet.prompt.yml'], dir, env)).stdout, /greet v1 already has this content/);
+    const inSync = await cli(['status', '--fail-on-drift'], dir, env);
+    assert.equal(inSync.code, 0, inSync.stderr);
+    assert.match(inSync.stdout, /^greet\.prompt\.yml {2}greet {2}content \w+ {2}v1\n {2}✓ production v1\n$/);
 
     // An edit: no evidence for the new content, so only a forced move with a reason goes through.
     const file = path.join(dir, 'greet.prompt.yml');
     await fs.writeFile(file, PROMPT.replace('Say hello', 'Say hi'));
+    // The drift check: a warning by default, a failure for CI, an annotation on the prompt for GitHub.
+    const drift = await cli(['status'], dir, env);
+    assert.equal(drift.code, 0);
+    assert.match(drift.stdout, /unpublished\n {2}≠ production is v1; this file is an unpublished edit\n/);
+    assert.equal((await cli(['status', '--fail-on-drift'], dir, env)).code, 1);
+    assert.equal((await cli(['status', '--fail-on-drift', '--label', 'staging'], dir, env)).code, 1, 'a missing label is drift too');
+    assert.equal((await cli(['status', '--reporter', 'github', '--fail-on-drift'], dir, env)).stdout, '::error file=greet.prompt.yml,line=1,title=PromptGate registry::production is v1; this file is an unpublished edit\n');
     assert.equal((await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--force'], dir, env)).code, 2);
     const forced = await cli(['promote', 'greet.prompt.yml', '--label', 'production', '--force', '--reason', 'hotfix'], dir, env);
     assert.equal(forced.code, 0, forced.stderr);
@@ -105,7 +115,37 @@ describe('registry commands (built CLI, folder registry)', function () {
 });
 
 describe('registry crash safety (built CLI, SIGKILL during publish)', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
+  it('git backend: a publish killed at a random point loses nothing that was pushed, and the next publish works', async () => {
+    const dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
+    const remote = path.join(dir, 'shared.git');
+    await new Promise<void>((resolve, reject) => execFile('git', ['init', '-q', '--bare', '-b', 'main', remote], (err) => (err ? reject(err) : resolve())));
+    const url = `git+file://${remote}`;
+    try {
+      for (let trial = 0; trial < 12; trial++) {
+        await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (${trial})`));
+        const child = spawn(process.execPath, [CLI, 'publish', 'greet.prompt.yml', '--registry', url], { cwd: dir, stdio: 'ignore' });
+        const exited = new Promise((r) => child.once('exit', r));
+        await new Promise((r) => setTimeout(r, 250 + trial * 60));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      // The clone the killed processes worked in is repaired (stale git locks, half-done commits)
+      // and the next publish lands; the remote holds whole files only, numbered without gaps.
+      await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', 'Say hello (after)'));
+      const after = await cli(['publish', 'greet.prompt.yml', '--registry', url], dir);
+      assert.equal(after.code, 0, after.stderr);
+      const n = Number(/^published greet v(\d+)/.exec(after.stdout)?.[1]);
+      const versions = (await gitShow(remote, 'prompts/greet/versions')).sort();
+      assert.deepEqual(versions, Array.from({ length: n }, (_, i) => `${i + 1}.json`).sort());
+      assert.ok(n > 1 && n < 13, `${n - 1} of 12 killed publishes landed`);
+      const audit = (await gitShow(remote, 'prompts/greet/audit.jsonl')).map((l) => JSON.parse(l) as { version: number });
+      assert.deepEqual(audit.map((e) => e.version), Array.from({ length: n }, (_, i) => i + 1));
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   it('a publish killed at a random point leaves every registry file readable, and the next publish works', async () => {
     const dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
     const reg = path.join(dir, 'reg');
@@ -136,3 +176,10 @@ describe('registry crash safety (built CLI, SIGKILL during publish)', function (
     }
   });
 });
+
+/** A folder's entries or a file's lines on the remote's main branch, read with git itself. */
+function gitShow(remote: string, rel: string): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    execFile('git', ['--git-dir', remote, 'show', `main:${rel}`], (err, stdout) => (err ? reject(err) : resolve(String(stdout).split('\n').filter((l) => l && !l.startsWith('tree '))))),
+  );
+}

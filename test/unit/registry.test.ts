@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { FolderRegistryStore, GitRegistryStore, Registry, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
+import { FolderRegistryStore, GitRegistryStore, Registry, describeLabel, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
 import { removeDir } from '../support/tmp';
 
 const record = (content: string, at = '2026-11-28T00:00:00.000Z'): Omit<VersionRecord, 'number'> => ({
@@ -74,6 +74,29 @@ describe('registry (folder backend)', () => {
     assert.equal(froms.filter((f) => f === null).length, 1);
   });
 
+  it('status: labels on this content, drift to another version or to an unpublished edit', async () => {
+    await registry.publish(record('v1'));
+    await registry.publish(record('v2'));
+    await registry.setLabel('support', 'staging', 2, meta);
+    await registry.setLabel('support', 'production', 1, meta);
+    await registry.setLabel('support', 'canary', 2, meta);
+    const onV2 = await registry.status('support', 'v2');
+    assert.deepEqual(onV2.labels.map((l) => describeLabel(onV2, l)), ['production is v1; this file is v2', 'staging v2', 'canary v2']);
+    assert.deepEqual([onV2.published, onV2.latest], [2, 2]);
+    const edit = await registry.status('support', 'v3');
+    assert.deepEqual(edit.labels.map((l) => describeLabel(edit, l)), ['production is v1; this file is an unpublished edit', 'staging is v2; this file is an unpublished edit', 'canary is v2; this file is an unpublished edit']);
+    assert.deepEqual(await registry.status('nothing', 'v1'), { key: 'nothing', contentHash: 'v1', published: undefined, latest: undefined, labels: [] });
+  });
+
+  it('a version whose audit line was lost (writer killed in between) gets it back on the next publish', async () => {
+    await registry.publish(record('v1'));
+    // As if killed after writing version 2 and before its audit line.
+    await fs.writeFile(path.join(dir, 'prompts/support/versions/2.json'), JSON.stringify({ ...record('v2', '2026-11-28T01:00:00.000Z'), number: 2 }));
+    await registry.publish(record('v3'));
+    assert.deepEqual((await registry.audit('support')).map((e) => [e.action, e.version, e.recovered ?? false]), [['publish', 1, false], ['publish', 2, true], ['publish', 3, false]]);
+    assert.equal((await registry.audit('support'))[1].at, '2026-11-28T01:00:00.000Z');
+  });
+
   it("a dead writer's lock is taken over, a live one is waited for", async () => {
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now() }));
@@ -134,6 +157,34 @@ describe('registry (git backend, bare repositories on disk as the shared remote)
     assert.deepEqual((await b.audit('support')).map((e) => e.action), ['publish', 'publish', 'label', 'label', 'rollback']);
     const log = await exec('git', ['--git-dir', remote, 'log', '--format=%an %s', 'main']);
     assert.match(log, /^ann promptgate: rollback support production\n/);
+  });
+
+  it('a clone left broken by a killed git (stale index.lock and ref locks, a half-made clone) is repaired or cloned again', async () => {
+    const a = clone('ann');
+    await a.publish(record('v1'));
+    const gitDir = (await fs.readdir(path.join(dir, 'ann', 'registries'))).filter((f) => !f.endsWith('.lock'))[0];
+    const work = path.join(dir, 'ann', 'registries', gitDir);
+    await fs.writeFile(path.join(work, '.git', 'index.lock'), '');
+    await fs.writeFile(path.join(work, '.git', 'refs', 'heads', 'main.lock'), '');
+    const again = clone('ann');
+    assert.equal((await again.publish(record('v2'))).version.number, 2);
+    // A clone killed before it wrote its config: not a clone of this remote, so made again.
+    await fs.rm(path.join(work, '.git', 'config'));
+    const third = clone('ann');
+    assert.deepEqual((await third.versions('support')).map((v) => v.number), [1, 2]);
+    await third.publish(record('v3'));
+    assert.equal((await clone('bob').resolve('support')).number, 3);
+  });
+
+  it('refresh() shows what another clone pushed since', async () => {
+    const a = clone('ann');
+    const b = clone('bob');
+    await a.publish(record('v1'));
+    assert.equal((await b.versions('support')).length, 1);
+    await a.publish(record('v2'));
+    assert.equal((await b.versions('support')).length, 1, 'reads do not fetch on their own');
+    await b.store.refresh();
+    assert.equal((await b.versions('support')).length, 2);
   });
 
   it('8 promotions at once from two clones lose nothing: rejected pushes are fetched and re-applied', async () => {

@@ -12,6 +12,8 @@ export interface RegistryStore {
   readonly location: string;
   read(rel: string): Promise<string | undefined>;
   list(rel: string): Promise<string[]>;
+  /** Brings what `read` sees up to date with the shared copy (a git fetch; nothing for a folder). */
+  refresh(): Promise<void>;
   /** Runs `fn` alone among writers; its writes land atomically, file by file. */
   transaction<T>(what: string, fn: (write: (rel: string, text: string) => Promise<void>) => Promise<T>): Promise<T>;
 }
@@ -32,6 +34,8 @@ export class FolderRegistryStore implements RegistryStore {
   read(rel: string): Promise<string | undefined> {
     return readFileIfExists(path.join(this.location, rel));
   }
+
+  async refresh(): Promise<void> {}
 
   async list(rel: string): Promise<string[]> {
     try {

@@ -82,16 +82,29 @@ export class GitRegistryStore implements RegistryStore {
 
   private async ensureSynced(): Promise<void> {
     if (this.synced) return;
+    await this.refresh();
+  }
+
+  /** Fetches what others pushed (the editor calls it when it looks at the registry again). */
+  async refresh(): Promise<void> {
     await this.mutex.transaction('sync', () => this.sync());
   }
 
   /** Clones once, then fetches and moves the working tree to the remote's state. */
   private async sync(): Promise<void> {
-    if (!(await fs.stat(path.join(this.dir, '.git')).then(() => true, () => false))) {
+    const clone = async () => {
       await fs.mkdir(path.dirname(this.dir), { recursive: true });
       await fs.rm(this.dir, { recursive: true, force: true });
       await must(path.dirname(this.dir), ['clone', '-q', this.url, this.dir]);
-    } else await must(this.dir, ['fetch', '-q', 'origin']);
+    };
+    if (!(await fs.stat(path.join(this.dir, '.git')).then(() => true, () => false))) await clone();
+    else {
+      await this.removeStaleGitLocks();
+      // The clone is only a cache of the remote: one a killed git left unusable is cloned again.
+      const origin = await git(this.dir, ['config', '--get', 'remote.origin.url']);
+      if (origin.code !== 0 || origin.stdout.trim() !== this.url) await clone();
+      else await must(this.dir, ['fetch', '-q', 'origin']);
+    }
     const remote = await git(this.dir, ['rev-parse', '--verify', '-q', `refs/remotes/origin/${BRANCH}`]);
     if (remote.code === 0) {
       await must(this.dir, ['checkout', '-q', '-B', BRANCH, `origin/${BRANCH}`]);
@@ -103,5 +116,32 @@ export class GitRegistryStore implements RegistryStore {
     }
     await must(this.dir, ['clean', '-q', '-fdx']);
     this.synced = true;
+  }
+
+  /**
+   * Lock files git leaves when it is killed (index.lock, HEAD.lock, ref locks). Only PromptGate works
+   * in this clone and it holds the clone's mutex here, so any that exist belong to a dead process
+   * (or to a git that process started, which gets three seconds to finish).
+   */
+  private async removeStaleGitLocks(): Promise<void> {
+    const gitDir = path.join(this.dir, '.git');
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory() && depth < 6 && (dir !== gitDir || e.name === 'refs')) await walk(p, depth + 1);
+        else if (e.isFile() && e.name.endsWith('.lock')) {
+          // A git the dead process started may still be finishing (it outlives its parent): give a
+          // young lock a moment to go away on its own before removing it.
+          for (let waited = 0; waited < 3_000; waited += 100) {
+            const stat = await fs.stat(p).catch(() => undefined);
+            if (!stat || Date.now() - stat.mtimeMs > 3_000) break;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await fs.rm(p, { force: true });
+        }
+      }
+    };
+    await walk(gitDir, 0);
   }
 }

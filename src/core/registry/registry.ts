@@ -49,6 +49,8 @@ export interface AuditEntry {
   label?: string;
   from?: number | null;
   reason?: string;
+  /** A publish whose writer died after the version file and before this line: added by the next publish. */
+  recovered?: true;
   /** For label moves: the evidence the move was judged on. */
   evidence?: VersionEvidence;
 }
@@ -156,6 +158,7 @@ export class Registry {
   async publish(record: Omit<VersionRecord, 'number'>): Promise<{ version: VersionRecord; created: boolean }> {
     return this.store.transaction(`publish ${record.prompt}`, async (write) => {
       const versions = await this.versions(record.prompt);
+      await this.repairAudit(write, record.prompt, versions);
       const same = versions.find((v) => v.contentHash === record.contentHash);
       if (same) {
         // Newer evidence for the same content replaces none of the record: versions are immutable.
@@ -222,10 +225,47 @@ export class Registry {
     return text ? (JSON.parse(text) as VersionRecord) : undefined;
   }
 
+  /**
+   * A writer killed between a version file and its audit line (folder backend) leaves a version the
+   * log does not mention; the next publish, holding the lock, adds the missing lines from the records.
+   */
+  private async repairAudit(write: (rel: string, text: string) => Promise<void>, key: string, versions: VersionRecord[]): Promise<void> {
+    const logged = new Set((await this.audit(key)).filter((e) => e.action === 'publish').map((e) => e.version));
+    for (const v of versions) if (!logged.has(v.number)) await this.append(write, key, { at: v.createdAt, actor: v.author, action: 'publish', version: v.number, recovered: true });
+  }
+
+  /** Which labels point at `contentHash`, which point elsewhere, and which version holds this content. */
+  async status(key: string, contentHash: string): Promise<RegistryStatus> {
+    const versions = await this.versions(key);
+    const byNumber = new Map(versions.map((v) => [v.number, v]));
+    const labels = Object.entries(await this.labels(key))
+      .map(([label, version]) => ({ label, version, contentHash: byNumber.get(version)?.contentHash ?? '', current: byNumber.get(version)?.contentHash === contentHash }))
+      .sort((a, b) => labelOrder(a.label) - labelOrder(b.label) || a.label.localeCompare(b.label));
+    return { key, contentHash, published: versions.find((v) => v.contentHash === contentHash)?.number, latest: versions.at(-1)?.number, labels };
+  }
+
   private async append(write: (rel: string, text: string) => Promise<void>, key: string, entry: AuditEntry): Promise<void> {
     const text = (await this.store.read(`${dir(key)}/audit.jsonl`)) ?? '';
     await write(`${dir(key)}/audit.jsonl`, `${text}${JSON.stringify(entry)}\n`);
   }
+}
+
+/** A prompt file against the registry: the labels on its content, and the drift of the others. */
+export interface RegistryStatus {
+  key: string;
+  contentHash: string;
+  /** The version with exactly this content, if it was published. */
+  published?: number;
+  latest?: number;
+  labels: { label: string; version: number; contentHash: string; current: boolean }[];
+}
+
+const labelOrder = (l: string) => ({ production: 0, staging: 1 })[l] ?? 2;
+
+/** `production v12`, or the drift: `production is v12; this file is an unpublished edit` (or `… is v13`). */
+export function describeLabel(status: RegistryStatus, l: RegistryStatus['labels'][number]): string {
+  if (l.current) return `${l.label} v${l.version}`;
+  return `${l.label} is v${l.version}; this file is ${status.published === undefined ? 'an unpublished edit' : `v${status.published}`}`;
 }
 
 /** The record for a prompt's current content. */
