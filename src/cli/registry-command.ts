@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import {
@@ -7,16 +6,16 @@ import {
   openRegistry as openCoreRegistry,
   registryActor,
   collectEvidence,
+  evidenceSummary,
   findProjectRoot,
   loadConfig,
-  policyProblems,
+  promotePrompt,
+  publishPrompt,
   registryKey,
-  versionRecord,
   versionText,
   writeFileAtomic,
   type PromptSpec,
   type ResolvedConfig,
-  type VersionEvidence,
 } from '../core';
 import { createTwoFilesPatch } from 'diff';
 import { EXIT, colors, type CliIO } from './io';
@@ -45,24 +44,6 @@ async function onePrompt(io: CliIO, file: string): Promise<number | (Loaded & { 
   return { ...loaded, prompt: prompts[0] };
 }
 
-function evidenceLine(e: VersionEvidence): string {
-  return e.suites.map((s) => `${s.name}: ${s.ran}/${s.cases} ran, ≥${s.minSamples} samples, ${s.passing} passing, ${s.regressed} regressed`).join('; ') || 'no suites';
-}
-
-async function publishPrompt(io: CliIO, registry: Registry, prompt: PromptSpec, evidence: VersionEvidence, message?: string) {
-  return registry.publish(versionRecord(prompt, { author: actor(io), message, at: new Date(io.now()).toISOString(), evidence, sourceCommit: await sourceCommit(path.dirname(prompt.file)) }));
-}
-
-/** The commit the prompt's repository is at (with "+changes" when the prompt file is modified), if it is in one. */
-function sourceCommit(dir: string): Promise<string | undefined> {
-  return new Promise((resolve) =>
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      execFile('git', ['status', '--porcelain', '--', '.'], { cwd: dir }, (err2, status) => resolve(`${String(stdout).trim()}${!err2 && String(status).trim() ? '+changes' : ''}`));
-    }),
-  );
-}
-
 export async function publishCommand(io: CliIO, file: string, opts: RegistryOptions & { message?: string }): Promise<number> {
   return guard(io, () => publish(io, file, opts));
 }
@@ -72,8 +53,8 @@ async function publish(io: CliIO, file: string, opts: RegistryOptions & { messag
   if (typeof loaded === 'number') return loaded;
   const registry = openRegistry(io, loaded.config, opts);
   const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
-  const { version, created } = await publishPrompt(io, registry, loaded.prompt, evidence, opts.message);
-  io.out(created ? `published ${version.prompt} v${version.number} (content ${version.contentHash})\n  evidence: ${evidenceLine(evidence)}\n` : `${version.prompt} v${version.number} already has this content (${version.contentHash})\n`);
+  const { version, created } = await publishPrompt(registry, loaded.prompt, evidence, { actor: actor(io), at: new Date(io.now()), message: opts.message });
+  io.out(created ? `published ${version.prompt} v${version.number} (content ${version.contentHash})\n  evidence: ${evidenceSummary(evidence)}\n` : `${version.prompt} v${version.number} already has this content (${version.contentHash})\n`);
   return EXIT.ok;
 }
 
@@ -87,16 +68,13 @@ async function promote(io: CliIO, file: string, opts: RegistryOptions & { label:
   const loaded = await onePrompt(io, file);
   if (typeof loaded === 'number') return loaded;
   const registry = openRegistry(io, loaded.config, opts);
-  const evidence = await collectEvidence(loaded.project, loaded.prompt, loaded.config, new Date(io.now()));
-  const problems = policyProblems(evidence, loaded.config.registry.labels[opts.label]);
-  if (problems.length && !opts.force) {
-    io.err(`${c.red('refused')}: ${opts.label} needs evidence this content (${loaded.prompt.versionId}) does not have:\n${problems.map((p) => `  - ${p}\n`).join('')}run the suites (promptgate test), or pass --force --reason TEXT\n`);
+  const result = await promotePrompt(registry, loaded.project, loaded.prompt, loaded.config, { label: opts.label, actor: actor(io), at: new Date(io.now()), message: opts.message, force: opts.force ? opts.reason : undefined });
+  if (!result.ok) {
+    io.err(`${c.red('refused')}: ${opts.label} needs evidence this content (${loaded.prompt.versionId}) does not have:\n${result.problems.map((p) => `  - ${p}\n`).join('')}run the suites (promptgate test), or pass --force --reason TEXT\n`);
     return EXIT.failed;
   }
-  const { version } = await publishPrompt(io, registry, loaded.prompt, evidence, opts.message);
-  const at = new Date(io.now()).toISOString();
-  const { from } = await registry.setLabel(version.prompt, opts.label, version.number, { actor: actor(io), at, forced: problems.length ? opts.reason : undefined, evidence });
-  io.out(`${opts.label}: ${version.prompt} ${from === null ? '' : `v${from} → `}v${version.number}${problems.length ? c.yellow(` (forced: ${opts.reason})`) : ''}\n  evidence: ${evidenceLine(evidence)}\n`);
+  const { version, from, forced } = result;
+  io.out(`${opts.label}: ${version.prompt} ${from === null ? '' : `v${from} → `}v${version.number}${forced ? c.yellow(` (forced: ${forced})`) : ''}\n  evidence: ${evidenceSummary(result.evidence)}\n`);
   return EXIT.ok;
 }
 

@@ -119,6 +119,10 @@ export const EditorSettingsSchema = z
     samples: SamplesSchema.nullable().default(null),
     /** USD: a run from the editor estimated above this asks first. */
     budget: z.number().gt(0).nullable().default(null),
+    /** A registry folder or git+URL for this workspace (empty: PROMPTGATE_REGISTRY, else promptgate.config.yml). */
+    registry: z.string().trim().refine((v) => v !== 'git+', 'git+ needs a URL after it').default(''),
+    /** How often a git registry is fetched for others' promotions (0: only on focus and after commands). */
+    registryRefreshSeconds: z.number().int().min(0).max(86_400).default(60),
   })
   .strip();
 

@@ -37,6 +37,7 @@ export * from './registry/folder';
 export * from './registry/git';
 export * from './registry/registry';
 export * from './registry/open';
+export * from './registry/promote';
 export { assertionFromShorthand, mapProvider, PROMPTFOO_FILE } from './promptfoo';
 export { PROMPTY_FILE } from './prompty';
 export * from './redteam/encoders';

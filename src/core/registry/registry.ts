@@ -236,12 +236,7 @@ export class Registry {
 
   /** Which labels point at `contentHash`, which point elsewhere, and which version holds this content. */
   async status(key: string, contentHash: string): Promise<RegistryStatus> {
-    const versions = await this.versions(key);
-    const byNumber = new Map(versions.map((v) => [v.number, v]));
-    const labels = Object.entries(await this.labels(key))
-      .map(([label, version]) => ({ label, version, contentHash: byNumber.get(version)?.contentHash ?? '', current: byNumber.get(version)?.contentHash === contentHash }))
-      .sort((a, b) => labelOrder(a.label) - labelOrder(b.label) || a.label.localeCompare(b.label));
-    return { key, contentHash, published: versions.find((v) => v.contentHash === contentHash)?.number, latest: versions.at(-1)?.number, labels };
+    return registryStatus(key, contentHash, await this.versions(key), await this.labels(key));
   }
 
   private async append(write: (rel: string, text: string) => Promise<void>, key: string, entry: AuditEntry): Promise<void> {
@@ -258,6 +253,15 @@ export interface RegistryStatus {
   published?: number;
   latest?: number;
   labels: { label: string; version: number; contentHash: string; current: boolean }[];
+}
+
+/** The status from a prompt's versions and labels (the editor keeps those and recomputes on every edit). */
+export function registryStatus(key: string, contentHash: string, versions: readonly Pick<VersionRecord, 'number' | 'contentHash'>[], labels: Record<string, number>): RegistryStatus {
+  const byNumber = new Map(versions.map((v) => [v.number, v]));
+  const list = Object.entries(labels)
+    .map(([label, version]) => ({ label, version, contentHash: byNumber.get(version)?.contentHash ?? '', current: byNumber.get(version)?.contentHash === contentHash }))
+    .sort((a, b) => labelOrder(a.label) - labelOrder(b.label) || a.label.localeCompare(b.label));
+  return { key, contentHash, published: versions.find((v) => v.contentHash === contentHash)?.number, latest: versions.at(-1)?.number, labels: list };
 }
 
 const labelOrder = (l: string) => ({ production: 0, staging: 1 })[l] ?? 2;
