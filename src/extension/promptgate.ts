@@ -35,6 +35,7 @@ import {
   type ResolvedConfig,
 } from '../core';
 import { toRange } from './convert';
+import { RegistryView } from './registry';
 import { RESULTS_VIEW, ResultsPanel } from './results';
 
 type VSCode = typeof vscode;
@@ -71,6 +72,7 @@ export class PromptGateExtension {
   private readonly lensChanged: vscode.EventEmitter<void>;
   private readonly docs = new Map<string, string>();
   private readonly results: ResultsPanel;
+  private readonly registry: RegistryView;
   private refreshTimer?: NodeJS.Timeout;
   private lastRun: string[] = [];
   private runCount = 0;
@@ -95,6 +97,13 @@ export class PromptGateExtension {
     this.status = vs.window.createStatusBarItem(vs.StatusBarAlignment.Left, 10);
     this.lensChanged = new vs.EventEmitter<void>();
     this.results = new ResultsPanel(vs, vs.Uri.joinPath(context.extensionUri, 'media'));
+    this.registry = new RegistryView(vs, {
+      folders: () => [...this.folders.values()],
+      settings: (scope) => this.settings(scope),
+      refresh: () => this.refresh(),
+      lensesChanged: () => this.lensChanged.fire(),
+      log: this.log,
+    });
     context.subscriptions.push(this.controller, this.diagnostics, this.log, this.status, this.lensChanged);
   }
 
@@ -138,6 +147,7 @@ export class PromptGateExtension {
       vs.commands.registerCommand('promptgate.showResults', () => this.results.show()),
       vs.window.registerWebviewPanelSerializer(RESULTS_VIEW, { deserializeWebviewPanel: async (panel) => this.results.restore(panel) }),
     );
+    this.registry.register(context);
     this.status.text = '$(beaker) PromptGate';
     this.status.tooltip = 'PromptGate: no run yet';
     this.status.command = 'promptgate.showResults';
@@ -168,6 +178,7 @@ export class PromptGateExtension {
     this.folderOfCase = new Map([...this.folders.values()].flatMap((f) => f.project.cases.map((c) => [c, f] as const)));
     this.buildTree();
     if (this.outcomes.size) this.publishOutcomeDiagnostics();
+    this.registry.projectChanged();
     this.lensChanged.fire();
     this.timings.lastLoadMs = performance.now() - t0;
     this.timings.firstLoadMs ??= this.timings.lastLoadMs;
@@ -341,7 +352,7 @@ export class PromptGateExtension {
   /** Settings checked by core's schema; an invalid one falls back to its default, said once. */
   private settings(scope: vscode.Uri): EditorSettings {
     const c = this.vs.workspace.getConfiguration('promptgate', scope);
-    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples'), budget: c.get('budget') });
+    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples'), budget: c.get('budget'), registry: c.get('registry'), registryRefreshSeconds: c.get('registryRefreshSeconds') });
     for (const p of problems) {
       if (this.reportedSettings.has(p)) continue;
       this.reportedSettings.add(p);
@@ -581,12 +592,16 @@ export class PromptGateExtension {
     const lenses: vscode.CodeLens[] = [];
     const cases = this.allCases().filter((c) => c.file === file);
     const promptCases = this.allCases().filter((c) => c.prompt.file === file);
-    const lens = (range: vscode.Range, title: string, command: string, args: unknown[] = []) => lenses.push(new vs.CodeLens(range, { title, command, arguments: args }));
+    const lens = (range: vscode.Range, title: string, command: string, args: unknown[] = [], tooltip?: string) => lenses.push(new vs.CodeLens(range, { title, command, arguments: args, tooltip }));
     if (promptCases.length) {
       const r = toRange(vs, promptCases[0].prompt.range);
       lens(r, `▶ Run ${promptCases.length} case${promptCases.length === 1 ? '' : 's'}`, 'promptgate.runCases', [promptCases.map((c) => c.id)]);
       const summary = verdictSummary(promptCases.map((c) => this.outcomes.get(c.id)).filter((o): o is CaseOutcome => !!o));
       if (summary) lens(r, summary, 'promptgate.runCases', [promptCases.map((c) => c.id)]);
+    }
+    // Registry labels on this content, or their drift, and Promote… (prompts without suites too).
+    for (const prompt of [...this.folders.values()].flatMap((f) => f.project.prompts.filter((p) => p.file === file))) {
+      for (const l of this.registry.lenses(prompt)) lens(toRange(vs, prompt.range), l.title, l.command, l.args, l.tooltip);
     }
     const suites = new Map<string, CaseSpec[]>();
     for (const c of cases) suites.set(c.suite, [...(suites.get(c.suite) ?? []), c]);
@@ -713,6 +728,7 @@ export class PromptGateExtension {
       profiles: () => [...this.profiles],
       watching: () => this.watches.size,
       attacks: () => this.results.attacks,
+      registryStatus: (file: string) => this.registry.statusOf(file),
     };
   }
 }

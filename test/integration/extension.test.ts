@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import { insertAndSave, root, until } from './helpers';
 
@@ -20,6 +21,7 @@ interface Api {
   profiles(): vscode.TestRunProfile[];
   watching(): number;
   attacks(): { category: string; successes: number; attempts: number }[];
+  registryStatus(file: string): Promise<{ published?: number; labels: { label: string; version: number; current: boolean }[] } | undefined>;
 }
 
 
@@ -294,6 +296,86 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
+  test('registry: promotion from the command is refused without evidence, then moves production; the lens shows it', async () => {
+    const file = path.join(root(), 'farewell.prompt.yml');
+    const uri = vscode.Uri.file(file);
+    const refused = await vscode.commands.executeCommand<{ refused?: string[] }>('promptgate.promote', { file, label: 'production', yes: true });
+    assert.ok(refused?.refused?.some((p) => /suite 'golden': (1 samples per case, the policy needs 2|1 of 1 cases have not run)/.test(p)), JSON.stringify(refused));
+    await assert.rejects(fs.access(path.join(root(), '.promptgate/registry/prompts/farewell/labels.json')), 'nothing was written');
+
+    // The evidence: the golden suite with 5 samples (the "Run with 5 samples" profile) on this content.
+    const item = api.controller.items.get(vscode.Uri.file(root()).toString())!.children.get('farewell.prompt.yml')!;
+    await api.profiles()[1].runHandler(new vscode.TestRunRequest([item]), new vscode.CancellationTokenSource().token);
+    const promoted = await vscode.commands.executeCommand<{ version?: number; from?: number | null }>('promptgate.promote', { file, label: 'production', yes: true });
+    assert.deepEqual([promoted?.version, promoted?.from], [1, null], JSON.stringify(promoted));
+    assert.deepEqual(JSON.parse(await fs.readFile(path.join(root(), '.promptgate/registry/prompts/farewell/labels.json'), 'utf8')), { production: 1 });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    await until('the production lens', async () => (await lensTitles(uri)).includes('$(tag) production v1'));
+    assert.ok((await lensTitles(uri)).includes('Promote…'));
+  });
+
+  test('registry: drift CodeLens on an edit, refreshed when another process moves the label; rollback and history', async () => {
+    const file = path.join(root(), 'farewell.prompt.yml');
+    const uri = vscode.Uri.file(file);
+    await insertAndSave(uri, '# an edit after the promotion\n');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const edit = new vscode.WorkspaceEdit();
+    const at = doc.getText().indexOf('Say goodbye');
+    edit.replace(uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + 'Say goodbye'.length)), 'Say goodbye warmly');
+    await vscode.workspace.applyEdit(edit);
+    await doc.save();
+    await until('the drift lens', async () => (await lensTitles(uri)).includes('$(warning) production is v1; this file is an unpublished edit'));
+
+    // Another process (the CLI, as a teammate or CI would) forces production to this content: the
+    // folder registry is watched, so the lens follows without any command in this window.
+    const cli = path.join(vscode.extensions.getExtension('promptgate.promptgate')!.extensionPath, 'dist', 'cli.js');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [cli, 'promote', 'farewell.prompt.yml', '--label', 'production', '--force', '--reason', 'hotfix from the CLI'], { cwd: root(), env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', PROMPTGATE_ACTOR: 'ci' } }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)),
+      ),
+    );
+    assert.match(out, /^production: farewell v1 → v2 \(forced: hotfix from the CLI\)/);
+    await until('the lens after the CLI moved production', async () => (await lensTitles(uri)).includes('$(tag) production v2'), 10_000);
+
+    const back = await vscode.commands.executeCommand<{ from?: number; to?: number }>('promptgate.rollbackLabel', { file, label: 'production', yes: true });
+    assert.deepEqual([back?.from, back?.to], [2, 1]);
+    await until('the drift lens after the rollback', async () => (await lensTitles(uri)).includes('$(warning) production is v1; this file is v2'));
+    const status = await api.registryStatus(file);
+    assert.deepEqual([status?.published, status?.labels.map((l) => [l.label, l.version, l.current])], [2, [['production', 1, false]]]);
+
+    // History: the diff editor between the version production points at and this file.
+    const opened = await vscode.commands.executeCommand<{ left: string; right: string }>('promptgate.showHistory', { file, compare: ['production', 'file'] });
+    const tab = await until('the diff editor', () => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      return input instanceof vscode.TabInputTextDiff ? input : undefined;
+    });
+    assert.equal(tab.original.toString(), opened.left);
+    const [left, right] = [await vscode.workspace.openTextDocument(tab.original), await vscode.workspace.openTextDocument(tab.modified)];
+    assert.match(left.getText(), /^# farewell v1 \(content \w+\)\n[\s\S]*\nSay goodbye to \{\{ who \}\}\n/);
+    assert.match(right.getText(), /^# farewell, this file \(content \w+\)\n[\s\S]*\nSay goodbye warmly to \{\{ who \}\}\n/);
+    const audit = (await fs.readFile(path.join(root(), '.promptgate/registry/prompts/farewell/audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string; reason?: string });
+    assert.deepEqual(audit.map((e) => e.action), ['publish', 'label', 'publish', 'forced-label', 'rollback']);
+    assert.equal(audit[3].reason, 'hotfix from the CLI');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('registry: a broken registry file is an error message, not a crash; the lenses still come', async () => {
+    const file = path.join(root(), 'farewell.prompt.yml');
+    const labels = path.join(root(), '.promptgate/registry/prompts/farewell/labels.json');
+    const good = await fs.readFile(labels, 'utf8');
+    await fs.writeFile(labels, '{ not json');
+    try {
+      const r = await vscode.commands.executeCommand<{ error?: string }>('promptgate.rollbackLabel', { file, label: 'production', yes: true });
+      assert.match(r?.error ?? '', /prompts\/farewell\/labels\.json: not valid JSON/);
+      const uri = vscode.Uri.file(file);
+      await until('the registry error lens', async () => (await lensTitles(uri)).includes('$(error) registry unavailable'));
+      assert.ok((await lensTitles(uri)).includes('▶ Run 1 case'), 'the other lenses are unaffected');
+    } finally {
+      await fs.writeFile(labels, good);
+    }
+    await until('the lens after the repair', async () => (await lensTitles(vscode.Uri.file(file))).includes('$(warning) production is v1; this file is v2'));
+  });
+
   test('the API key goes to SecretStorage, never to settings', async () => {
     await vscode.commands.executeCommand('promptgate.setApiKey', 'sk-integration-secret');
     const settings = await fs.readFile(path.join(root(), '.vscode/settings.json'), 'utf8');
@@ -302,3 +384,8 @@ suite('PromptGate in VS Code', () => {
     assert.ok(!all.includes('sk-integration-secret'));
   });
 });
+
+async function lensTitles(uri: vscode.Uri): Promise<string[]> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+  return (lenses ?? []).map((l) => l.command?.title ?? '');
+}

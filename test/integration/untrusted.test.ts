@@ -66,4 +66,13 @@ suite('PromptGate in an untrusted workspace', () => {
     assert.equal(api.lastRun().count, 0);
     assert.equal(api.outcome('farewell.prompt.yml::golden::carl'), undefined);
   });
+
+  test('registry: no Promote… lens, and promotion and rollback write nothing', async () => {
+    const file = path.join(root(), 'greet.prompt.yml');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', vscode.Uri.file(file));
+    assert.ok(lenses.length && !lenses.some((l) => l.command?.title === 'Promote…'), JSON.stringify(lenses.map((l) => l.command?.title)));
+    assert.equal(await vscode.commands.executeCommand('promptgate.promote', { file, label: 'production', yes: true }), undefined);
+    assert.equal(await vscode.commands.executeCommand('promptgate.rollbackLabel', { file, label: 'production', yes: true }), undefined);
+    await assert.rejects(fs.access(path.join(root(), '.promptgate/registry')), 'no registry was created');
+  });
 });

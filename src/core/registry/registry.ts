@@ -139,19 +139,19 @@ export class Registry {
     const out: VersionRecord[] = [];
     for (const f of files.slice(0, MAX_VERSIONS_SCAN)) {
       const text = await this.store.read(`${dir(key)}/versions/${f}`);
-      if (text) out.push(JSON.parse(text) as VersionRecord);
+      if (text) out.push(this.parse<VersionRecord>(`${dir(key)}/versions/${f}`, text));
     }
     return out.sort((a, b) => a.number - b.number);
   }
 
   async labels(key: string): Promise<Record<string, number>> {
     const text = await this.store.read(`${dir(key)}/labels.json`);
-    return text ? (JSON.parse(text) as Record<string, number>) : {};
+    return text ? this.parse<Record<string, number>>(`${dir(key)}/labels.json`, text) : {};
   }
 
   async audit(key: string): Promise<AuditEntry[]> {
     const text = await this.store.read(`${dir(key)}/audit.jsonl`);
-    return (text ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
+    return (text ?? '').split('\n').flatMap((l, i) => (l ? [this.parse<AuditEntry>(`${dir(key)}/audit.jsonl:${i + 1}`, l)] : []));
   }
 
   /** Records a version; the same content published again is the same version, not a new one. */
@@ -222,7 +222,16 @@ export class Registry {
   /** One version record, or undefined. */
   async version(key: string, n: number): Promise<VersionRecord | undefined> {
     const text = await this.store.read(`${dir(key)}/versions/${n}.json`);
-    return text ? (JSON.parse(text) as VersionRecord) : undefined;
+    return text ? this.parse<VersionRecord>(`${dir(key)}/versions/${n}.json`, text) : undefined;
+  }
+
+  /** A registry file someone edited by hand or broke: the error names the file (and line of the audit log). */
+  private parse<T>(rel: string, text: string): T {
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new Error(`${this.store.location}/${rel}: not valid JSON (${(err as Error).message})`);
+    }
   }
 
   /**
@@ -299,9 +308,9 @@ export function versionRecord(prompt: PromptSpec, meta: { author: string; messag
 }
 
 /** A version as readable text (front matter and role sections), for diffs between versions. */
-export function versionText(v: VersionRecord): string {
+export function versionText(v: VersionRecord, title = `# ${v.prompt} v${v.number} (content ${v.contentHash}${v.semver ? `, ${v.semver}` : ''})`): string {
   const head = [
-    `# ${v.prompt} v${v.number} (content ${v.contentHash}${v.semver ? `, ${v.semver}` : ''})`,
+    title,
     `model: ${v.model} (${v.provider})`,
     ...Object.entries(v.parameters ?? {}).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}: ${JSON.stringify(x)}`),
     ...(v.responseFormat ? [`responseFormat: ${v.responseFormat}`] : []),
