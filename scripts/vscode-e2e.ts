@@ -123,6 +123,59 @@ async function main(): Promise<number> {
         }
       },
     },
+    {
+      name: 'promoting from the command palette: the label picker, missing evidence gathered from the dialog, confirmation; the lens follows',
+      run: async (page) => {
+        await page.keyboard.press('Control+P');
+        await page.locator('.quick-input-widget input').first().waitFor();
+        await page.keyboard.type('farewell.prompt.yml');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'farewell.prompt.yml' }).first().waitFor();
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Promote…' }).first().waitFor({ timeout: 30_000 });
+        // production needs 2 samples per case (the workspace's policy); the runs so far took 1.
+        await palette(page, 'PromptGate: Promote Prompt Version…');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'the policy needs 2' }).first().waitFor({ timeout: 15_000 });
+        await wb.page.screenshot({ path: path.join(ARTIFACTS, 'e2e-promote-labels.png') });
+        await page.keyboard.type('production');
+        await page.keyboard.press('Enter');
+        const refused = page.locator('.monaco-dialog-box', { hasText: 'Promote farewell to production?' }).first();
+        await refused.waitFor({ timeout: 15_000 });
+        await refused.locator('.monaco-button', { hasText: 'Force with a Reason' }).first().waitFor();
+        await wb.page.screenshot({ path: path.join(ARTIFACTS, 'e2e-promote-missing-evidence.png') });
+        await refused.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+        await fs.access(path.join(wb.ws, '.promptgate/registry/prompts/farewell/labels.json')).then(
+          () => Promise.reject(new Error('a cancelled promotion wrote a label')),
+          () => undefined,
+        );
+        // Again, and this time gather the evidence from the dialog: the suites run with 2 samples,
+        // then the same question comes back with the evidence met.
+        await palette(page, 'PromptGate: Promote Prompt Version…');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'production' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.type('production');
+        await page.keyboard.press('Enter');
+        await refused.waitFor({ timeout: 15_000 });
+        await refused.locator('.monaco-button', { hasText: 'Run the Suites (2 samples)' }).first().click();
+        const confirm = page.locator('.monaco-dialog-box', { hasText: 'The evidence meets the policy.' }).first();
+        await confirm.waitFor({ timeout: 30_000 });
+        await confirm.locator('.monaco-button', { hasText: /^Promote$/ }).first().click();
+        await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'PromptGate: production: farewell v1' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'production v1' }).first().waitFor({ timeout: 15_000 });
+      },
+    },
+    {
+      name: 'prompt history: pick a version, compare it with the file in the diff editor',
+      run: async (page) => {
+        await palette(page, 'PromptGate: Show Prompt History');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'v1' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.type('v1');
+        await page.keyboard.press('Enter');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'This file' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.type('This file');
+        await page.keyboard.press('Enter');
+        await page.locator('.tabs-container .tab', { hasText: 'farewell: v1 ↔ this file' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 15_000 });
+      },
+    },
   ];
   let passed = 0;
   let failed = 0;

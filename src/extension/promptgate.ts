@@ -101,6 +101,7 @@ export class PromptGateExtension {
       folders: () => [...this.folders.values()],
       settings: (scope) => this.settings(scope),
       refresh: () => this.refresh(),
+      runCases: (ids, samples) => this.runCases(ids, undefined, samples),
       lensesChanged: () => this.lensChanged.fire(),
       log: this.log,
     });

@@ -31,6 +31,8 @@ export interface RegistryHost {
   folders(): readonly { folder: vscode.WorkspaceFolder; config: ResolvedConfig; project: Project }[];
   settings(scope: vscode.Uri): EditorSettings;
   refresh(): Promise<void>;
+  /** Runs cases (by id) in the Test Explorer, with this many samples each when given. */
+  runCases(ids: string[], samples?: number): Promise<unknown>;
   lensesChanged(): void;
   log: vscode.LogOutputChannel;
 }
@@ -296,8 +298,16 @@ export class RegistryView {
       if (check.problems.length && !args.reason?.trim()) throw new Error('a forced promotion needs a reason (it goes into the audit log)');
       force = check.problems.length ? args.reason : undefined;
     } else {
-      const choice = await vs.window.showInformationMessage(`Promote ${status.key} to ${label}?`, { modal: true, detail }, ...(check.problems.length ? ['Force with a Reason…'] : ['Promote']));
+      // Missing evidence: the first offer is to gather it (run this prompt's suites with the samples
+      // the policy asks for), then ask again; forcing is the second.
+      const minSamples = state.config.registry.labels[label]?.minSamples;
+      const gather = `Run the Suites${minSamples ? ` (${minSamples} samples)` : ''}`;
+      const choice = await vs.window.showInformationMessage(`Promote ${status.key} to ${label}?`, { modal: true, detail }, ...(check.problems.length ? [gather, 'Force with a Reason…'] : ['Promote']));
       if (!choice) return undefined;
+      if (choice === gather) {
+        await this.host.runCases(state.project.cases.filter((c) => c.prompt === prompt).map((c) => c.id), minSamples);
+        return this.promote({ ...args, file: prompt.file, label });
+      }
       if (choice !== 'Promote') {
         force = await vs.window.showInputBox({ prompt: `Why move ${label} without the evidence? (kept in the audit log)`, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a reason is required') });
         if (!force?.trim()) return undefined;
