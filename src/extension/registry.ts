@@ -81,6 +81,11 @@ export class RegistryView {
       vs.window.onDidChangeWindowState((s) => {
         if (s.focused) for (const [root, o] of this.open) if (o.kind === 'git' && Date.now() - (o.loadedAt ?? 0) > 30_000) void this.reload(root, true);
       }),
+      vs.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('promptgate.registry') && !e.affectsConfiguration('promptgate.registryRefreshSeconds')) return;
+        this.closeAll();
+        this.host.lensesChanged();
+      }),
       { dispose: () => this.closeAll() },
     );
   }

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { execFile } from 'node:child_process';
+import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { GitRegistryStore, Registry } from '../../src/core';
 import { insertAndSave, root, until } from './helpers';
 
 /* Runs inside a real VS Code extension host (code-server), against the workspace the runner made
@@ -376,6 +378,34 @@ suite('PromptGate in VS Code', () => {
     await until('the lens after the repair', async () => (await lensTitles(vscode.Uri.file(file))).includes('$(warning) production is v1; this file is v2'));
   });
 
+  test('registry on a git remote: promote from the command, and a teammate\'s push reaches the lens', async () => {
+    const file = path.join(root(), 'farewell.prompt.yml');
+    const uri = vscode.Uri.file(file);
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-git-remote-'));
+    const remote = path.join(tmp, 'prompts.git');
+    await run('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+    const config = vscode.workspace.getConfiguration('promptgate');
+    await config.update('registryRefreshSeconds', 1, vscode.ConfigurationTarget.Workspace);
+    await config.update('registry', `git+file://${remote}`, vscode.ConfigurationTarget.Workspace);
+    try {
+      // staging has no policy of its own: the save in the last test ran the suite on this content.
+      const promoted = await vscode.commands.executeCommand<{ version?: number; from?: number | null; refused?: string[] }>('promptgate.promote', { file, label: 'staging', yes: true });
+      assert.deepEqual([promoted?.version, promoted?.from], [1, null], JSON.stringify(promoted));
+      assert.match(await run('git', ['--git-dir', remote, 'log', '--format=%s', 'main']), /^promptgate: label farewell staging\npromptgate: publish farewell\n$/);
+      await until('the staging lens', async () => (await lensTitles(uri)).includes('$(tag) staging v1'));
+      // Bob, in his own clone, publishes other content and moves staging to it.
+      const bob = new Registry(new GitRegistryStore(remote, path.join(tmp, 'bob-cache'), { name: 'bob', email: 'bob@example.com' }));
+      const v1 = (await bob.version('farewell', 1))!;
+      const { version } = await bob.publish({ ...v1, contentHash: 'bobs-edit', createdAt: new Date().toISOString(), author: 'bob' });
+      await bob.setLabel('farewell', 'staging', version.number, { actor: 'bob', at: new Date().toISOString() });
+      await until('the lens after the fetch', async () => (await lensTitles(uri)).includes('$(warning) staging is v2; this file is v1'));
+    } finally {
+      await config.update('registry', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('registryRefreshSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('the API key goes to SecretStorage, never to settings', async () => {
     await vscode.commands.executeCommand('promptgate.setApiKey', 'sk-integration-secret');
     const settings = await fs.readFile(path.join(root(), '.vscode/settings.json'), 'utf8');
@@ -384,6 +414,10 @@ suite('PromptGate in VS Code', () => {
     assert.ok(!all.includes('sk-integration-secret'));
   });
 });
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)))));
+}
 
 async function lensTitles(uri: vscode.Uri): Promise<string[]> {
   const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
