@@ -17,6 +17,15 @@ async function palette(page: Page, command: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** Opens a file with Quick Open (Ctrl+P), as a user would. */
+async function quickOpen(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').first().waitFor();
+  await page.keyboard.type(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
 /** Budget dialogs are real: a step that runs cases accepts one if the budget setting still applies. */
 async function acceptBudgetIfAsked(page: Page): Promise<void> {
   const dialog = page.locator('.monaco-dialog-box', { hasText: 'over your budget' }).first();
@@ -49,11 +58,7 @@ async function main(): Promise<number> {
     {
       name: 'opening a prompt shows the CodeLens above it',
       run: async (page) => {
-        await page.keyboard.press('Control+P');
-        await page.locator('.quick-input-widget input').first().waitFor();
-        await page.keyboard.type('greet.prompt.yml');
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'greet.prompt.yml' }).first().waitFor();
-        await page.keyboard.press('Enter');
+        await quickOpen(page, 'greet.prompt.yml');
         await page.locator('.tabs-container .tab', { hasText: 'greet.prompt.yml' }).first().waitFor();
         await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Run 2 cases' }).first().waitFor({ timeout: 30_000 });
       },
@@ -126,11 +131,7 @@ async function main(): Promise<number> {
     {
       name: 'promoting from the command palette: the label picker, missing evidence gathered from the dialog, confirmation; the lens follows',
       run: async (page) => {
-        await page.keyboard.press('Control+P');
-        await page.locator('.quick-input-widget input').first().waitFor();
-        await page.keyboard.type('farewell.prompt.yml');
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'farewell.prompt.yml' }).first().waitFor();
-        await page.keyboard.press('Enter');
+        await quickOpen(page, 'farewell.prompt.yml');
         await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Promote…' }).first().waitFor({ timeout: 30_000 });
         // production needs 2 samples per case (the workspace's policy); the runs so far took 1.
         await palette(page, 'PromptGate: Promote Prompt Version…');
