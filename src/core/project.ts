@@ -63,9 +63,17 @@ interface LoadedPrompt {
   baseRequest: Omit<ProviderRequest, 'messages'>;
 }
 
+const insideRoot = (root: string, file: string) => {
+  const r = path.relative(path.resolve(root), path.resolve(file));
+  return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
+};
+
 /** Loads every prompt and suite under `paths` into runnable cases, with located diagnostics for all that is wrong. */
 export async function loadProject(options: LoadOptions): Promise<Project> {
-  const read = options.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
+  const readAny = options.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
+  // Files refer to other files (a suite's prompt, promptfoo file://, Prompty ${file:}); those stay in
+  // the project, so nothing from outside it (a javascript assertion in someone's tests) gets to run.
+  const read = (f: string) => (insideRoot(options.root, f) ? readAny(f) : Promise.reject(new Error(`${f} is outside the project (${options.root}); references stay inside it`)));
   const rel = (f: string) => path.relative(options.root, f).split(path.sep).join('/') || path.basename(f);
   const found = await discoverFiles(options.paths);
   const diagnostics: Diagnostic[] = [...found.diagnostics];
@@ -119,6 +127,10 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     }
     const s = parsed.data;
     const promptFile = path.resolve(path.dirname(file), s.prompt);
+    if (!insideRoot(options.root, promptFile)) {
+      diagnostics.push({ file, range: yaml.rangeOf(['prompt']), message: `prompt ${s.prompt} is outside the project (${options.root}); references stay inside it`, severity: 'error', code: 'reference' });
+      continue;
+    }
     let exists = true;
     try {
       await fs.access(promptFile);

@@ -10,6 +10,7 @@ import {
   registryKey,
   registryLocation,
   registryStatus,
+  LABEL_NAME,
   versionRecord,
   versionText,
   type EditorSettings,
@@ -24,7 +25,6 @@ import {
 type VSCode = typeof vscode;
 
 export const REGISTRY_SCHEME = 'promptgate-registry';
-const LABEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** What the registry view needs from the extension: its folders and their parsed projects. */
 export interface RegistryHost {

@@ -238,6 +238,26 @@ describe('loading prompt and suite files', () => {
     assert.deepEqual(project.suites.map((s) => s.name), ['golden', 'support-attacks']);
   });
 
+  it('references stay inside the project: a suite prompt, promptfoo tests or a Prompty sample outside it is a located error', async () => {
+    const outside = await tmpProject({
+      'other.prompt.yml': 'model: gpt-4o\nmessages:\n  - role: user\n    content: hi\n',
+      'tests.yaml': '- vars: {}\n  assert:\n    - type: javascript\n      value: "globalThis.ran = true"\n',
+      'sample.json': '{"who": "x"}',
+    });
+    const dir = await tmpProject({
+      'use.suite.yml': `prompt: ../${path.basename(outside)}/other.prompt.yml\ncases:\n  - name: a\n    assert: [{ type: contains, value: hi }]\n`,
+      'promptfooconfig.yaml': `prompts: ["hi"]\nproviders: [echo]\ntests: file://../${path.basename(outside)}/tests.yaml\n`,
+      'p.prompty': `---\nname: P\nmodel:\n  api: chat\n  configuration: { type: openai, name: gpt-4o }\nsample: \${file:../${path.basename(outside)}/sample.json}\n---\nuser:\nhi {{who}}\n`,
+    });
+    dirs.push(dir, outside);
+    const project = await loadProject({ root: dir, paths: [dir] });
+    const errors = project.diagnostics.map((d) => `${path.basename(d.file)}:${(d.range?.start.line ?? -1) + 1} ${d.message}`);
+    assert.ok(errors.some((e) => /^use\.suite\.yml:1 prompt \.\.\/.*other\.prompt\.yml is outside the project/.test(e)), errors.join('\n'));
+    assert.ok(errors.some((e) => /^promptfooconfig\.yaml:3 .*tests\.yaml is outside the project/.test(e)), errors.join('\n'));
+    assert.ok(errors.some((e) => /^p\.prompty:\d+ .*sample\.json is outside the project/.test(e)), errors.join('\n'));
+    assert.ok(!project.cases.some((c) => c.assertions.some((a) => a.type === 'javascript')), 'no javascript from outside the project');
+  });
+
   it('reads unsaved text through the readFile port', async () => {
     const dir = await tmpProject({ 'support.prompt.yml': SUPPORT });
     dirs.push(dir);

@@ -97,6 +97,17 @@ describe('registry (folder backend)', () => {
     assert.equal((await registry.audit('support'))[1].at, '2026-11-28T01:00:00.000Z');
   });
 
+  it('names and labels cannot leave the registry folder', async () => {
+    for (const key of ['../outside', '..', '.hidden', 'a/b', '']) {
+      await assert.rejects(registry.resolve(`${key}@1`), /is not a registered prompt name/, key);
+      await assert.rejects(registry.publish({ ...record('x'), prompt: key }), /is not a registered prompt name/, key);
+    }
+    await registry.publish(record('v1'));
+    for (const label of ['__proto__', '../x', 'a b', '']) await assert.rejects(registry.setLabel('support', label, 1, meta), /is not a label name/, label);
+    assert.deepEqual(await fs.readdir(dir), ['prompts']);
+    assert.deepEqual(await fs.readdir(path.join(dir, 'prompts')), ['support']);
+  });
+
   it("a dead writer's lock is taken over, a live one is waited for", async () => {
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now() }));

@@ -67,7 +67,13 @@ export interface LabelPolicy {
 
 const MAX_VERSIONS_SCAN = 100_000;
 
-export const registryKey = (prompt: PromptSpec) => path.basename(prompt.file).replace(/\.(?:prompt\.ya?ml|prompty|ya?ml)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+export const registryKey = (prompt: PromptSpec) =>
+  path
+    .basename(prompt.file)
+    .replace(/\.(?:prompt\.ya?ml|prompty|ya?ml)$/i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^\.+/, '')
+    .slice(0, 200) || 'prompt';
 
 /** Gathers the evidence for a prompt's current content from the latest runs of its cases. */
 export async function collectEvidence(project: Project, prompt: PromptSpec, config: ResolvedConfig, now = new Date()): Promise<VersionEvidence> {
@@ -128,7 +134,15 @@ export function policyProblems(evidence: VersionEvidence | undefined, policy: La
   return problems;
 }
 
-const dir = (key: string) => `prompts/${key}`;
+/** A registered name: a file name in one folder of the registry, never a path out of it. */
+const KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+/** A label: a plain name (no path, no `__proto__`). */
+export const LABEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+const dir = (key: string) => {
+  if (!KEY.test(key)) throw new Error(`'${key}' is not a registered prompt name (letters, digits, . _ and -, not starting with a dot)`);
+  return `prompts/${key}`;
+};
 
 /** A registry over a store: immutable versions, movable labels, an append-only audit log. */
 export class Registry {
@@ -173,6 +187,7 @@ export class Registry {
 
   /** Points `label` at `version`; a forced move records its reason. */
   async setLabel(key: string, label: string, version: number, meta: { actor: string; at: string; forced?: string; evidence?: VersionEvidence }): Promise<{ from: number | null }> {
+    if (!LABEL_NAME.test(label)) throw new Error(`'${label}' is not a label name (letters, digits, . _ and -, starting with a letter or digit)`);
     return this.store.transaction(`label ${key} ${label}`, async (write) => {
       if (!(await this.version(key, version))) throw new Error(`${key} has no version ${version}`);
       const labels = await this.labels(key);
