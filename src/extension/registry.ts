@@ -49,6 +49,9 @@ interface Open {
   error?: string;
   watcher?: vscode.Disposable;
   timer?: NodeJS.Timeout;
+  poll?: NodeJS.Timeout;
+  /** The registry's revision mark when it was last read. */
+  revision?: string;
 }
 
 export type PromoteArgs = { file?: string; label?: string; force?: boolean; reason?: string; message?: string; yes?: boolean };
@@ -160,6 +163,10 @@ export class RegistryView {
       w.onDidCreate(changed);
       w.onDidDelete(changed);
       o.watcher = w;
+      // File events can be late or missing (network drives, remote hosts, busy watchers): a stat of
+      // each audit log every 2 s catches any change the watcher did not report.
+      o.poll = setInterval(() => void this.poll(root), 2_000);
+      o.poll.unref?.();
     }
     // Also on a timer: a git remote has no events, and a shared drive's may not reach this machine.
     if (settings.registryRefreshSeconds > 0) {
@@ -179,8 +186,11 @@ export class RegistryView {
       await o.loading?.catch(() => undefined);
       try {
         if (fetch) await o.registry.store.refresh();
+        const keys = [...new Set(state.project.prompts.map(registryKey))];
+        // Taken before reading: a change during the read shows up as a new revision at the next poll.
+        o.revision = await o.registry.revision(keys);
         const snapshots = new Map<string, Open['snapshots'] extends Map<string, infer S> ? S : never>();
-        for (const key of new Set(state.project.prompts.map(registryKey))) {
+        for (const key of keys) {
           const versions = (await o.registry.versions(key)).map((v) => ({ number: v.number, contentHash: v.contentHash }));
           snapshots.set(key, { versions, labels: versions.length ? await o.registry.labels(key) : {} });
         }
@@ -208,6 +218,14 @@ export class RegistryView {
   private close(o: Open): void {
     o.watcher?.dispose();
     clearInterval(o.timer);
+    clearInterval(o.poll);
+  }
+
+  private async poll(root: string): Promise<void> {
+    const o = this.open.get(root);
+    if (!o || o.revision === undefined) return;
+    const revision = await o.registry.revision([...o.snapshots.keys()]).catch(() => undefined);
+    if (revision !== undefined && revision !== o.revision) await this.reload(root);
   }
 
   private closeAll(): void {

@@ -406,14 +406,35 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
-  test('the API key goes to SecretStorage, never to settings', async () => {
-    await vscode.commands.executeCommand('promptgate.setApiKey', 'sk-integration-secret');
-    const settings = await fs.readFile(path.join(root(), '.vscode/settings.json'), 'utf8');
-    assert.ok(!settings.includes('sk-integration-secret'));
+  test('the API key goes to SecretStorage, never to settings or any file a run, approval or promotion writes', async () => {
+    const secret = 'sk-integration-secret-5e8d1c0b7a';
+    await vscode.commands.executeCommand('promptgate.setApiKey', secret);
     const all = JSON.stringify(vscode.workspace.getConfiguration('promptgate'));
-    assert.ok(!all.includes('sk-integration-secret'));
+    assert.ok(!all.includes(secret));
+    // A live call with the stored key (new content, so not from the cache), then approve and promote.
+    const file = path.join(root(), 'farewell.prompt.yml');
+    await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Say goodbye warmly', 'Say goodbye kindly'));
+    await api.refresh();
+    const r = await api.runCases(['farewell.prompt.yml::golden::carl']);
+    assert.equal(r!.outcomes[0].verdict.passing, true);
+    await vscode.commands.executeCommand('promptgate.approve', ['farewell.prompt.yml::golden::carl']);
+    const promoted = await vscode.commands.executeCommand<{ version?: number }>('promptgate.promote', { file, label: 'staging', yes: true });
+    assert.ok(promoted?.version, JSON.stringify(promoted));
+    const written = await filesUnder(root());
+    assert.ok(written.some((f) => f.includes(`${path.sep}runs${path.sep}`)) && written.some((f) => f.includes(`${path.sep}registry${path.sep}`)));
+    for (const f of written) assert.ok(!(await fs.readFile(f, 'latin1')).includes(secret), `${path.relative(root(), f)} holds the key`);
   });
 });
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)))));

@@ -12,7 +12,8 @@ export interface Reply {
 export type Fault =
   | { kind: '429'; retryAfterSeconds?: number; retryAfterMs?: number }
   | { kind: '500' }
-  | { kind: 'status'; status: number }
+  /** `message` may hold {authorization}: the request's Authorization header, as some servers echo it. */
+  | { kind: 'status'; status: number; message?: string }
   | { kind: 'hang' }
   | { kind: 'reset' };
 
@@ -109,12 +110,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       state.maxSeenInFlight = Math.max(state.maxSeenInFlight, inFlight);
       res.on('close', () => inFlight--);
       const fault = options.fault?.(n, body);
-      const go = () => answer(body, fault, res, req.socket);
+      const go = () => answer(body, fault, res, req.socket, req.headers.authorization ?? '');
       if (options.latencyMs) setTimeout(go, options.latencyMs);
       else go();
     });
   });
-  const answer = (body: ChatBody, fault: Fault | undefined, res: http.ServerResponse, socket: Socket) => {
+  const answer = (body: ChatBody, fault: Fault | undefined, res: http.ServerResponse, socket: Socket, authorization: string) => {
     if (fault?.kind === 'hang') return;
     if (fault?.kind === '429') {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -124,7 +125,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return;
     }
     if (fault?.kind === 'status') {
-      res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `status ${fault.status}` } }));
+      res.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: (fault.message ?? `status ${fault.status}`).replace('{authorization}', authorization) } }));
       return;
     }
     if (fault?.kind === '500') {

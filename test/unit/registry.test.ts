@@ -97,6 +97,18 @@ describe('registry (folder backend)', () => {
     assert.equal((await registry.audit('support'))[1].at, '2026-11-28T01:00:00.000Z');
   });
 
+  it('revision marks change with every publish, label move and hand edit', async () => {
+    const r0 = await registry.revision(['support']);
+    await registry.publish(record('v1'));
+    const r1 = await registry.revision(['support']);
+    await registry.setLabel('support', 'production', 1, meta);
+    const r2 = await registry.revision(['support']);
+    await fs.writeFile(path.join(dir, 'prompts/support/labels.json'), '{ "production": 1, "x": 1 }');
+    const r3 = await registry.revision(['support']);
+    assert.equal(new Set([r0, r1, r2, r3]).size, 4);
+    assert.equal(await registry.revision(['support']), r3, 'stable without a change');
+  });
+
   it('names and labels cannot leave the registry folder', async () => {
     for (const key of ['../outside', '..', '.hidden', 'a/b', '']) {
       await assert.rejects(registry.resolve(`${key}@1`), /is not a registered prompt name/, key);

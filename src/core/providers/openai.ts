@@ -47,7 +47,7 @@ export class OpenAIProvider implements Provider {
           const res = await client.embeddings.create({ model: options.model, input }, { signal: options.signal });
           return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
         } catch (err) {
-          throw classify(err, options.signal);
+          throw this.redacted(classify(err, options.signal));
         }
       },
       { policy: this.settings.retry, signal: options.signal },
@@ -75,10 +75,17 @@ export class OpenAIProvider implements Provider {
         });
       return finish(choice.message.content ?? '', toolCalls, choice.finish_reason ?? undefined, res.usage, res.model);
     } catch (err) {
-      throw classify(err, signal);
+      throw this.redacted(classify(err, signal));
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Some servers echo the key in an error ("Incorrect API key provided: sk-…"); it never reaches a file or log. */
+  private redacted(err: ProviderError): ProviderError {
+    const key = this.settings.apiKey;
+    if (key.length >= 8 && err.message.includes(key)) err.message = err.message.split(key).join('[redacted key]');
+    return err;
   }
 
   private async streamed(client: OpenAI, request: ProviderRequest, signal?: AbortSignal): Promise<ProviderResponse> {

@@ -12,6 +12,8 @@ export interface RegistryStore {
   readonly location: string;
   read(rel: string): Promise<string | undefined>;
   list(rel: string): Promise<string[]>;
+  /** A cheap mark of a file's state (size and modification time), where the store can give one. */
+  mark?(rel: string): Promise<string>;
   /** Brings what `read` sees up to date with the shared copy (a git fetch; nothing for a folder). */
   refresh(): Promise<void>;
   /** Runs `fn` alone among writers; its writes land atomically, file by file. */
@@ -36,6 +38,11 @@ export class FolderRegistryStore implements RegistryStore {
   }
 
   async refresh(): Promise<void> {}
+
+  async mark(rel: string): Promise<string> {
+    const st = await fs.stat(path.join(this.location, rel)).catch(() => undefined);
+    return st ? `${st.size}:${st.mtimeMs}` : '-';
+  }
 
   async list(rel: string): Promise<string[]> {
     try {

@@ -258,6 +258,17 @@ export class Registry {
     for (const v of versions) if (!logged.has(v.number)) await this.append(write, key, { at: v.createdAt, actor: v.author, action: 'publish', version: v.number, recovered: true });
   }
 
+  /**
+   * A mark that changes whenever any of these prompts changes (every change appends to its audit
+   * log; a hand edit of the labels counts too), for stores that can stat cheaply; undefined where
+   * they cannot (git: fetch instead).
+   */
+  async revision(keys: readonly string[]): Promise<string | undefined> {
+    const mark = this.store.mark?.bind(this.store);
+    if (!mark) return undefined;
+    return (await Promise.all(keys.flatMap((k) => [mark(`${dir(k)}/audit.jsonl`), mark(`${dir(k)}/labels.json`)]))).join('|');
+  }
+
   /** Which labels point at `contentHash`, which point elsewhere, and which version holds this content. */
   async status(key: string, contentHash: string): Promise<RegistryStatus> {
     return registryStatus(key, contentHash, await this.versions(key), await this.labels(key));

@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { removeDir, tmpProject } from '../support/tmp';
+import { cli, type CliRun } from '../support/cli';
+
+const KEY = 'sk-planted-7f3c9a1e5b2d4680aa11bb22cc33dd44';
+const PROMPT = `name: Greeter
+model: gpt-4o-mini
+messages:
+  - role: user
+    content: "Say hello to {{ who }}"
+suites:
+  golden:
+    cases:
+      - name: ann
+        vars: { who: Ann }
+        assert: [{ type: icontains, value: hello }]
+      - name: bob
+        vars: { who: Bob }
+        assert: [{ type: icontains, value: hello }]
+`;
+
+/** Every file under `dir`, recursively. */
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await files(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+describe('the API key never reaches a file or an output', function () {
+  this.timeout(120_000);
+  let server: FakeOpenAI;
+  let dir: string;
+  beforeEach(async () => {
+    // The first call is refused with an error that echoes the key, as some servers do.
+    server = await startFakeOpenAI({ fault: (n) => (n === 0 ? { kind: 'status', status: 401, message: 'Incorrect API key provided: {authorization}' } : undefined) });
+    dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
+  });
+  afterEach(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it('cache, runs, cassettes, reports, baselines, registry and exports hold no trace of it', async () => {
+    const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: KEY, PROMPTGATE_ACTOR: 'ann' };
+    const runs: CliRun[] = [];
+    const run = async (args: string[]) => {
+      const r = await cli(args, dir, env);
+      runs.push(r);
+      return r;
+    };
+    const first = await run(['test', '--record', '--junit', 'report.xml', '--json', 'report.json', '--markdown', 'report.md']);
+    assert.equal(first.code, 1, 'the refused call errored its case');
+    assert.match(first.stdout, /Incorrect API key provided: Bearer \[redacted key\]/);
+    const second = await run(['test', '--record']);
+    assert.equal(second.code, 0, second.stdout + second.stderr);
+    assert.equal((await run(['test', '--samples', '2'])).code, 0, 'a live run with the cache');
+    assert.equal((await run(['approve'])).code, 0);
+    assert.equal((await run(['promote', 'greet.prompt.yml', '--label', 'production'])).code, 0);
+    assert.equal((await run(['export', 'greet.prompt.yml', '--to', 'promptfoo', '-o', 'exported.yaml'])).code, 0);
+    assert.equal((await run(['test', '--replay', '--reporter', 'github'])).code, 0);
+    assert.ok(server.requests.every((r) => r.authorization === `Bearer ${KEY}`), 'the key was sent to the server');
+
+    const written = await files(dir);
+    for (const kind of ['cache', 'runs', 'cassettes', 'baselines', 'registry']) assert.ok(written.some((f) => f.includes(`${path.sep}${kind}${path.sep}`)), `${kind} files were written`);
+    const forms = [KEY, Buffer.from(KEY).toString('base64'), KEY.slice(3, 30)];
+    for (const f of written) {
+      const text = await fs.readFile(f, 'latin1');
+      for (const form of forms) assert.ok(!text.includes(form), `${path.relative(dir, f)} holds the key`);
+    }
+    for (const r of runs) for (const form of forms) assert.ok(!r.stdout.includes(form) && !r.stderr.includes(form), 'a command printed the key');
+  });
+});
