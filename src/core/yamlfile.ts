@@ -30,7 +30,13 @@ export class YamlFile {
       });
     }
     if (diagnostics.length) return { diagnostics };
-    const data = doc.toJS({ maxAliasCount: 100 });
+    let data: unknown;
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias bomb ("billion laughs") or an alias the parser cannot resolve: an error, not a crash.
+      return { diagnostics: [{ file, range: offsetsToRange(lines, 0, 0), message: `YAML: ${firstLine((err as Error).message)}`, severity: 'error', code: 'yaml' }] };
+    }
     return { yaml: new YamlFile(file, text, data, doc, lines), diagnostics };
   }
 
