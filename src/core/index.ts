@@ -16,6 +16,7 @@ export type { AssertionContext, AssertionDefinition, AssertionOutcome, JudgeAnsw
 export * from './providers/types';
 export * from './providers/pricing';
 export * from './providers/registry';
+export * from './providers/adaptive';
 export { ReplayProvider, RecordingProvider } from './providers/replay';
 export { OpenAIProvider, classify as classifyProviderError } from './providers/openai';
 export * from './providers/retry';

@@ -44,6 +44,8 @@ export const ProviderOptionsSchema = z
     timeoutMs: z.number().int().positive().optional(),
     maxRetries: z.number().int().min(0).max(20).optional(),
     stream: z.boolean().optional(),
+    rpm: z.number().int().positive().optional().describe('Requests per minute this endpoint allows; PromptGate stays under it.'),
+    tpm: z.number().int().positive().optional().describe('Tokens per minute this endpoint allows; requests wait while the budget is spent.'),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { ProviderOptions } from '../schema';
+import { limiterFor, type AdaptiveLimiter } from './adaptive';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
@@ -9,6 +10,8 @@ export interface OpenAIProviderSettings {
   timeoutMs: number;
   retry: RetryPolicy;
   stream: boolean;
+  /** Adaptive concurrency and rate limits for this endpoint (none: unlimited). */
+  limiter?: AdaptiveLimiter;
 }
 
 /** Chat completions through the official SDK, against OpenAI or any compatible server. */
@@ -36,20 +39,36 @@ export class OpenAIProvider implements Provider {
 
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const client = await this.sdk();
-    return withRetry(() => this.once(client, request, options.signal), { policy: this.settings.retry, signal: options.signal });
+    return withRetry(() => this.limited(() => this.once(client, request, options.signal), options.signal, (r) => r.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal });
+  }
+
+  /** One attempt inside the endpoint's adaptive window: a 429 shrinks it, a success grows it. */
+  private async limited<T>(attempt: () => Promise<T>, signal: AbortSignal | undefined, tokens: (r: T) => number | undefined): Promise<T> {
+    const limiter = this.settings.limiter;
+    if (!limiter) return attempt();
+    const ticket = await limiter.acquire(signal);
+    try {
+      const r = await attempt();
+      limiter.release(ticket, 'ok', { tokens: tokens(r) });
+      return r;
+    } catch (err) {
+      const e = err as ProviderError;
+      limiter.release(ticket, e.kind === 'rate_limit' ? 'rate_limited' : 'other', { retryAfterMs: e.options?.retryAfterMs });
+      throw err;
+    }
   }
 
   async embed(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]> {
     const client = await this.sdk();
     return withRetry(
-      async () => {
+      () => this.limited(async () => {
         try {
           const res = await client.embeddings.create({ model: options.model, input }, { signal: options.signal });
           return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
         } catch (err) {
           throw this.redacted(classify(err, options.signal));
         }
-      },
+      }, options.signal, () => undefined),
       { policy: this.settings.retry, signal: options.signal },
     );
   }
@@ -160,5 +179,6 @@ export function openAIFromOptions(options: ProviderOptions, env: Record<string, 
     timeoutMs: options.timeoutMs ?? 60_000,
     retry: { ...DEFAULT_RETRY, maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries },
     stream: options.stream ?? false,
+    limiter: limiterFor(`${baseURL ?? 'https://api.openai.com/v1'} ${keyVar}`, { rpm: options.rpm, tpm: options.tpm }),
   });
 }

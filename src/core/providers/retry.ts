@@ -2,11 +2,13 @@ import { ProviderError } from './types';
 
 export interface RetryPolicy {
   maxRetries: number;
+  /** 429s have their own bound: under adaptive concurrency they are the normal way to learn the limit. */
+  maxRateLimitRetries?: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, maxRateLimitRetries: 10, baseDelayMs: 500, maxDelayMs: 30_000 };
 
 /**
  * Delay before retry number `attempt` (0-based): full-jitter exponential backoff,
@@ -51,15 +53,25 @@ export async function withRetry<T>(
   options: { policy: RetryPolicy; signal?: AbortSignal; random?: () => number; onRetry?: (err: ProviderError, delayMs: number) => void },
 ): Promise<T> {
   const random = options.random ?? Math.random;
+  let other = 0;
+  let limited = 0;
   for (let i = 0; ; i++) {
     try {
       return await attempt();
     } catch (err) {
       const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
-      if (!e.retryable || i >= options.policy.maxRetries || options.signal?.aborted) {
+      const rateLimited = e.kind === 'rate_limit';
+      const spent = rateLimited ? limited >= (options.policy.maxRateLimitRetries ?? options.policy.maxRetries) : other >= options.policy.maxRetries;
+      if (!e.retryable || spent || options.signal?.aborted) {
         throw new ProviderError(options.signal?.aborted ? 'aborted' : e.kind, i > 0 ? `${e.message} (after ${i + 1} attempts)` : e.message, { ...e.options, attempts: i + 1 });
       }
-      const delay = backoffDelay(i, options.policy, e.options.retryAfterMs, random);
+      if (rateLimited) limited++;
+      else other++;
+      // A 429 that says when to come back is obeyed closely (with a little jitter); others back off.
+      const delay =
+        rateLimited && e.options.retryAfterMs !== undefined
+          ? Math.round(e.options.retryAfterMs * (1 + random() * 0.2)) + Math.round(random() * 20)
+          : backoffDelay(rateLimited ? limited - 1 : other - 1, options.policy, e.options.retryAfterMs, random);
       options.onRetry?.(e, delay);
       await sleep(delay, options.signal);
     }
