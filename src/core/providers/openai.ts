@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { ProviderOptions } from '../schema';
 import { limiterFor, type AdaptiveLimiter } from './adaptive';
+import { keepAliveFetch } from './http-fetch';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
@@ -32,6 +33,7 @@ export class OpenAIProvider implements Provider {
         baseURL: this.settings.baseURL,
         maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
         timeout: this.settings.timeoutMs,
+        fetch: sharedFetch(),
       });
     }
     return this.client;
@@ -145,6 +147,10 @@ function finish(content: string, toolCalls: ToolCall[], finishReason: string | u
     model,
   };
 }
+
+let transport: typeof fetch | undefined;
+/** One keep-alive transport for every client in the process (connections are reused across prompts). */
+const sharedFetch = () => (transport ??= keepAliveFetch());
 
 /** Maps SDK and transport errors onto PromptGate's kinds, keeping Retry-After. */
 export function classify(err: unknown, signal?: AbortSignal): ProviderError {
