@@ -1,0 +1,93 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { removeDir, tmpProject } from '../support/tmp';
+import { CLI, cli } from '../support/cli';
+import { seededRandom } from '../../src/core';
+
+const TRIALS = Number(process.env.PROMPTGATE_CRASH_TRIALS ?? 100);
+
+const prompt = (variant: number) => `name: Crash
+model: gpt-4o-mini
+messages:
+  - role: user
+    content: "Say hello to {{ who }} (${variant})"
+suites:
+  golden:
+    samples: 2
+    cases:
+${Array.from({ length: 30 }, (_, i) => `      - { id: c${i}, vars: { who: "person ${i}" }, assert: [{ type: icontains, value: hello }] }`).join('\n')}
+`;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** Every JSON file parses; a JSONL file may end in one cut line (append-only), every other line parses. */
+async function checkReadable(dir: string): Promise<void> {
+  for (const f of await filesUnder(path.join(dir, '.promptgate'))) {
+    const text = await fs.readFile(f, 'utf8');
+    if (f.endsWith('.jsonl')) {
+      // After the last newline: nothing, or a line cut by the kill.
+      for (const l of text.split('\n').slice(0, -1)) assert.doesNotThrow(() => JSON.parse(l), `${path.relative(dir, f)}: a whole line does not parse`);
+    } else if (f.endsWith('.json')) assert.doesNotThrow(() => JSON.parse(text), `${path.relative(dir, f)} does not parse`);
+  }
+}
+
+describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache, runs, baselines and registry (built CLI)`, function () {
+  this.timeout(600_000);
+  let server: FakeOpenAI;
+  let dir: string;
+  before(async () => {
+    server = await startFakeOpenAI({ keepRequests: false, latencyMs: 2 });
+    dir = await tmpProject({ 'crash.prompt.yml': prompt(0) });
+  });
+  after(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it('leaves every file readable, and the next run, approval and publish are correct', async () => {
+    const env = { ...process.env, OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'x', NO_COLOR: '1' };
+    const random = seededRandom(20261128);
+    const commands = [['test'], ['approve'], ['publish', 'crash.prompt.yml'], ['test', '--samples', '3']];
+    const finished: Record<string, number> = {};
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // New content now and then, so there is always something to write.
+      if (trial % 4 === 0) await fs.writeFile(path.join(dir, 'crash.prompt.yml'), prompt(trial));
+      const args = commands[trial % commands.length];
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: 'ignore' });
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const killAt = 150 + Math.floor(random() * 900);
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAt);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== null) finished[args[0]] = (finished[args[0]] ?? 0) + 1;
+      await checkReadable(dir);
+    }
+    // Some commands finished before their kill, most did not: the kills landed all along the way.
+    const done = Object.values(finished).reduce((a, b) => a + b, 0);
+    assert.ok(done < TRIALS * 0.8, `${done} of ${TRIALS} finished before the kill`);
+
+    // After all that: a run gives the right verdicts, approval and publish work.
+    await fs.writeFile(path.join(dir, 'crash.prompt.yml'), prompt(9999));
+    const run = await cli(['test'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'x' });
+    assert.equal(run.code, 0, run.stdout.slice(-1500) + run.stderr);
+    assert.match(run.stdout, /60 passed, 0 failed, 0 errored[^\n]*\nverdicts: 30 pass — gate passed/);
+    const again = await cli(['test'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'x' });
+    assert.match(again.stdout, /60\/60 from cache/, 'cache entries written before the kills are served');
+    const approve = await cli(['approve'], dir);
+    assert.equal(approve.code, 0, approve.stderr);
+    const publish = await cli(['publish', 'crash.prompt.yml'], dir);
+    assert.equal(publish.code, 0, publish.stderr);
+    assert.match(publish.stdout, /evidence: golden: 30\/30 ran, ≥2 samples, 30 passing, 0 regressed/);
+  });
+});
