@@ -53,10 +53,11 @@ async function main(): Promise<number> {
 
 /**
  * In the page itself: the results panel (a webview iframe) shows the run, and an output holding
- * <script> and <img onerror> is text: no such element exists and nothing ran. Returns a problem, or undefined.
+ * <script>, event handlers, javascript: links, CSS and frames is text: no such element exists, nothing
+ * ran or restyled the page, and the CSP allows only this page's nonce scripts. Returns a problem, or undefined.
  */
 async function checkResultsPanel(page: Page): Promise<string | undefined> {
-  type Seen = { text: string; imgs: number; scripts: number; title: string } | null;
+  type Seen = { text: string; live: number; title: string; rootDisplay: string; csp: string } | null;
   const end = Date.now() + 15_000;
   let last: Seen = null;
   while (Date.now() < end) {
@@ -64,9 +65,14 @@ async function checkResultsPanel(page: Page): Promise<string | undefined> {
       const seen = await frame
         .evaluate((): Seen => {
           // Runs in the page: the DOM is there, though this file is type-checked for Node.
-          const doc = (globalThis as unknown as { document: { title: string; getElementById(id: string): { textContent: string | null; querySelectorAll(s: string): { length: number } } | null } }).document;
+          type El = { textContent: string | null; querySelectorAll(s: string): { length: number }; getAttribute(n: string): string | null };
+          const g = globalThis as unknown as { document: { title: string; getElementById(id: string): El | null; querySelector(s: string): El | null }; getComputedStyle(e: El): { display: string } };
+          const doc = g.document;
           const root = doc.getElementById('root');
-          return root ? { text: root.textContent ?? '', imgs: root.querySelectorAll('img').length, scripts: root.querySelectorAll('script').length, title: doc.title } : null;
+          if (!root) return null;
+          // Anything an output could have turned into live markup: elements, handlers, links, styles, frames.
+          const live = root.querySelectorAll('img, script, svg, style, iframe, a[href^="javascript"], [onerror], [onload], [style*="position"]').length;
+          return { text: root.textContent ?? '', live, title: doc.title, rootDisplay: g.getComputedStyle(root).display, csp: doc.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '' };
         })
         .catch(() => null);
       if (seen && seen.text.includes('markup is text')) last = seen;
@@ -76,10 +82,15 @@ async function checkResultsPanel(page: Page): Promise<string | undefined> {
   }
   await page.screenshot({ path: path.join(ARTIFACTS, 'results-panel.png') }).catch(() => undefined);
   if (!last) return 'no results panel showing the run was found';
-  if (!last.text.includes(`<img src=x onerror="document.title='pwned-img'">`) || !last.text.includes("<script>document.title='pwned-script'</script>")) return 'the output is not shown as text';
-  if (last.imgs || last.scripts || last.title.startsWith('pwned')) return `markup from a model output became live: ${JSON.stringify(last)}`;
+  for (const payload of [`<img src=x onerror="document.title='pwned-img'">`, "<script>document.title='pwned-script'</script>", `<a href="javascript:document.title='pwned-link'">`, '<style>#root{display:none}', '<iframe srcdoc=']) {
+    if (!last.text.includes(payload)) return `the output is not shown as text (missing ${payload})`;
+  }
+  if (last.live || last.title.startsWith('pwned') || last.rootDisplay === 'none') return `markup from a model output became live: ${JSON.stringify({ ...last, text: undefined })}`;
+  // The policy itself: scripts only with this page's nonce, nothing inline, no eval, nothing from elsewhere.
+  const scriptSrc = /script-src ([^;]*)/.exec(last.csp)?.[1].trim() ?? '';
+  if (!/^'nonce-[A-Za-z0-9+/=]+'$/.test(scriptSrc) || /unsafe-inline|unsafe-eval/.test(last.csp) || !/default-src 'none'/.test(last.csp)) return `a weak Content-Security-Policy: ${last.csp}`;
   if (!/Attack success by category.*injection/.test(last.text)) return 'the panel does not show the attack success by category';
-  process.stdout.write('results panel: the model output with <script> and <img onerror> is shown as text and ran nothing\n');
+  process.stdout.write('results panel: model output with <script>, event handlers, javascript: links, <style>, inline styles and <iframe> is text and ran nothing; the CSP allows only nonce scripts\n');
   return undefined;
 }
 
