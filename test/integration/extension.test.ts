@@ -298,6 +298,26 @@ suite('PromptGate in VS Code', () => {
     }
   });
 
+  test('provider faults (500s, resets mid-stream) error their cases with the reason; the editor keeps working', async () => {
+    const file = path.join(root(), 'faulty.prompt.yml');
+    await fs.writeFile(file, `model: gpt-4o-mini\nprovider: { id: openai, stream: true, maxRetries: 1 }\nmessages:\n  - role: user\n    content: "{{ ask }}"\nsuites:\n  golden:\n    cases:\n      - { name: server error, vars: { ask: "[500] please" }, assert: [{ type: contains, value: x }] }\n      - { name: reset, vars: { ask: "[reset] a long enough answer to stream in chunks" }, assert: [{ type: contains, value: x }] }\n`);
+    try {
+      await api.refresh();
+      const ids = ['faulty.prompt.yml::golden::server-error', 'faulty.prompt.yml::golden::reset'];
+      const r = await api.runCases(ids);
+      assert.deepEqual(r!.outcomes.map((o) => o.verdict.kind), ['errored', 'errored']);
+      const reasons = ids.map((id) => (api.outcome(id) as unknown as { results: { error?: { kind: string; message: string } }[] }).results[0].error);
+      assert.match(`${reasons[0]?.kind}: ${reasons[0]?.message}`, /^server: HTTP 500: .*after 2 attempts/);
+      assert.match(`${reasons[1]?.kind}: ${reasons[1]?.message}`, /^network: /);
+      // Not blocked: the next run answers at once.
+      const next = await api.runCases(['greet.prompt.yml::golden::bob']);
+      assert.equal(next!.outcomes.length, 1);
+    } finally {
+      await fs.rm(file, { force: true });
+      await api.refresh();
+    }
+  });
+
   test('registry: promotion from the command is refused without evidence, then moves production; the lens shows it', async () => {
     const file = path.join(root(), 'farewell.prompt.yml');
     const uri = vscode.Uri.file(file);

@@ -133,9 +133,14 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
     const out = spawnSync(process.execPath, [CODE_SERVER, '--config', path.join(scratch, 'config.yaml'), '--user-data-dir', data, '--extensions-dir', extDir, '--install-extension', VSIX], { env: serverEnv, encoding: 'utf8', timeout: 60_000 });
     if (out.status !== 0 || !/successfully installed/i.test(out.stdout)) throw new Error(`installing ${VSIX} failed (${out.status}): ${out.stdout}${out.stderr}`);
   }
-  // A user message asking the model to hang gets no answer: the tests cancel such runs.
-  const hangs = (body: { messages: { role: string; content?: unknown }[] }) => body.messages.some((m) => m.role === 'user' && String(m.content).includes('[hang]'));
-  const model = await startFakeOpenAI({ keepRequests: false, latencyMs: options.modelLatencyMs, fault: (_n, body) => (hangs(body) ? { kind: 'hang' } : undefined) });
+  // A user message asking the model to hang gets no answer (the tests cancel such runs); one asking
+  // for [500] or [reset] gets that fault every time.
+  const asks = (body: { messages: { role: string; content?: unknown }[] }, what: string) => body.messages.some((m) => m.role === 'user' && String(m.content).includes(what));
+  const model = await startFakeOpenAI({
+    keepRequests: false,
+    latencyMs: options.modelLatencyMs,
+    fault: (_n, body) => (asks(body, '[hang]') ? { kind: 'hang' } : asks(body, '[500]') ? { kind: '500' } : asks(body, '[reset]') ? { kind: 'reset' } : undefined),
+  });
   const port = await freePort();
   let serverLog = '';
   const server: ChildProcess = spawn(
