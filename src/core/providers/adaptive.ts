@@ -16,8 +16,8 @@ export interface Ticket {
 
 /**
  * Adaptive concurrency for one endpoint (AIMD, as TCP does for congestion): no limit until the
- * server pushes back; a 429 halves the window (once per window: answers to requests sent before the
- * last decrease do not count again) and pauses every request for the server's Retry-After; each
+ * server pushes back; a 429 cuts the window to 0.7 of it (once per window: answers to requests sent
+ * before the last decrease do not count again) and pauses every request for its Retry-After; each
  * success grows the window by 1/window, so it probes back up by about one request per round trip.
  */
 export class AdaptiveLimiter {
@@ -83,12 +83,14 @@ export class AdaptiveLimiter {
       this.stats.rateLimited++;
       if (ticket.sentAt > this.lastDecrease) {
         const base = Number.isFinite(this.window) ? Math.min(this.window, this.inFlight + 1) : this.inFlight + 1;
-        this.window = Math.max(1, base / 2);
+        this.window = Math.max(1, base * BETA);
         this.lastDecrease = t;
         this.stats.decreases++;
         this.stats.lowestWindow = Math.min(this.stats.lowestWindow, this.window);
+        // The 429 that lowers the window pauses everyone for its Retry-After; the others of the same
+        // window only wait themselves (their retry does), or a full server would stall the run.
+        if (info.retryAfterMs) this.pausedUntil = Math.max(this.pausedUntil, t + info.retryAfterMs);
       }
-      if (info.retryAfterMs) this.pausedUntil = Math.max(this.pausedUntil, t + info.retryAfterMs);
     } else if (outcome === 'ok' && Number.isFinite(this.window)) {
       this.window += 1 / this.window;
     }
@@ -105,6 +107,9 @@ export class AdaptiveLimiter {
     return missing > 0 ? Math.ceil((missing * 60_000) / b.capacity) : 0;
   }
 }
+
+/** The multiplicative decrease (0.5 in classic AIMD; 0.7 as in CUBIC loses less after a probe past the limit). */
+const BETA = 0.7;
 
 const limiters = new Map<string, AdaptiveLimiter>();
 
