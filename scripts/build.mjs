@@ -1,6 +1,6 @@
 // Bundles the CLI and the extension with esbuild. `--watch` rebuilds on change (used by F5).
 import * as esbuild from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, copyFile, mkdir } from 'node:fs/promises';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -12,9 +12,12 @@ const common = {
   logLevel: 'warning',
   legalComments: 'linked',
 };
+// The CLI and the extension leave rarely needed libraries to dist/vendor/ (see src/core/vendor.ts).
+const shipped = { ...common, define: { 'process.env.PROMPTGATE_BUNDLE': '"1"' } };
 const builds = [
-  { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...shipped, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...shipped, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, sourcemap: false, entryPoints: ['scripts/vendor/openai.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts'], outdir: 'dist/vendor' },
   { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test.ts'], outfile: 'dist/vscode-test.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-e2e.ts'], outfile: 'dist/vscode-e2e.js', external: ['playwright-core'] },
@@ -23,9 +26,12 @@ const builds = [
   { ...common, entryPoints: ['test/integration/index.ts', 'test/integration/extension.test.ts', 'test/integration/bench.test.ts', 'test/integration/untrusted.test.ts'], outdir: 'dist/test/integration', external: ['vscode', 'mocha'] },
 ];
 
+await mkdir('dist/vendor', { recursive: true });
 if (watch) {
+  await copyFile('src/core/redteam/corpus.json', 'dist/vendor/corpus.json');
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   await chmod('dist/cli.js', 0o755);
+  await copyFile('src/core/redteam/corpus.json', 'dist/vendor/corpus.json');
 }

@@ -47,3 +47,4 @@ export * from './redteam/canary';
 export * from './redteam/packs';
 export * from './redteam/report';
 export * from './providers/compose';
+export { vendor } from './vendor';

@@ -4,7 +4,7 @@
  * What PromptGate cannot run is a located error naming it, never a silent skip.
  */
 import * as path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { vendor } from './vendor';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Diagnostic } from './diagnostics';
@@ -286,7 +286,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (/\.csv$/i.test(ref)) {
       let rows: Record<string, string>[];
       try {
-        rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+        rows = vendor.csvParse()(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
       } catch (e) {
         err(at, `${ref}: ${(e as Error).message}`);
         return;

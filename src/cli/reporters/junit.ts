@@ -1,5 +1,4 @@
-import builderFactory from 'junit-report-builder';
-import { PLAIN_MARKS, renderDiff } from '../../core';
+import { PLAIN_MARKS, renderDiff, vendor } from '../../core';
 import { attackRateLine, explain, type RunReport } from './types';
 
 /**
@@ -8,7 +7,7 @@ import { attackRateLine, explain, type RunReport } from './types';
  * cases approved while failing are skipped as known failures.
  */
 export function junitXml(report: RunReport): string {
-  const builder = builderFactory.newBuilder();
+  const builder = vendor.junit().newBuilder();
   const suites = new Map<string, ReturnType<typeof builder.testSuite>>();
   for (const o of report.outcomes) {
     const key = `${o.spec.prompt.relFile} › ${o.spec.suite}`;

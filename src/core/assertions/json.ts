@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import Ajv, { type ValidateFunction } from 'ajv';
+import type Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { vendor } from '../vendor';
 import { define, outcome } from './types';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+let ajv: Ajv | undefined;
 const schemaValue = z.record(z.string(), z.unknown()).optional();
 
 /** Compiles a JSON Schema, throwing a readable error for an invalid one. */
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   try {
+    ajv ??= new (vendor.ajv())({ allErrors: true, strict: false });
     return ajv.compile(schema);
   } catch (err) {
     throw new Error(`invalid JSON Schema: ${(err as Error).message}`);

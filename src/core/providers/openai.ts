@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { ProviderOptions } from '../schema';
 import { limiterFor, type AdaptiveLimiter } from './adaptive';
 import { keepAliveFetch } from './http-fetch';
+import { vendor } from '../vendor';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
@@ -27,7 +28,7 @@ export class OpenAIProvider implements Provider {
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
       // Loaded on first call: runs served from the cache or cassettes never pay for the SDK.
-      const { default: OpenAIClient } = await import('openai');
+      const OpenAIClient = vendor.openai();
       this.client = new OpenAIClient({
         apiKey: this.settings.apiKey,
         baseURL: this.settings.baseURL,
