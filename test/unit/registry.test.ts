@@ -109,6 +109,18 @@ describe('registry (folder backend)', () => {
     assert.equal(await registry.revision(['support']), r3, 'stable without a change');
   });
 
+  it('a registry file another program broke is an error naming the file and the field', async () => {
+    await registry.publish(record('v1'));
+    await fs.writeFile(path.join(dir, 'prompts/support/labels.json'), '{ "production": "latest" }');
+    await assert.rejects(registry.labels('support'), new RegExp(`${dir}/prompts/support/labels\\.json: production: .*number`));
+    await fs.writeFile(path.join(dir, 'prompts/support/labels.json'), '{ "production": 1 }');
+    await fs.appendFile(path.join(dir, 'prompts/support/audit.jsonl'), '{"at":"x","actor":"bob","action":"delete","version":1}\n');
+    await assert.rejects(registry.audit('support'), /audit\.jsonl:2: action: /);
+    const v1 = JSON.parse(await fs.readFile(path.join(dir, 'prompts/support/versions/1.json'), 'utf8'));
+    await fs.writeFile(path.join(dir, 'prompts/support/versions/1.json'), JSON.stringify({ ...v1, contentHash: undefined }));
+    await assert.rejects(registry.resolve('support@1'), /versions\/1\.json: contentHash: /);
+  });
+
   it('names and labels cannot leave the registry folder', async () => {
     for (const key of ['../outside', '..', '.hidden', 'a/b', '']) {
       await assert.rejects(registry.resolve(`${key}@1`), /is not a registered prompt name/, key);

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { z } from 'zod';
 import type { ResolvedConfig } from '../config';
 import { Baselines, blocksGate, suitesWith, verdictsForRun } from '../evaluate';
 import type { CaseSpec, PromptSpec, SuiteKind } from '../model';
@@ -66,6 +67,37 @@ export interface LabelPolicy {
 }
 
 const MAX_VERSIONS_SCAN = 100_000;
+
+/*
+ * The registry's files are a documented layout other programs may write too, so each is checked
+ * when read: the fields PromptGate relies on, with the rest kept as written.
+ */
+const VersionNumber = z.number().int().positive();
+const VersionRecordSchema = z.looseObject({
+  format: z.literal(1),
+  prompt: z.string(),
+  number: VersionNumber,
+  contentHash: z.string().min(1),
+  name: z.string(),
+  file: z.string(),
+  model: z.string(),
+  provider: z.string(),
+  messages: z.array(z.looseObject({ role: z.string(), content: z.string() })),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  tools: z.array(z.unknown()).default([]),
+  author: z.string(),
+  createdAt: z.string(),
+});
+const LabelsSchema = z.record(z.string(), VersionNumber);
+const AuditEntrySchema = z.looseObject({
+  at: z.string(),
+  actor: z.string(),
+  action: z.enum(['publish', 'label', 'rollback', 'forced-label']),
+  version: VersionNumber,
+  label: z.string().optional(),
+  from: VersionNumber.nullable().optional(),
+  reason: z.string().optional(),
+});
 
 export const registryKey = (prompt: PromptSpec) =>
   path
@@ -153,19 +185,19 @@ export class Registry {
     const out: VersionRecord[] = [];
     for (const f of files.slice(0, MAX_VERSIONS_SCAN)) {
       const text = await this.store.read(`${dir(key)}/versions/${f}`);
-      if (text) out.push(this.parse<VersionRecord>(`${dir(key)}/versions/${f}`, text));
+      if (text) out.push((this.parse(`${dir(key)}/versions/${f}`, text, VersionRecordSchema) as VersionRecord));
     }
     return out.sort((a, b) => a.number - b.number);
   }
 
   async labels(key: string): Promise<Record<string, number>> {
     const text = await this.store.read(`${dir(key)}/labels.json`);
-    return text ? this.parse<Record<string, number>>(`${dir(key)}/labels.json`, text) : {};
+    return text ? this.parse(`${dir(key)}/labels.json`, text, LabelsSchema) : {};
   }
 
   async audit(key: string): Promise<AuditEntry[]> {
     const text = await this.store.read(`${dir(key)}/audit.jsonl`);
-    return (text ?? '').split('\n').flatMap((l, i) => (l ? [this.parse<AuditEntry>(`${dir(key)}/audit.jsonl:${i + 1}`, l)] : []));
+    return (text ?? '').split('\n').flatMap((l, i) => (l ? [(this.parse(`${dir(key)}/audit.jsonl:${i + 1}`, l, AuditEntrySchema) as AuditEntry)] : []));
   }
 
   /** Records a version; the same content published again is the same version, not a new one. */
@@ -237,16 +269,23 @@ export class Registry {
   /** One version record, or undefined. */
   async version(key: string, n: number): Promise<VersionRecord | undefined> {
     const text = await this.store.read(`${dir(key)}/versions/${n}.json`);
-    return text ? this.parse<VersionRecord>(`${dir(key)}/versions/${n}.json`, text) : undefined;
+    return text ? (this.parse(`${dir(key)}/versions/${n}.json`, text, VersionRecordSchema) as VersionRecord) : undefined;
   }
 
-  /** A registry file someone edited by hand or broke: the error names the file (and line of the audit log). */
-  private parse<T>(rel: string, text: string): T {
+  /** A registry file someone edited by hand or broke: the error names the file (and line of the audit log) and the field. */
+  private parse<T>(rel: string, text: string, schema: z.ZodType<T>): T {
+    let data: unknown;
     try {
-      return JSON.parse(text) as T;
+      data = JSON.parse(text);
     } catch (err) {
       throw new Error(`${this.store.location}/${rel}: not valid JSON (${(err as Error).message})`);
     }
+    const r = schema.safeParse(data);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new Error(`${this.store.location}/${rel}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+    }
+    return r.data;
   }
 
   /**
