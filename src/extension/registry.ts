@@ -5,7 +5,8 @@ import {
   evidenceSummary,
   openRegistry,
   promotePrompt,
-  promotionCheck,
+  collectEvidence,
+  labelCheck,
   registryActor,
   registryKey,
   registryLocation,
@@ -282,21 +283,20 @@ export class RegistryView {
     }
     await o.loading?.catch(() => undefined);
     const status = this.status(o, prompt) ?? registryStatus(registryKey(prompt), prompt.versionId, [], {});
-    const now = new Date();
+    // Read once (it scans the run records): every label's check below is computed from it.
+    const evidence = await collectEvidence(state.project, prompt, state.config, new Date());
     let label = args.label;
     if (label === undefined) {
       const names = [...new Set(['production', 'staging', ...Object.keys(state.config.registry.labels), ...status.labels.map((l) => l.label)])];
-      const items = await Promise.all(
-        names.map(async (name) => {
-          const check = await promotionCheck(state.project, prompt, state.config, name, now);
-          const at = status.labels.find((l) => l.label === name);
-          return {
-            label: name,
-            description: at ? (at.current ? `already v${at.version}` : `now v${at.version}`) : 'not set yet',
-            detail: check.problems.length ? `$(error) ${check.problems.length} missing: ${check.problems[0]}` : `$(pass) the evidence meets its policy: ${check.policy}`,
-          };
-        }),
-      );
+      const items = names.map((name) => {
+        const check = labelCheck(evidence, state.config, name);
+        const at = status.labels.find((l) => l.label === name);
+        return {
+          label: name,
+          description: at ? (at.current ? `already v${at.version}` : `now v${at.version}`) : 'not set yet',
+          detail: check.problems.length ? `$(error) ${check.problems.length} missing: ${check.problems[0]}` : `$(pass) the evidence meets its policy: ${check.policy}`,
+        };
+      });
       const other = { label: 'Another label…', description: '', detail: 'A new label name; its policy is promptgate.config.yml registry.labels, else every suite passing on this content' };
       const pick = await vs.window.showQuickPick([...items, other], { placeHolder: `Promote ${status.key} (content ${prompt.versionId}) to which label?`, matchOnDetail: true });
       if (!pick) return undefined;
@@ -304,13 +304,13 @@ export class RegistryView {
       if (!label) return undefined;
     }
     if (!LABEL_NAME.test(label)) throw new Error(`'${label}' is not a label name (letters, digits, . _ and -)`);
-    const check = await promotionCheck(state.project, prompt, state.config, label, now);
+    const check = labelCheck(evidence, state.config, label);
     const current = status.labels.find((l) => l.label === label);
     const target = status.published !== undefined ? `v${status.published}` : `a new version (v${(status.latest ?? 0) + 1})`;
     const detail = [
       `${label}: ${current ? `v${current.version} → ` : ''}${target}, content ${prompt.versionId}`,
       '',
-      `Evidence: ${evidenceSummary(check.evidence)}`,
+      `Evidence: ${evidenceSummary(evidence)}`,
       `Policy for ${label}: ${check.policy}`,
       ...(check.problems.length ? ['', 'Missing:', ...check.problems.map((p) => `• ${p}`)] : ['', 'The evidence meets the policy.']),
     ].join('\n');

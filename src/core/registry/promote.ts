@@ -46,11 +46,16 @@ export type PromoteResult =
   | { ok: false; label: string; problems: string[]; evidence: VersionEvidence }
   | { ok: true; label: string; problems: string[]; evidence: VersionEvidence; version: VersionRecord; created: boolean; from: number | null; forced?: string };
 
+/** What `label`'s policy misses in `evidence`, and the policy in words (no I/O: one evidence serves every label). */
+export function labelCheck(evidence: VersionEvidence, config: ResolvedConfig, label: string): { problems: string[]; policy: string } {
+  const policy = config.registry.labels[label];
+  return { problems: policyProblems(evidence, policy), policy: describePolicy(policy) };
+}
+
 /** What a promotion would meet: the evidence for this content and what the label's policy misses. */
 export async function promotionCheck(project: Project, prompt: PromptSpec, config: ResolvedConfig, label: string, now: Date): Promise<{ evidence: VersionEvidence; problems: string[]; policy: string }> {
   const evidence = await collectEvidence(project, prompt, config, now);
-  const policy = config.registry.labels[label];
-  return { evidence, problems: policyProblems(evidence, policy), policy: describePolicy(policy) };
+  return { evidence, ...labelCheck(evidence, config, label) };
 }
 
 /**
