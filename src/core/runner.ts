@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
 import { Channel } from './channel';
 import type { CaseSpec, PromptSpec } from './model';
 import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged, type AssertionResult, type PreparedAssertion } from './assertions/registry';
@@ -116,57 +115,127 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
   const startedMs = deps.now();
   const startedAt = new Date(startedMs).toISOString();
   const summary = new SummaryBuilder(options.runId, startedAt);
-  const limit = pLimit(Math.max(1, options.concurrency));
+  const width = Math.max(1, options.concurrency);
 
-  const plans = cases.map((spec) => ({ spec, plan: planFor(spec), scheduled: 0, finished: 0, tally: { passed: 0, total: 0 } }));
-  let outstanding = 0;
-  const schedule = (entry: (typeof plans)[number], upTo: number) => {
-    for (let sample = entry.scheduled; sample < upTo; sample++) {
-      outstanding++;
-      void limit(async () => {
-        const { spec } = entry;
-        let result: CaseResult;
-        try {
-          result = stop.signal.aborted ? skipped(spec, sample) : await runOne(spec, sample, stop.signal, deps, (e) => channel.push(e));
-        } catch (err) {
-          // A bug must not lose a case: it is reported as errored and the run goes on.
-          result = { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: 'internal', message: (err as Error).stack ?? String(err) } };
-        }
-        summary.add(result);
-        channel.push({ type: 'case-finished', result, spec });
-        entry.finished++;
-        if (result.status === 'passed' || result.status === 'failed') {
-          entry.tally.total++;
-          if (result.status === 'passed') entry.tally.passed++;
-        }
-        if (entry.finished === entry.scheduled && entry.plan.next && !stop.signal.aborted) {
-          const target = entry.plan.next(entry.scheduled, { ...entry.tally });
-          if (target !== undefined && target > entry.scheduled) {
-            channel.push({ type: 'samples-added', caseId: spec.id, added: target - entry.scheduled });
-            schedule(entry, target);
-          }
-        }
-        if (--outstanding === 0) channel.close();
-      });
+  type Entry = { spec: CaseSpec; plan: SamplePlan; scheduled: number; finished: number; tally: Tally };
+  type Job = { entry: Entry; sample: number };
+  const plans: Entry[] = cases.map((spec) => {
+    const plan = planFor(spec);
+    return { spec, plan, scheduled: Math.max(1, plan.initial), finished: 0, tally: { passed: 0, total: 0 } };
+  });
+  let outstanding = plans.reduce((n, e) => n + e.scheduled, 0);
+
+  // Work is handed out by a cursor over the plans, so a run of any size holds only the calls in
+  // flight (not a promise per case); samples a plan adds later go first, to finish their case.
+  const added: Job[] = [];
+  let cursor = 0;
+  let cursorSample = 0;
+  let abandoned = false;
+  const nextJob = (): Job | undefined => {
+    if (abandoned) return undefined;
+    if (added.length) return added.shift();
+    while (cursor < plans.length) {
+      const entry = plans[cursor];
+      if (cursorSample < Math.max(1, entry.plan.initial)) return { entry, sample: cursorSample++ };
+      cursor++;
+      cursorSample = 0;
     }
-    entry.scheduled = Math.max(entry.scheduled, upTo);
+    return undefined;
   };
 
-  yield { type: 'run-started', runId: options.runId, startedAt, total: plans.reduce((n, p) => n + Math.max(1, p.plan.initial), 0), cases: cases.length };
-  for (const entry of plans) schedule(entry, Math.max(1, entry.plan.initial));
+  const finish = ({ entry }: Job, result: CaseResult) => {
+    summary.add(result);
+    channel.push({ type: 'case-finished', result, spec: entry.spec });
+    entry.finished++;
+    if (result.status === 'passed' || result.status === 'failed') {
+      entry.tally.total++;
+      if (result.status === 'passed') entry.tally.passed++;
+    }
+    if (entry.finished === entry.scheduled && entry.plan.next && !stop.signal.aborted) {
+      const target = entry.plan.next(entry.scheduled, { ...entry.tally });
+      if (target !== undefined && target > entry.scheduled) {
+        channel.push({ type: 'samples-added', caseId: entry.spec.id, added: target - entry.scheduled });
+        for (let s = entry.scheduled; s < target; s++) added.push({ entry, sample: s });
+        outstanding += target - entry.scheduled;
+        entry.scheduled = target;
+        pump();
+      }
+    }
+    if (--outstanding === 0) channel.close();
+  };
+  // A bug must not lose a case: it is reported as errored and the run goes on.
+  const internal = ({ entry, sample }: Job, err: unknown): CaseResult => ({
+    ...base(entry.spec, sample),
+    status: 'errored',
+    score: 0,
+    assertions: [],
+    error: { kind: 'internal', message: (err as Error).stack ?? String(err) },
+  });
+
+  /**
+   * One sample of one case, inside a concurrency slot. The slot covers getting the answer (and
+   * judging it, as judges are calls too); a case with only deterministic assertions frees its slot
+   * as soon as the answer is in and is checked after the pending I/O has been served. Answers of
+   * one round arrive together: checking each before the next request goes out would delay the last
+   * of them by the whole round's CPU, and that delay would add up round after round.
+   */
+  const runJob = async (job: Job): Promise<void> => {
+    const { entry, sample } = job;
+    const spec = entry.spec;
+    const emit = (e: RunEvent) => channel.push(e);
+    try {
+      if (stop.signal.aborted) return finish(job, skipped(spec, sample));
+      const got = await obtain(spec, sample, stop.signal, deps, emit);
+      if (!('response' in got)) return finish(job, got);
+      if (spec.assertions.some((a) => a.definition.kind === 'model')) return finish(job, await assess(spec, sample, got, stop.signal, deps, emit));
+      setImmediate(() => {
+        assess(spec, sample, got, stop.signal, deps, emit).then(
+          (result) => finish(job, result),
+          (err) => finish(job, internal(job, err)),
+        );
+      });
+    } catch (err) {
+      finish(job, internal(job, err));
+    }
+  };
+
+  let active = 0;
+  const worker = async () => {
+    try {
+      for (let job = nextJob(); job; job = nextJob()) await runJob(job);
+    } finally {
+      active--;
+    }
+  };
+  const pump = () => {
+    while (active < width && !abandoned && (added.length || cursor < plans.length)) {
+      active++;
+      void worker();
+    }
+  };
+
+  yield { type: 'run-started', runId: options.runId, startedAt, total: outstanding, cases: cases.length };
+  pump();
   if (outstanding === 0) channel.close();
   try {
     for await (const event of channel) yield event;
     yield { type: 'run-finished', summary: summary.build(deps.now() - startedMs) };
   } finally {
-    // A consumer that stops early cancels whatever is still running.
+    // A consumer that stops early cancels whatever is still running, and nothing more starts.
+    abandoned = true;
     stop.abort();
-    limit.clearQueue();
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
+interface Answer {
+  response: ProviderResponse;
+  source: ResponseSource;
+  latencyMs: number;
+}
+
+/** The answer to one sample, from the cache or the provider; a final result when there is none. */
+async function obtain(spec: CaseSpec, sample: number, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<Answer | CaseResult> {
   emit({ type: 'case-started', caseId: spec.id, sample });
   let response: ProviderResponse | undefined;
   let source: ResponseSource = 'live';
@@ -199,6 +268,13 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
     if (e.kind === 'aborted' || signal.aborted) return skipped(spec, sample);
     return { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: e.kind, message: e.message } };
   }
+  return { response, source, latencyMs };
+}
+
+/** Checks an answer against the case's assertions. */
+async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
+  const { response, source, latencyMs } = answer;
+  if (signal.aborted) return skipped(spec, sample);
   emit({ type: 'case-output', caseId: spec.id, sample, output: response.output, source, latencyMs });
   const cost = estimateCost(deps.prices, spec.request.model, response.usage);
   const question = [...spec.request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
@@ -214,7 +290,7 @@ async function runOne(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
   };
   const results: AssertionResult[] = new Array(spec.assertions.length);
   spec.assertions.forEach((a, i) => {
-    if (a.definition.kind === 'pure') results[i] = evaluateAssertion(a, response!.output, context);
+    if (a.definition.kind === 'pure') results[i] = evaluateAssertion(a, response.output, context);
   });
   // The expensive layer only for outputs not already known to fail.
   const deterministicOk = results.every((r) => !r || r.pass);
