@@ -19,19 +19,22 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
     const agent = agents[url.protocol as 'http:' | 'https:'];
     if (!agent) throw new TypeError(`unsupported protocol ${url.protocol}`);
     const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+    // The SDK hands over a Headers it has already validated: read it rather than copy it.
+    const given = init.headers;
+    if (given instanceof Headers) given.forEach((v, k) => (headers[k] = v));
+    else new Headers(given).forEach((v, k) => (headers[k] = v));
     const body = init.body;
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('keepAliveFetch sends string or byte bodies');
     const signal = init.signal ?? undefined;
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
       const req = lib.request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
-        const responseHeaders = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
         const streaming = /text\/event-stream/.test(String(res.headers['content-type'] ?? ''));
         const done = () => signal?.removeEventListener('abort', onAbort);
         if (streaming) {
           res.once('close', done);
+          const responseHeaders = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
           resolve(new Response(Readable.toWeb(res) as ReadableStream, { status: res.statusCode, statusText: res.statusMessage, headers: responseHeaders }));
           return;
         }
@@ -43,7 +46,7 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
         });
         res.once('end', () => {
           done();
-          resolve(new BufferedResponse(res.statusCode ?? 500, res.statusMessage ?? '', responseHeaders, url.href, Buffer.concat(chunks)) as unknown as Response);
+          resolve(new BufferedResponse(res.statusCode ?? 500, res.statusMessage ?? '', new ReadHeaders(res.headers), url.href, Buffer.concat(chunks)) as unknown as Response);
         });
       });
       const onAbort = () => {
@@ -61,6 +64,39 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
 }
 
 /**
+ * The read side of `Headers` over node's parsed headers (names already lower-case), which is all
+ * the SDK does with an answer's headers; building an undici Headers validated every one of them.
+ */
+class ReadHeaders {
+  readonly #map: Map<string, string>;
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    this.#map = new Map();
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined) this.#map.set(k, Array.isArray(v) ? v.join(', ') : v);
+  }
+  get(name: string): string | null {
+    return this.#map.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.#map.has(name.toLowerCase());
+  }
+  forEach(fn: (value: string, name: string) => void): void {
+    this.#map.forEach((v, k) => fn(v, k));
+  }
+  entries(): IterableIterator<[string, string]> {
+    return this.#map.entries();
+  }
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+  values(): IterableIterator<string> {
+    return this.#map.values();
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.#map.entries();
+  }
+}
+
+/**
  * A whole (non-streamed) answer as the SDK reads it: status, headers, text() and json(). Building an
  * undici Response for each answer cost more than the HTTP exchange itself; this holds the bytes.
  */
@@ -70,7 +106,7 @@ class BufferedResponse {
   constructor(
     readonly status: number,
     readonly statusText: string,
-    readonly headers: Headers,
+    readonly headers: ReadHeaders,
     readonly url: string,
     private readonly bytes: Buffer,
   ) {}
