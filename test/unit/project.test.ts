@@ -160,6 +160,22 @@ describe('loading prompt and suite files', () => {
     assert.match(messages[0], /^bad\.prompt\.yml:\d+:\d+: YAML: /);
   });
 
+  it('locates duplicate keys, a second document and an alias bomb; a quoted or block value keeps its place', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...['b', 'c', 'd', 'e', 'f', 'g'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`), 'model: m', 'messages: []', ''].join('\n');
+    const { messages } = await loadT({
+      'dup.prompt.yml': 'model: gpt-4o\nmessages: []\nmodel: gpt-4o-mini\n',
+      'two.prompt.yml': 'model: gpt-4o\nmessages: []\n---\nmodel: x\n',
+      'bomb.prompt.yml': bomb,
+      'q.prompt.yml': "model: gpt-4o\nmessages:\n  - role: user\n    content: 'hi {{ a b }}'\n  - role: user\n    content: |\n\n      line two\n      {{ c d }}\n",
+    });
+    const of = (f: string) => messages.filter((m) => m.startsWith(f));
+    assert.deepEqual(of('dup'), ['dup.prompt.yml:3:1: YAML: duplicated mapping key']);
+    assert.match(of('two')[0], /^two\.prompt\.yml:\d+:\d+: YAML: the file holds more than one document/);
+    assert.match(of('bomb')[0], /^bomb\.prompt\.yml:6:\d+: YAML: aliases expand this file past 100,000 nodes/);
+    // Template errors inside a single-quoted and a block scalar point into the value.
+    assert.deepEqual(of('q').map((m) => m.split(': ')[0]), ['q.prompt.yml:4:23', 'q.prompt.yml:9:12']);
+  });
+
   it('reports schema violations at the offending field', async () => {
     const { messages } = await loadT({
       'p.prompt.yml': 'model: gpt-4o\nmodelParameters:\n  temprature: 0.2\nversion: one\nmessages:\n  - role: narrator\n    content: hi\n',
