@@ -747,8 +747,18 @@ function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: D
   // Render the request above, so template errors are located before any provider call.
   const assertions: PreparedAssertion[] = [];
   for (const { a, path: apath } of c.assertions) {
+    // A suite-wide assertion whose value names no variable is the same for every case: prepared
+    // (validated, compiled) once, not once per case.
+    const shared = sharedAssertions.get(a);
+    if (shared) {
+      assertions.push(shared);
+      continue;
+    }
     const prepared = prepareAssertion(a, vars, (sub, message) => err([...apath, ...sub], message, 'assertion'));
-    if (prepared) assertions.push(prepared);
+    if (prepared) {
+      assertions.push(prepared);
+      if (!mentionsTemplate(a.value)) sharedAssertions.set(a, prepared);
+    }
   }
   if (diagnostics.length > before) return null;
 
@@ -837,6 +847,15 @@ export function prepareAssertion(
     judgeModel: a.provider?.replace(/^openai:(chat:)?/, ''),
     judgeSamples: a.judge?.samples,
   };
+}
+
+/** Prepared assertions that do not depend on a case, by their (parsed, unchanging) source. */
+const sharedAssertions = new WeakMap<AssertionData, PreparedAssertion>();
+
+function mentionsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%');
+  if (Array.isArray(value)) return value.some(mentionsTemplate);
+  return false;
 }
 
 function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {

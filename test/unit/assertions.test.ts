@@ -114,6 +114,14 @@ describe('assertions', () => {
     });
   }
 
+  it('one prepared assertion gives the same answer every time (a sticky or global regex keeps no state)', () => {
+    for (const value of ['/hello/y', '/hello/g', '/hello/gy']) {
+      const a = prep({ type: 'regex', value });
+      const answers = ['hello there', 'hello there', 'say hello', 'hello again'].map((o) => evaluateAssertion(a, o, ctx({})).pass);
+      assert.deepEqual(answers, value.includes('y') ? [true, true, false, true] : [true, true, true, true], value);
+    }
+  });
+
   it('every registered pure type has a pass-and-fail case above (model-graded ones: judge.test.ts)', () => {
     const covered = new Set(CASES.map((c) => c.a.type));
     assert.deepEqual(ASSERTIONS.filter((a) => a.kind === 'pure').map((a) => a.id).filter((id) => !covered.has(id)), []);

@@ -113,6 +113,9 @@ export const textAssertions = [
       return m ? new RegExp(m[1], m[2].replace('g', '')) : new RegExp(value);
     },
     evaluate: ({ output, compiled }) => {
+      // One compiled pattern serves every sample (and every case, when it has no variables): a
+      // sticky one must start from the beginning each time.
+      compiled.lastIndex = 0;
       const pass = compiled.test(output);
       return outcome(pass, pass ? `output matches ${compiled}` : `output does not match ${compiled}`);
     },
