@@ -3,8 +3,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
+import { fork, spawn } from 'node:child_process';
+import { startFakeOpenAI, type FakeOpenAIOptions } from '../test/support/fake-openai';
 import { simulate } from '../test/support/simulation';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, alphaPerLook, requiredSamples } from '../src/core';
 import { harnessInstalled, launchWorkbench, runHostSuite } from '../test/vscode/workbench';
@@ -17,12 +17,21 @@ interface Measured {
   exitCode: number | null;
 }
 
+// The same cases for both tools: a system and a user message, three deterministic assertions.
+const SYSTEM = 'You repeat what you are given.';
+const ASSERTS = [
+  ['contains', '"{{ item }}"'],
+  ['starts-with', '"echo:"'],
+  ['not-contains', '"error"'],
+] as const;
+
 function workspace(n: number): string {
   const cases: string[] = [];
   for (let i = 0; i < n; i++) {
     cases.push(`      - id: c${i}\n        vars: { item: "item number ${i}" }`);
   }
-  return `name: Bench\nmodel: gpt-4o-mini\nprovider: { id: openai, maxRetries: 2 }\nmessages:\n  - role: system\n    content: You repeat what you are given.\n  - role: user\n    content: "Repeat: {{ item }}"\nsuites:\n  bench:\n    assert:\n      - type: contains\n        value: "{{ item }}"\n      - type: starts-with\n        value: "echo:"\n      - type: word-count\n        value: { max: 20 }\n    cases:\n${cases.join('\n')}\n`;
+  const asserts = ASSERTS.map(([type, value]) => `      - type: ${type}\n        value: ${value}`).join('\n');
+  return `name: Bench\nmodel: gpt-4o-mini\nprovider: { id: openai, maxRetries: 2 }\nmessages:\n  - role: system\n    content: ${SYSTEM}\n  - role: user\n    content: "Repeat: {{ item }}"\nsuites:\n  bench:\n    assert:\n${asserts}\n    cases:\n${cases.join('\n')}\n`;
 }
 
 async function makeWorkspace(n: number): Promise<string> {
@@ -31,24 +40,142 @@ async function makeWorkspace(n: number): Promise<string> {
   return dir;
 }
 
-/** Runs the CLI once and reads its peak RSS from a preload that reports it at exit. */
-async function runCli(args: string[], env: Record<string, string>): Promise<Measured> {
+/** The engine's own duration of the newest run in a workspace (its run record's summary). */
+async function runDurationMs(dir: string): Promise<number> {
+  const runs = path.join(dir, '.promptgate', 'runs');
+  const newest = (await fs.readdir(runs)).filter((f) => f.endsWith('.jsonl')).sort().pop()!;
+  const lines = (await fs.readFile(path.join(runs, newest), 'utf8')).trim().split('\n');
+  return (JSON.parse(lines[lines.length - 1]) as { durationMs: number }).durationMs;
+}
+
+/** Runs a node program once and reads its peak RSS from a preload that reports it at exit. */
+async function runNode(script: string, args: string[], env: Record<string, string>, cwd?: string): Promise<Measured> {
   const preload = path.join(os.tmpdir(), 'promptgate-bench-rss.js');
   await fs.writeFile(preload, "process.on('exit', () => process.stderr.write(`\\n__MAXRSS_KB__${process.resourceUsage().maxRSS}\\n`));\n");
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', preload, CLI, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', preload, script, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - t0;
       const m = /__MAXRSS_KB__(\d+)/.exec(stderr);
-      if (code !== 0) reject(new Error(`promptgate exited ${code}:\n${stderr.slice(-2000)}`));
+      if (code !== 0) reject(new Error(`${path.basename(script)} exited ${code}:\n${stderr.slice(-2000)}`));
       else resolve({ wallMs, maxRssMB: m ? Number(m[1]) / 1024 : NaN, exitCode: code });
     });
   });
 }
+
+const runCli = (args: string[], env: Record<string, string>) => runNode(CLI, args, env);
+
+interface BenchServer {
+  baseURL: string;
+  /** Requests the server has answered so far (429s included). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The OpenAI-compatible test server in a process of its own: in the bench's process it shared an
+ * event loop and a heap (the verdict simulation's, the editor harness's) with the measuring, which
+ * slowed every tool's requests by a third.
+ */
+async function serve(options: FakeOpenAIOptions): Promise<BenchServer> {
+  const child = fork(__filename, ['--serve', JSON.stringify({ ...options, keepRequests: false })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise<{ baseURL?: string; count?: number }>((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`the bench server exited (${code})`)));
+    });
+  const { baseURL } = await next();
+  return {
+    baseURL: baseURL!,
+    count: async () => {
+      const reply = next();
+      child.send('count');
+      return (await reply).count!;
+    },
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
+}
+
+/** `dist/bench.js --serve OPTIONS`: the server side of `serve`. */
+async function serverMain(options: FakeOpenAIOptions): Promise<void> {
+  const server = await startFakeOpenAI(options);
+  process.on('message', (m) => {
+    if (m === 'count') process.send!({ count: server.count });
+  });
+  process.send!({ baseURL: server.baseURL });
+}
+
+// promptfoo, side by side: the version issue 8 names (the newest that runs on Node 20), installed
+// once into a temporary folder, never a dependency of this project. `--no-promptfoo` skips it.
+const PROMPTFOO_VERSION = '0.121.20';
+
+async function installPromptfoo(say: (s: string) => void): Promise<string | undefined> {
+  if (process.argv.includes('--no-promptfoo')) return undefined;
+  const dir = path.join(os.tmpdir(), `promptgate-bench-promptfoo-${PROMPTFOO_VERSION}`);
+  const main = path.join(dir, 'node_modules', 'promptfoo', 'package.json');
+  const resolveMain = async () => {
+    const pkg = JSON.parse(await fs.readFile(main, 'utf8')) as { bin: string | Record<string, string> };
+    const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin.promptfoo ?? Object.values(pkg.bin)[0]);
+    return path.join(dir, 'node_modules', 'promptfoo', bin);
+  };
+  try {
+    return await resolveMain();
+  } catch {
+    say(`promptfoo   installing promptfoo@${PROMPTFOO_VERSION} into ${dir} (once; not a dependency of PromptGate)…`);
+  }
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'package.json'), '{ "name": "promptgate-bench-promptfoo", "private": true }\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(npm, ['install', `promptfoo@${PROMPTFOO_VERSION}`, '--no-audit', '--no-fund', '--silent'], { cwd: dir, stdio: 'ignore' });
+    child.on('error', () => resolve(-1));
+    child.on('close', resolve);
+  });
+  if (code !== 0) {
+    say(`promptfoo   could not be installed (npm exited ${code}); its figures below are issue 8's reference figures`);
+    return undefined;
+  }
+  return resolveMain();
+}
+
+/** The same cases as `workspace(n)` in a promptfoo config. */
+async function promptfooWorkspace(n: number, baseURL: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `promptfoo-bench-${n}-`));
+  const tests: string[] = [];
+  for (let i = 0; i < n; i++) tests.push(`  - vars: { item: "item number ${i}" }`);
+  const messages = JSON.stringify([
+    { role: 'system', content: SYSTEM },
+    { role: 'user', content: 'Repeat: {{ item }}' },
+  ]);
+  const asserts = ASSERTS.map(([type, value]) => `    - type: ${type}\n      value: ${value}`).join('\n');
+  await fs.writeFile(
+    path.join(dir, 'promptfooconfig.yaml'),
+    `prompts:\n  - id: bench\n    raw: '${messages}'\nproviders:\n  - id: openai:chat:gpt-4o-mini\n    config:\n      apiBaseUrl: ${baseURL}\ndefaultTest:\n  assert:\n${asserts}\ntests:\n${tests.join('\n')}\n`,
+  );
+  return dir;
+}
+
+async function runPromptfoo(bin: string, n: number, concurrency: number, baseURL: string, home: string, cache = false): Promise<Measured> {
+  const dir = await promptfooWorkspace(n, baseURL);
+  try {
+    const args = ['eval', '-c', path.join(dir, 'promptfooconfig.yaml'), '-j', String(concurrency), ...(cache ? [] : ['--no-cache'])];
+    return await runNode(bin, args, { OPENAI_API_KEY: 'bench', PROMPTFOO_CONFIG_DIR: home, PROMPTFOO_DISABLE_TELEMETRY: '1', PROMPTFOO_DISABLE_UPDATE: '1', PROMPTFOO_DISABLE_SHARING: '1' }, dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The run with the median wall time. */
+const medianOf = (runs: Measured[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)];
 
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
@@ -77,51 +204,79 @@ async function main() {
   }
   say('');
 
-  // promptfoo 0.121.20 on this machine class (issue 8's reference figures; not installed here: it
-  // is not a dependency, and measuring it needs its native modules built).
-  const PF = { perSecond1k: 1000 / 7.2, perSecond5k: 5000 / 39.6, rss1kMB: 309, rss5kMB: 467 };
-  // Its 10,000-case peak, extrapolated linearly from 1,000 and 5,000 (it grows with N).
-  const pfRss10k = PF.rss5kMB + ((PF.rss5kMB - PF.rss1kMB) / 4000) * 5000;
+  const pfBin = await installPromptfoo(say);
+  const pfHome = await fs.mkdtemp(path.join(os.tmpdir(), 'promptfoo-bench-home-'));
+  // Issue 8's reference figures for promptfoo 0.121.20 on this machine class, used when it cannot be run here.
+  const REF = { 1000: { wallMs: 7200, rssMB: 309 }, 5000: { wallMs: 39600, rssMB: 467 } } as Record<number, { wallMs: number; rssMB: number }>;
+  const pfLabel = pfBin ? `promptfoo ${PROMPTFOO_VERSION} measured in this run` : `promptfoo ${PROMPTFOO_VERSION}: issue 8's reference figures`;
+  say(`promptfoo   ${pfLabel}`);
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
 
-  // Throughput: 0 ms latency, cache off, 3 deterministic assertions per case.
-  let server: FakeOpenAI = await startFakeOpenAI({ keepRequests: false });
+  // Raw floor: a bare keep-alive node:http client (no SDK, no engine) against the same server:
+  // what the machine itself allows for the HTTP exchanges alone.
+  let server = await serve({});
   const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' };
-  for (const [n, pf] of [[1000, PF.perSecond1k], [5000, PF.perSecond5k]] as const) {
-    const dir = await makeWorkspace(n);
-    const m = await runCli(['test', dir, '--no-cache', '--concurrency', '16'], env);
+  {
+    const raw = path.join(os.tmpdir(), 'promptgate-bench-raw.js');
+    await fs.writeFile(raw, RAW_CLIENT);
+    const m = await runNode(raw, [server.baseURL, '1000', '16'], {});
+    say(`floor       N= 1000  a bare keep-alive HTTP client (no SDK, no engine), concurrency 16: ${fmt(m.wallMs / 1000, 2)} s wall = ${fmt(1000 / (m.wallMs / 1000), 0)} requests/s on this machine`);
+  }
+
+  // Throughput: 0 ms latency, cache off, 3 deterministic assertions per case. This machine's
+  // timings vary by a fifth from run to run, so each tool runs three times, alternately, and the
+  // medians are compared.
+  for (const n of [1000, 5000]) {
+    const ours: Measured[] = [];
+    const theirs: Measured[] = [];
+    const engine: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const dir = await makeWorkspace(n);
+      ours.push(await runCli(['test', dir, '--no-cache', '--concurrency', '16'], env));
+      engine.push(await runDurationMs(dir));
+      await fs.rm(dir, { recursive: true, force: true });
+      theirs.push(pfBin ? await runPromptfoo(pfBin, n, 16, server.baseURL, pfHome) : { ...REF[n], maxRssMB: REF[n].rssMB, exitCode: 0 });
+    }
+    const m = medianOf(ours);
+    const pf = medianOf(theirs);
     const perSecond = n / (m.wallMs / 1000);
-    say(`throughput  N=${String(n).padStart(5)}  0 ms latency, concurrency 16, no cache: ${fmt(m.wallMs / 1000, 2)} s wall, ${fmt(perSecond, 0)} cases/s = ${fmt(perSecond / pf, 1)}x promptfoo (${fmt(pf, 0)}/s); target ≥ 10x: ${verdict(perSecond >= 10 * pf)}; peak RSS ${fmt(m.maxRssMB, 0)} MB`);
-    await fs.rm(dir, { recursive: true, force: true });
+    const pfPerSecond = n / (pf.wallMs / 1000);
+    const range = (xs: Measured[]) => `${fmt(Math.min(...xs.map((x) => x.wallMs)) / 1000, 2)}–${fmt(Math.max(...xs.map((x) => x.wallMs)) / 1000, 2)}`;
+    say(`throughput  N=${String(n).padStart(5)}  0 ms latency, concurrency 16, no cache, median of 3: PromptGate ${fmt(m.wallMs / 1000, 2)} s wall (${range(ours)}; run ${fmt(median(engine) / 1000, 2)} s), ${fmt(perSecond, 0)} cases/s, peak RSS ${fmt(m.maxRssMB, 0)} MB; promptfoo ${fmt(pf.wallMs / 1000, 2)} s (${range(theirs)}), ${fmt(pfPerSecond, 0)} cases/s, ${fmt(pf.maxRssMB, 0)} MB → ${fmt(perSecond / pfPerSecond, 1)}x; target ≥ 10x: ${verdict(perSecond >= 10 * pfPerSecond)}`);
   }
   {
     const n = 10000;
     const dir = await makeWorkspace(n);
     const m = await runCli(['test', dir, '--no-cache', '--concurrency', '16'], env);
-    say(`memory      N=${n}  0 ms latency, no cache: ${fmt(m.wallMs / 1000, 2)} s wall, peak RSS ${fmt(m.maxRssMB, 0)} MB; target ≤ 1/3 of promptfoo's (~${fmt(pfRss10k, 0)} MB extrapolated → ≤ ${fmt(pfRss10k / 3, 0)} MB): ${verdict(m.maxRssMB <= pfRss10k / 3)}`);
     await fs.rm(dir, { recursive: true, force: true });
+    // Without promptfoo here, its 10,000-case peak is extrapolated linearly from 1,000 and 5,000.
+    const pfRss = pfBin ? (await runPromptfoo(pfBin, n, 16, server.baseURL, pfHome)).maxRssMB : REF[5000].rssMB + ((REF[5000].rssMB - REF[1000].rssMB) / 4000) * 5000;
+    say(`memory      N=${n}  0 ms latency, no cache: PromptGate ${fmt(m.wallMs / 1000, 2)} s wall, peak RSS ${fmt(m.maxRssMB, 0)} MB; promptfoo peak ${fmt(pfRss, 0)} MB${pfBin ? '' : ' (extrapolated)'}; target ≤ 1/3 (${fmt(pfRss / 3, 0)} MB): ${verdict(m.maxRssMB <= pfRss / 3)}`);
   }
   await server.close();
 
   // Latency-bound: N × latency ÷ concurrency is the floor; each run lasts about 8 s at the floor.
-  server = await startFakeOpenAI({ keepRequests: false, latencyMs: 200 });
+  server = await serve({ latencyMs: 200 });
   const slow = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' };
+  const pfLatency: Record<number, number> = { 4: 1.24, 16: 1.63, 64: 6.2 };
   for (const concurrency of [4, 16, 64]) {
     const n = concurrency * 40;
     const dir = await makeWorkspace(n);
     const m = await runCli(['test', dir, '--no-cache', '--concurrency', String(concurrency)], slow);
-    const limit = (n * 200) / concurrency;
-    say(`latency     N=${String(n).padStart(4)}  200 ms latency, concurrency ${String(concurrency).padStart(2)}: ${fmt(m.wallMs / 1000, 2)} s wall vs ${fmt(limit / 1000, 2)} s floor = ${fmt(m.wallMs / limit, 3)}x; target ≤ 1.05x: ${verdict(m.wallMs / limit <= 1.05)} (promptfoo at 4/16/64: 1.24x/1.63x/6.2x)`);
+    const engineMs = await runDurationMs(dir);
     await fs.rm(dir, { recursive: true, force: true });
+    const limit = (n * 200) / concurrency;
+    const pf = pfBin ? (await runPromptfoo(pfBin, n, concurrency, server.baseURL, pfHome)).wallMs / limit : pfLatency[concurrency];
+    say(`latency     N=${String(n).padStart(4)}  200 ms latency, concurrency ${String(concurrency).padStart(2)}, floor ${fmt(limit / 1000, 2)} s: run ${fmt(engineMs / 1000, 2)} s = ${fmt(engineMs / limit, 3)}x (target ≤ 1.05x: ${verdict(engineMs / limit <= 1.05)}); whole process with start-up ${fmt(m.wallMs / 1000, 2)} s = ${fmt(m.wallMs / limit, 3)}x; promptfoo ${fmt(pf, 2)}x${pfBin ? '' : ' (reference, N=1000)'}`);
   }
   {
     // Fully cached re-run of the same cases: first run fills the cache, second is measured.
     const n = 1000;
     const dir = await makeWorkspace(n);
     await runCli(['test', dir, '--concurrency', '64'], slow);
-    const before = server.count;
+    const before = await server.count();
     const cached = await runCli(['test', dir, '--concurrency', '64'], slow);
-    say(`cached      N=${n}  re-run from cache: ${fmt(cached.wallMs / 1000, 2)} s wall, ${fmt(n / (cached.wallMs / 1000), 0)} cases/s, ${server.count - before} calls, peak RSS ${fmt(cached.maxRssMB, 0)} MB`);
+    say(`cached      N=${n}  re-run from cache: ${fmt(cached.wallMs / 1000, 2)} s wall, ${fmt(n / (cached.wallMs / 1000), 0)} cases/s, ${(await server.count()) - before} calls, peak RSS ${fmt(cached.maxRssMB, 0)} MB`);
     await fs.rm(dir, { recursive: true, force: true });
   }
   {
@@ -130,19 +285,28 @@ async function main() {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) times.push((await runCli(['test', dir], slow)).wallMs);
     times.sort((a, b) => a - b);
-    say(`cold start  one cached case, whole CLI process: median ${fmt(times[2], 0)} ms (min ${fmt(times[0], 0)} ms, 5 runs); promptfoo: 1,900 ms`);
+    let pf = 'promptfoo: 1,900 ms (reference)';
+    if (pfBin) {
+      // promptfoo's own cache on, warmed by a first run, as PromptGate's is.
+      await runPromptfoo(pfBin, 1, 1, server.baseURL, pfHome, true);
+      const pfTimes: number[] = [];
+      for (let i = 0; i < 3; i++) pfTimes.push((await runPromptfoo(pfBin, 1, 1, server.baseURL, pfHome, true)).wallMs);
+      pf = `promptfoo: median ${fmt(pfTimes.sort((a, b) => a - b)[1], 0)} ms (3 runs, cached)`;
+    }
+    say(`cold start  one cached case, whole CLI process: median ${fmt(times[2], 0)} ms (min ${fmt(times[0], 0)} ms, 5 runs); ${pf}`);
     await fs.rm(dir, { recursive: true, force: true });
   }
   await server.close();
+  await fs.rm(pfHome, { recursive: true, force: true });
 
   // Adaptive concurrency: a server that takes 20 requests at once and answers 429 to the rest.
-  server = await startFakeOpenAI({ keepRequests: false, latencyMs: 50, maxInFlight: 20 });
+  server = await serve({ latencyMs: 50, maxInFlight: 20 });
   {
     const n = 1000;
     const dir = await makeWorkspace(n);
-    const before = server.count;
+    const before = await server.count();
     const m = await runCli(['test', dir, '--no-cache', '--concurrency', '64'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
-    const rejected = server.count - before - n;
+    const rejected = (await server.count()) - before - n;
     // The best a client can do is to know the limit: the same run at exactly 20, which gets no 429.
     const oracle = await runCli(['test', dir, '--no-cache', '--concurrency', '20'], { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'bench' });
     const floor = (n * 50) / 20;
@@ -153,6 +317,27 @@ async function main() {
   say('');
   await editorBench(say);
 }
+
+/** The raw floor's client: node:http with keep-alive, N chat completions at concurrency C. */
+const RAW_CLIENT = `const http = require('node:http');
+const [base, n, c] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const url = new URL(base + '/chat/completions');
+const agent = new http.Agent({ keepAlive: true });
+let next = 0;
+const one = (i) => new Promise((resolve, reject) => {
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: ${JSON.stringify(SYSTEM)} }, { role: 'user', content: 'Repeat: item number ' + i }] });
+  const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: 'Bearer bench' } }, (res) => {
+    let data = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (data += d));
+    res.on('end', () => { JSON.parse(data); resolve(); });
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+const worker = async () => { while (next < n) await one(next++); };
+Promise.all(Array.from({ length: c }, worker)).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+`;
 
 /** Editor figures, measured inside a real VS Code (the test harness); skipped when it is not installed. */
 async function editorBench(say: (s: string) => void): Promise<void> {
@@ -185,7 +370,17 @@ async function editorBench(say: (s: string) => void): Promise<void> {
   }
 }
 
-main().catch((err) => {
+const fail = (err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
-});
+};
+
+if (process.argv[2] === '--serve') serverMain(JSON.parse(process.argv[3]) as FakeOpenAIOptions).catch(fail);
+else main().then(exit, (err) => (fail(err), exit()));
+
+/** Every figure is printed; whatever is still open (a handle a child or the harness left) is named rather than left to keep the bench alive. */
+function exit(): void {
+  const open = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((h) => h !== process.stdout && h !== process.stderr && h !== process.stdin);
+  if (open.length) process.stderr.write(`bench: ${open.length} handle(s) still open at the end (${open.map((h) => h.constructor.name).join(', ')}); exiting\n`);
+  process.exit(process.exitCode ?? 0);
+}
