@@ -183,20 +183,23 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     const { entry, sample } = job;
     const spec = entry.spec;
     const emit = (e: RunEvent) => channel.push(e);
+    let result: CaseResult;
     try {
-      if (stop.signal.aborted) return finish(job, skipped(spec, sample));
-      const got = await obtain(spec, sample, stop.signal, deps, emit);
-      if (!('response' in got)) return finish(job, got);
-      if (spec.assertions.some((a) => a.definition.kind === 'model')) return finish(job, await assess(spec, sample, got, stop.signal, deps, emit));
-      setImmediate(() => {
-        assess(spec, sample, got, stop.signal, deps, emit).then(
-          (result) => finish(job, result),
-          (err) => finish(job, internal(job, err)),
-        );
-      });
+      const got = stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
+      if (!('response' in got)) result = got;
+      else if (spec.assertions.some((a) => a.definition.kind === 'model')) result = await assess(spec, sample, got, stop.signal, deps, emit);
+      else {
+        setImmediate(() => {
+          assess(spec, sample, got, stop.signal, deps, emit)
+            .catch((err: unknown) => internal(job, err))
+            .then((r) => finish(job, r));
+        });
+        return;
+      }
     } catch (err) {
-      finish(job, internal(job, err));
+      result = internal(job, err);
     }
+    finish(job, result);
   };
 
   let active = 0;

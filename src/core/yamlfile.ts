@@ -48,8 +48,7 @@ export class YamlFile {
     try {
       events = parseEvents(text, { filename: file });
     } catch (err) {
-      if (!(err instanceof YAMLException)) throw err;
-      return fail(err.mark?.position ?? 0, err.reason || err.message);
+      return fail(...yamlError(err));
     }
     // Placed first: it refuses an alias bomb before anything is built from it.
     const placed = place(text, events);
@@ -57,8 +56,7 @@ export class YamlFile {
     try {
       docs = constructFromEvents(events, { source: text, filename: file, schema: CORE_SCHEMA });
     } catch (err) {
-      if (!(err instanceof YAMLException)) throw err;
-      return fail(err.mark?.position ?? 0, err.reason || err.message);
+      return fail(...yamlError(err));
     }
     return { yaml: new YamlFile(file, text, docs.length ? docs[0] : null, placed.root), diagnostics: [] };
   }
@@ -150,6 +148,12 @@ export class YamlFile {
   private offsetsToRange(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(Math.max(start, end)) };
   }
+}
+
+/** Where and what: js-yaml's errors carry a mark; anything else it throws is still the file's problem, at its start. */
+function yamlError(err: unknown): [number, string] {
+  if (err instanceof YAMLException) return [err.mark?.position ?? 0, err.reason || err.message];
+  return [0, err instanceof Error ? err.message : String(err)];
 }
 
 function child(node: PlacedNode, seg: PathSegment): PlacedNode | undefined {
