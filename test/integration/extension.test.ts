@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { GitRegistryStore, Registry } from '../../src/core';
 import { insertAndSave, root, until } from './helpers';
+import { filesUnder } from '../support/tmp';
 
 /* Runs inside a real VS Code extension host (code-server), against the workspace the runner made
    from test/fixtures/vscode-ws; provider calls go to the runner's local OpenAI-compatible server. */
@@ -446,15 +447,6 @@ suite('PromptGate in VS Code', () => {
   });
 });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(cmd, args, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(String(stdout)))));

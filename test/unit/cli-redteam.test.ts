@@ -5,7 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { PACK_NAMES, base64, hex } from '../../src/core';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { hardenedModel, vulnerableModel } from '../support/redteam-models';
-import { removeDir, tmpProject } from '../support/tmp';
+import { filesUnder, removeDir, tmpProject } from '../support/tmp';
 import { cli } from '../support/cli';
 
 const PROMPT = `name: support
@@ -37,15 +37,6 @@ interface JsonAttack {
   baseline?: { successes: number; attempts: number };
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 describe('adversarial suites, offline, against simulated vulnerable and hardened models (built CLI)', function () {
   this.timeout(60_000);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
-import { removeDir, tmpProject } from '../support/tmp';
+import { filesUnder, removeDir, tmpProject } from '../support/tmp';
 import { CLI, cli } from '../support/cli';
 import { seededRandom } from '../../src/core';
 
@@ -21,15 +21,6 @@ suites:
 ${Array.from({ length: 30 }, (_, i) => `      - { id: c${i}, vars: { who: "person ${i}" }, assert: [{ type: icontains, value: hello }] }`).join('\n')}
 `;
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** Every JSON file parses; a JSONL file may end in one cut line (append-only), every other line parses. */
 async function checkReadable(dir: string): Promise<void> {

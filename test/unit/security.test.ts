@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
-import { removeDir, tmpProject } from '../support/tmp';
+import { filesUnder, removeDir, tmpProject } from '../support/tmp';
 import { cli, type CliRun } from '../support/cli';
 
 const KEY = 'sk-planted-7f3c9a1e5b2d4680aa11bb22cc33dd44';
@@ -22,16 +22,6 @@ suites:
         assert: [{ type: icontains, value: hello }]
 `;
 
-/** Every file under `dir`, recursively. */
-async function files(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await files(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 describe('the API key never reaches a file or an output', function () {
   this.timeout(120_000);
@@ -67,7 +57,7 @@ describe('the API key never reaches a file or an output', function () {
     assert.equal((await run(['test', '--replay', '--reporter', 'github'])).code, 0);
     assert.ok(server.requests.every((r) => r.authorization === `Bearer ${KEY}`), 'the key was sent to the server');
 
-    const written = await files(dir);
+    const written = await filesUnder(dir);
     for (const kind of ['cache', 'runs', 'cassettes', 'baselines', 'registry']) assert.ok(written.some((f) => f.includes(`${path.sep}${kind}${path.sep}`)), `${kind} files were written`);
     const forms = [KEY, Buffer.from(KEY).toString('base64'), KEY.slice(3, 30)];
     for (const f of written) {
