@@ -92,7 +92,8 @@ describe('fuzzing the file loaders (fast-check)', function () {
     seeds.push({ kind: 'suite', text: (await read('examples/support-reply-attacks.suite.yml')).replace(/^prompt: .*$/m, `prompt: ${FILE.prompt}`) });
     seeds.push({ kind: 'promptfoo', text: await read('test/fixtures/promptfoo/promptfooconfig.yaml') });
     seeds.push({ kind: 'prompty', text: PROMPTY });
-    // A YAML alias bomb ("billion laughs"): the parser's alias limit must stop it.
+    // A YAML alias bomb ("billion laughs"): aliases share structure, so this one loads without blowing
+    // up; one expanding past 100,000 nodes is refused at its alias (project.test.ts).
     seeds.push({ kind: 'prompt', text: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d]\nmodel: m\nmessages: []\n` });
   });
   after(() => removeDir(dir));
