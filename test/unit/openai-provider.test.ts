@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { OpenAIProvider, ProviderError, backoffDelay, createProvider, parseRetryAfter, type ProviderRequest } from '../../src/core';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import { OpenAIProvider, ProviderError, backoffDelay, classifyProviderError, createProvider, parseRetryAfter, type ProviderRequest } from '../../src/core';
+import { keepAliveFetch } from '../../src/core/providers/http-fetch';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../support/fake-openai';
 
 const request: ProviderRequest = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], temperature: 0 };
@@ -106,6 +110,103 @@ describe('openai provider (real SDK against a local server)', () => {
     const p = createProvider({ id: 'openai' }, { env: { OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_API_KEY: '' } });
     assert.equal(p.id, 'openai:http://127.0.0.1:1/v1');
     assert.ok(!p.id.includes('sk-'));
+  });
+});
+
+describe('openai provider: a whole answer sends what the SDK sends and fails as the SDK fails', () => {
+  // Whole answers skip the SDK's per-call pipeline (its URL and headers are built once); the SDK's
+  // own chat.completions.create is the reference for every byte sent and every error made.
+  type Answer = { status: number; headers?: Record<string, string>; body: string };
+  const answers: Record<string, Answer> = {
+    ok: { status: 200, body: JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini-2024', choices: [{ index: 0, message: { role: 'assistant', content: 'hi', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }) },
+    badRequest: { status: 400, body: JSON.stringify({ error: { message: "Invalid value for 'temperature'", type: 'invalid_request_error', param: 'temperature', code: null } }) },
+    auth: { status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key provided: sk-contr***', type: 'invalid_request_error', code: 'invalid_api_key' } }) },
+    rateLimit: { status: 429, headers: { 'retry-after': '7' }, body: JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests' } }) },
+    rateLimitMs: { status: 429, headers: { 'retry-after-ms': '250', 'x-request-id': 'req_1' }, body: '{"error":{"message":"slow down"}}' },
+    serverText: { status: 502, body: '<html>Bad gateway</html>' },
+    serverEmpty: { status: 503, body: '' },
+  };
+  const seen: { headers: http.IncomingHttpHeaders; body: string; url?: string }[] = [];
+  let current: Answer = answers.ok;
+  let server: http.Server;
+  let baseURL: string;
+  before(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body, url: req.url });
+        res.writeHead(current.status, { 'content-type': current.body.startsWith('{') ? 'application/json' : 'text/html', ...current.headers }).end(current.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  // The SDK reads the organisation from the environment; both clients must send it.
+  let org: string | undefined;
+  beforeEach(() => {
+    org = process.env.OPENAI_ORG_ID;
+    process.env.OPENAI_ORG_ID = 'org-1';
+  });
+  afterEach(() => {
+    if (org === undefined) delete process.env.OPENAI_ORG_ID;
+    else process.env.OPENAI_ORG_ID = org;
+  });
+
+  const rich: ProviderRequest = { ...request, max_tokens: 20, stop: ['\n'], seed: 7, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], response_format: { type: 'json_object' } };
+  const none = { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 };
+
+  async function both(answer: Answer) {
+    current = answer;
+    seen.length = 0;
+    // The reference goes through the transport the provider gives the SDK (undici's fetch would add its own headers).
+    const sdk = new OpenAI({ apiKey: 'sk-contract-key', baseURL, maxRetries: 0, timeout: 5000, fetch: keepAliveFetch() });
+    const viaSdk = await sdk.chat.completions.create({ ...rich, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming).then(
+      (r) => ({ ok: r }),
+      (e: unknown) => ({ err: classifyProviderError(e) }),
+    );
+    const ours = new OpenAIProvider({ apiKey: 'sk-contract-key', baseURL, timeoutMs: 5000, retry: none, stream: false });
+    const viaOurs = await ours.complete(rich, { sample: 0 }).then(
+      (r) => ({ ok: r }),
+      (e: unknown) => ({ err: e as ProviderError }),
+    );
+    assert.equal(seen.length, 2);
+    return { viaSdk, viaOurs, sent: [...seen] };
+  }
+
+  it('sends the same body to the same URL with the same headers', async () => {
+    const { viaSdk, viaOurs, sent } = await both(answers.ok);
+    assert.ok('ok' in viaSdk && 'ok' in viaOurs);
+    assert.equal(sent[1].url, sent[0].url);
+    assert.equal(sent[1].body, sent[0].body);
+    const strip = (h: http.IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'connection'));
+    assert.deepEqual(strip(sent[1].headers), strip(sent[0].headers));
+    assert.equal(sent[1].headers['openai-organization'], 'org-1');
+    assert.equal(sent[1].headers.authorization, 'Bearer sk-contract-key');
+    const r = viaOurs.ok;
+    const c = viaSdk.ok.choices[0];
+    assert.equal(r.output, c.message.content);
+    assert.deepEqual(r.toolCalls, [{ id: 't1', name: 'f', arguments: '{}' }]);
+    assert.equal(r.finishReason, c.finish_reason);
+    assert.equal(r.model, viaSdk.ok.model);
+    assert.deepEqual(r.usage, { promptTokens: 3, completionTokens: 1, totalTokens: 4 });
+  });
+
+  for (const name of ['badRequest', 'auth', 'rateLimit', 'rateLimitMs', 'serverText', 'serverEmpty']) {
+    it(`fails as the SDK does: ${name}`, async () => {
+      const { viaSdk, viaOurs } = await both(answers[name]);
+      assert.ok('err' in viaSdk && 'err' in viaOurs, 'both fail');
+      const pick = (e: ProviderError) => ({ kind: e.kind, message: e.message, status: e.options.status, retryAfterMs: e.options.retryAfterMs });
+      assert.deepEqual(pick(viaOurs.err), pick(viaSdk.err));
+    });
+  }
+
+  it('names an answer that is not JSON', async () => {
+    const { viaOurs } = await both({ status: 200, body: 'not json at all' });
+    assert.ok('err' in viaOurs);
+    assert.equal(viaOurs.err.kind, 'server');
+    assert.match(viaOurs.err.message, /not a JSON object: not json at all/);
   });
 });
 

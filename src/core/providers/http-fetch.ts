@@ -18,11 +18,15 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
     const lib = url.protocol === 'https:' ? https : http;
     const agent = agents[url.protocol as 'http:' | 'https:'];
     if (!agent) throw new TypeError(`unsupported protocol ${url.protocol}`);
-    const headers: Record<string, string> = {};
-    // The SDK hands over a Headers it has already validated: read it rather than copy it.
+    // A plain record (the provider's prepared headers) is passed on as it is: node:http copies
+    // and checks it. The SDK's streamed calls hand over a Headers it has already validated.
     const given = init.headers;
-    if (given instanceof Headers) given.forEach((v, k) => (headers[k] = v));
-    else new Headers(given).forEach((v, k) => (headers[k] = v));
+    let headers: Record<string, string>;
+    if (given !== null && typeof given === 'object' && Object.getPrototypeOf(given) === Object.prototype) headers = given as Record<string, string>;
+    else {
+      headers = {};
+      (given instanceof Headers ? given : new Headers(given)).forEach((v, k) => (headers[k] = v));
+    }
     const body = init.body;
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('keepAliveFetch sends string or byte bodies');
     const signal = init.signal ?? undefined;
@@ -68,10 +72,15 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
  * the SDK does with an answer's headers; building an undici Headers validated every one of them.
  */
 class ReadHeaders {
-  readonly #map: Map<string, string>;
-  constructor(raw: Record<string, string | string[] | undefined>) {
-    this.#map = new Map();
-    for (const [k, v] of Object.entries(raw)) if (v !== undefined) this.#map.set(k, Array.isArray(v) ? v.join(', ') : v);
+  #built?: Map<string, string>;
+  // Most answers' headers are never read: the map is made on first use.
+  constructor(private readonly raw: Record<string, string | string[] | undefined>) {}
+  get #map(): Map<string, string> {
+    if (!this.#built) {
+      this.#built = new Map();
+      for (const [k, v] of Object.entries(this.raw)) if (v !== undefined) this.#built.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    return this.#built;
   }
   get(name: string): string | null {
     return this.#map.get(name.toLowerCase()) ?? null;

@@ -85,22 +85,72 @@ export class OpenAIProvider implements Provider {
     outer?.addEventListener('abort', onAbort, { once: true });
     const signal = child.signal;
     try {
-      if (this.settings.stream) return await this.streamed(client, request, signal);
-      const res = await client.chat.completions.create({ ...request, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
-      const choice = res.choices[0];
-      if (!choice) throw new ProviderError('server', 'the response has no choices');
-      const toolCalls: ToolCall[] = (choice.message.tool_calls ?? [])
-        .filter((c) => c.type === 'function')
-        .map((c) => {
-          const fn = (c as { id: string; function: { name: string; arguments: string } });
-          return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
-        });
-      return finish(choice.message.content ?? '', toolCalls, choice.finish_reason ?? undefined, res.usage, res.model);
+      return this.settings.stream ? await this.streamed(client, request, signal) : await this.whole(client, request, child);
     } catch (err) {
       throw this.redacted(classify(err, signal));
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * A chat completion answered in one piece. The SDK builds the call (URL, authentication,
+   * organisation and project, its own headers) once per client through its public `buildRequest`,
+   * and makes the errors (`APIError.generate`, which reads the server's error body); each call then
+   * only sends the JSON body over the keep-alive transport and parses the answer. Going through
+   * `chat.completions.create` for every call rebuilt and revalidated the same headers each time and
+   * cost more CPU than the HTTP exchange itself: 0.3-0.45 s of a 1.5 s run of 1,000 cases. Streamed
+   * calls, where the SDK's event-stream parsing earns its place, still go through it.
+   */
+  private async whole(client: OpenAI, request: ProviderRequest, child: AbortController): Promise<ProviderResponse> {
+    const { url, headers } = await this.prepared(client);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.abort();
+    }, this.settings.timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await sharedFetch()(url, { method: 'POST', headers, body: JSON.stringify({ ...request, stream: false }), signal: child.signal });
+      text = await res.text();
+    } catch (err) {
+      if (timedOut) throw new ProviderError('timeout', 'request timed out');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    const body = parseJson(text);
+    if (!res.ok) throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? text : undefined, res.headers);
+    const completion = body as OpenAI.ChatCompletion | undefined;
+    if (!completion || typeof completion !== 'object') throw new ProviderError('server', `the response is not a JSON object: ${text.slice(0, 200)}`, { status: res.status });
+    const choice = completion.choices?.[0];
+    if (!choice) throw new ProviderError('server', 'the response has no choices');
+    const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? [])
+      .filter((c) => c.type === 'function')
+      .map((c) => {
+        const fn = c as { id: string; function: { name: string; arguments: string } };
+        return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
+      });
+    return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model);
+  }
+
+  private preparing?: Promise<{ url: string; headers: Record<string, string> }>;
+
+  /** The SDK's URL and headers for a chat completion, built once per client. */
+  private prepared(client: OpenAI): Promise<{ url: string; headers: Record<string, string> }> {
+    this.preparing ??= client.buildRequest({ method: 'post', path: '/chat/completions', body: {} }).then(
+      ({ req, url }) => {
+        const headers: Record<string, string> = {};
+        new Headers(req.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
+        return { url, headers };
+      },
+      (err: unknown) => {
+        this.preparing = undefined; // a failure is not remembered: the next call asks the SDK again
+        throw err;
+      },
+    );
+    return this.preparing;
   }
 
   /** Some servers echo the key in an error ("Incorrect API key provided: sk-…"); it never reaches a file or log. */
@@ -136,6 +186,14 @@ export class OpenAIProvider implements Provider {
     }
     if (!finishReason) throw new ProviderError('network', 'the stream ended before the model finished');
     return finish(content, calls.filter(Boolean), finishReason, usage, model);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
