@@ -147,16 +147,21 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     if (!body.stream) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          id,
-          object: 'chat.completion',
-          created: 0,
-          model: body.model,
-          choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined }, finish_reason: finish }],
-          usage,
-        }),
-      );
+      const whole = JSON.stringify({
+        id,
+        object: 'chat.completion',
+        created: 0,
+        model: body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined }, finish_reason: finish }],
+        usage,
+      });
+      if (fault?.kind === 'reset') {
+        // Half the promised body, then the connection is gone.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(whole)) });
+        res.write(whole.slice(0, whole.length >> 1), () => socket.destroy());
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(whole);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

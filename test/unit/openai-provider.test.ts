@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { OpenAIProvider, ProviderError, backoffDelay, classifyProviderError, createProvider, parseRetryAfter, type ProviderRequest } from '../../src/core';
-import { keepAliveFetch } from '../../src/core/providers/http-fetch';
+import { KeepAliveTransport } from '../../src/core/providers/http-fetch';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../support/fake-openai';
 
 const request: ProviderRequest = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], temperature: 0 };
@@ -79,6 +79,13 @@ describe('openai provider (real SDK against a local server)', () => {
     const p = await setup({ fault: () => ({ kind: 'reset' }), respond: () => ({ content: 'x'.repeat(200) }) }, { stream: true, retry: { ...fast, maxRetries: 1 } });
     await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'network');
     assert.equal(server!.count, 2);
+  });
+
+  it('reports a connection reset in the middle of a whole answer as a network error, then retries it', async () => {
+    const p = await setup({ fault: (n) => (n < 2 ? { kind: 'reset' } : undefined), respond: () => ({ content: 'y'.repeat(5000) }) }, { retry: { ...fast, maxRetries: 1 } });
+    await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'network' && e.options.attempts === 2);
+    assert.equal((await p.complete(request, { sample: 0 })).output, 'y'.repeat(5000));
+    assert.equal(server!.count, 3);
   });
 
   it('does not retry authentication or request errors', async () => {
@@ -161,7 +168,7 @@ describe('openai provider: a whole answer sends what the SDK sends and fails as 
     current = answer;
     seen.length = 0;
     // The reference goes through the transport the provider gives the SDK (undici's fetch would add its own headers).
-    const sdk = new OpenAI({ apiKey: 'sk-contract-key', baseURL, maxRetries: 0, timeout: 5000, fetch: keepAliveFetch() });
+    const sdk = new OpenAI({ apiKey: 'sk-contract-key', baseURL, maxRetries: 0, timeout: 5000, fetch: new KeepAliveTransport().fetch });
     const viaSdk = await sdk.chat.completions.create({ ...rich, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming).then(
       (r) => ({ ok: r }),
       (e: unknown) => ({ err: classifyProviderError(e) }),

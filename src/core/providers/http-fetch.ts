@@ -1,38 +1,83 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import { Readable } from 'node:stream';
+import { ProviderError } from './types';
+
+/** What `post` answers: the status, the headers and the whole body as text. */
+export interface PostAnswer {
+  status: number;
+  headers: { get(name: string): string | null };
+  text: string;
+}
 
 /**
- * A `fetch` for the openai SDK over node:http(s) with keep-alive agents. The global fetch (undici)
- * allocates a Request, Headers and web streams per call; at thousands of calls a second against a
- * local server that was most of PromptGate's own CPU time. The SDK still builds, retries nothing
- * (retries are ours) and parses; only the transport is this.
+ * HTTP over node:http(s) with keep-alive agents shared by every call of the process. `fetch` is the
+ * openai SDK's transport for streamed calls: the global fetch (undici) allocates a Request, Headers
+ * and web streams per call, which at thousands of calls a second against a local server was most
+ * of PromptGate's own CPU time. `post` sends a JSON body and reads the whole answer, for calls the
+ * provider builds itself; it parses no URL, makes no Response and needs no AbortController.
  */
-export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fetch {
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? Infinity, scheduling: 'lifo' }),
-  };
-  return (async (input: string | URL | Request, init: RequestInit = {}) => {
+export class KeepAliveTransport {
+  private readonly agents: Partial<Record<'http:' | 'https:', http.Agent>> = {};
+
+  constructor(private readonly options: { maxSockets?: number } = {}) {}
+
+  /** The keep-alive agent for a protocol (https, and TLS with it, is loaded on first use). */
+  private agent(protocol: 'http:' | 'https:'): http.Agent {
+    return (this.agents[protocol] ??= new (lib(protocol).Agent)({ keepAlive: true, maxSockets: this.options.maxSockets ?? Infinity, scheduling: 'lifo' }));
+  }
+
+  /**
+   * POSTs `body` to a target `postTarget` prepared. Rejects with a ProviderError of kind
+   * `timeout` once `timeoutMs` passes without the whole answer, `aborted` when `signal` fires;
+   * either way the connection is destroyed, never left to finish in the background.
+   */
+  post(to: PostTarget, headers: Record<string, string>, body: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<PostAnswer> {
+    return new Promise<PostAnswer>((resolve, reject) => {
+      if (signal?.aborted) return reject(new ProviderError('aborted', 'cancelled'));
+      let settled = false;
+      const settle = (err: Error | undefined, answer?: PostAnswer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(answer!);
+      };
+      const req = lib(to.protocol).request({ ...to.options, method: 'POST', headers, agent: this.agent(to.protocol) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', (err) => settle(err));
+        res.once('close', () => settle(new Error('the connection closed before the answer was complete')));
+        res.once('end', () => settle(undefined, { status: res.statusCode ?? 500, headers: new ReadHeaders(res.headers), text: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8') }));
+      });
+      const stop = (err: Error) => {
+        settle(err);
+        req.destroy();
+      };
+      const onAbort = () => stop(new ProviderError('aborted', 'cancelled'));
+      const timer = setTimeout(() => stop(new ProviderError('timeout', 'request timed out')), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.once('error', (err) => settle(err));
+      req.end(body);
+    });
+  }
+
+  /** A `fetch` for the openai SDK: the SDK builds and parses, this only carries the bytes. */
+  readonly fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    const lib = url.protocol === 'https:' ? https : http;
-    const agent = agents[url.protocol as 'http:' | 'https:'];
-    if (!agent) throw new TypeError(`unsupported protocol ${url.protocol}`);
-    // A plain record (the provider's prepared headers) is passed on as it is: node:http copies
-    // and checks it. The SDK's streamed calls hand over a Headers it has already validated.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
+    const agent = this.agent(url.protocol);
+    const headers: Record<string, string> = {};
+    // The SDK hands over a Headers it has already validated: read it rather than copy it.
     const given = init.headers;
-    let headers: Record<string, string>;
-    if (given !== null && typeof given === 'object' && Object.getPrototypeOf(given) === Object.prototype) headers = given as Record<string, string>;
-    else {
-      headers = {};
-      (given instanceof Headers ? given : new Headers(given)).forEach((v, k) => (headers[k] = v));
-    }
+    (given instanceof Headers ? given : new Headers(given)).forEach((v, k) => (headers[k] = v));
     const body = init.body;
-    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('keepAliveFetch sends string or byte bodies');
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('the transport sends string or byte bodies');
     const signal = init.signal ?? undefined;
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
-      const req = lib.request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
+      const req = lib(url.protocol as 'http:' | 'https:').request(url, { method: init.method ?? 'GET', headers, agent }, (res) => {
         const streaming = /text\/event-stream/.test(String(res.headers['content-type'] ?? ''));
         const done = () => signal?.removeEventListener('abort', onAbort);
         if (streaming) {
@@ -65,6 +110,24 @@ export function keepAliveFetch(options: { maxSockets?: number } = {}): typeof fe
       req.end(body ?? undefined);
     });
   }) as typeof fetch;
+}
+
+type Lib = { Agent: typeof http.Agent; request: typeof http.request };
+const lib = (protocol: 'http:' | 'https:'): Lib => (protocol === 'https:' ? (require('node:https') as typeof https) : http);
+
+/** A URL parsed once into what node:http needs, for `KeepAliveTransport.post`. */
+export interface PostTarget {
+  protocol: 'http:' | 'https:';
+  options: http.RequestOptions;
+}
+
+export function postTarget(url: string): PostTarget {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProviderError('config', `unsupported protocol ${u.protocol} in ${url}`);
+  return {
+    protocol: u.protocol,
+    options: { protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: `${u.pathname}${u.search}`, auth: u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined },
+  };
 }
 
 /**

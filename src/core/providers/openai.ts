@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { ProviderOptions } from '../schema';
 import { limiterFor, type AdaptiveLimiter } from './adaptive';
-import { keepAliveFetch } from './http-fetch';
+import { KeepAliveTransport, postTarget, type PostTarget } from './http-fetch';
 import { vendor } from '../vendor';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
@@ -34,7 +34,7 @@ export class OpenAIProvider implements Provider {
         baseURL: this.settings.baseURL,
         maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
         timeout: this.settings.timeoutMs,
-        fetch: sharedFetch(),
+        fetch: sharedTransport().fetch,
       });
     }
     return this.client;
@@ -77,17 +77,23 @@ export class OpenAIProvider implements Provider {
   }
 
   private async once(client: OpenAI, request: ProviderRequest, outer?: AbortSignal): Promise<ProviderResponse> {
+    if (!this.settings.stream) {
+      try {
+        return await this.whole(client, request, outer);
+      } catch (err) {
+        throw this.redacted(classify(err, outer));
+      }
+    }
     // The SDK never removes the abort listener it adds to the signal it is given; a per-call
     // child signal keeps a long run from piling up listeners (and the requests they hold) on ours.
     const child = new AbortController();
     const onAbort = () => child.abort();
     if (outer?.aborted) child.abort();
     outer?.addEventListener('abort', onAbort, { once: true });
-    const signal = child.signal;
     try {
-      return this.settings.stream ? await this.streamed(client, request, signal) : await this.whole(client, request, child);
+      return await this.streamed(client, request, child.signal);
     } catch (err) {
-      throw this.redacted(classify(err, signal));
+      throw this.redacted(classify(err, child.signal));
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
@@ -102,28 +108,15 @@ export class OpenAIProvider implements Provider {
    * cost more CPU than the HTTP exchange itself: 0.3-0.45 s of a 1.5 s run of 1,000 cases. Streamed
    * calls, where the SDK's event-stream parsing earns its place, still go through it.
    */
-  private async whole(client: OpenAI, request: ProviderRequest, child: AbortController): Promise<ProviderResponse> {
-    const { url, headers } = await this.prepared(client);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.abort();
-    }, this.settings.timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await sharedFetch()(url, { method: 'POST', headers, body: JSON.stringify({ ...request, stream: false }), signal: child.signal });
-      text = await res.text();
-    } catch (err) {
-      if (timedOut) throw new ProviderError('timeout', 'request timed out');
-      throw err;
-    } finally {
-      clearTimeout(timer);
+  private async whole(client: OpenAI, request: ProviderRequest, signal: AbortSignal | undefined): Promise<ProviderResponse> {
+    const { target, headers } = await this.prepared(client);
+    const res = await sharedTransport().post(target, headers, JSON.stringify({ ...request, stream: false }), signal, this.settings.timeoutMs);
+    const body = parseJson(res.text);
+    if (res.status < 200 || res.status >= 300) {
+      throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? res.text : undefined, res.headers as Headers);
     }
-    const body = parseJson(text);
-    if (!res.ok) throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? text : undefined, res.headers);
     const completion = body as OpenAI.ChatCompletion | undefined;
-    if (!completion || typeof completion !== 'object') throw new ProviderError('server', `the response is not a JSON object: ${text.slice(0, 200)}`, { status: res.status });
+    if (!completion || typeof completion !== 'object') throw new ProviderError('server', `the response is not a JSON object: ${res.text.slice(0, 200)}`, { status: res.status });
     const choice = completion.choices?.[0];
     if (!choice) throw new ProviderError('server', 'the response has no choices');
     const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? [])
@@ -135,15 +128,15 @@ export class OpenAIProvider implements Provider {
     return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model);
   }
 
-  private preparing?: Promise<{ url: string; headers: Record<string, string> }>;
+  private preparing?: Promise<{ target: PostTarget; headers: Record<string, string> }>;
 
   /** The SDK's URL and headers for a chat completion, built once per client. */
-  private prepared(client: OpenAI): Promise<{ url: string; headers: Record<string, string> }> {
+  private prepared(client: OpenAI): Promise<{ target: PostTarget; headers: Record<string, string> }> {
     this.preparing ??= client.buildRequest({ method: 'post', path: '/chat/completions', body: {} }).then(
       ({ req, url }) => {
         const headers: Record<string, string> = {};
         new Headers(req.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
-        return { url, headers };
+        return { target: postTarget(url), headers };
       },
       (err: unknown) => {
         this.preparing = undefined; // a failure is not remembered: the next call asks the SDK again
@@ -207,9 +200,9 @@ function finish(content: string, toolCalls: ToolCall[], finishReason: string | u
   };
 }
 
-let transport: typeof fetch | undefined;
+let transport: KeepAliveTransport | undefined;
 /** One keep-alive transport for every client in the process (connections are reused across prompts). */
-const sharedFetch = () => (transport ??= keepAliveFetch());
+const sharedTransport = () => (transport ??= new KeepAliveTransport());
 
 /** Maps SDK and transport errors onto PromptGate's kinds, keeping Retry-After. */
 export function classify(err: unknown, signal?: AbortSignal): ProviderError {
