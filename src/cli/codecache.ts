@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { crc32 } from 'node:zlib';
+import { isAscii } from 'node:buffer';
 import { createRequire, wrap } from 'node:module';
 
 /**
@@ -18,7 +19,8 @@ export function codeCacheDir(env: NodeJS.ProcessEnv, platform = process.platform
   return base ? path.join(base, 'promptgate', 'v8') : undefined;
 }
 
-const REFRESH_AFTER_MS = 500;
+/** A process that ran this long has compiled the code a run uses (a cache made earlier is thin). */
+const RIPE_AFTER_MS = 500;
 
 export type CacheUse = 'accepted' | 'rejected' | 'none' | 'off';
 
@@ -26,7 +28,8 @@ interface Loaded {
   file: string;
   script: vm.Script;
   cacheFile?: string;
-  previous?: number;
+  /** The accepted cache came from a process that ran long enough to have compiled what runs use. */
+  ripe?: boolean;
   use: CacheUse;
   exports: unknown;
 }
@@ -46,30 +49,36 @@ interface Loaded {
 export class CodeCache {
   private readonly loaded = new Map<string, Loaded>();
 
-  constructor(private readonly dir: string | undefined) {}
+  constructor(
+    private readonly dir: string | undefined,
+    private readonly ripeAfterMs = RIPE_AFTER_MS,
+  ) {}
 
   /** Runs `file` as a CommonJS module (once per process, like require) and returns its exports. */
   require(file: string): unknown {
     const known = this.loaded.get(file);
     if (known) return known.exports;
-    let source = fs.readFileSync(file, 'utf8');
+    // An ASCII file is decoded as Latin-1, which is the same text at a third of the cost of UTF-8
+    // and gives V8 a one-byte string to scan (the build keeps the bundle ASCII).
+    const bytes = fs.readFileSync(file);
+    let source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     if (source.startsWith('#!')) source = `//${source.slice(2)}`; // same length: columns stay true
     let cacheFile: string | undefined;
     let cached: Buffer | undefined;
     if (this.dir) {
       const st = fs.statSync(file, { bigint: true });
-      cacheFile = path.join(this.dir, `${path.basename(file)}-${process.version}-${process.arch}-${st.size}-${st.mtimeNs}.bin`);
+      cacheFile = path.join(this.dir, `${cacheName(file)}-${process.version}-${process.arch}-${st.size}-${st.mtimeNs}.bin`);
       try {
         cached = fs.readFileSync(cacheFile);
       } catch {
         cached = undefined;
       }
     }
-    const data = cached && unseal(cached);
-    const script = new vm.Script(wrap(source), { filename: file, cachedData: data });
-    const use: CacheUse = !this.dir ? 'off' : !cached ? 'none' : !data || script.cachedDataRejected ? 'rejected' : 'accepted';
+    const sealed = cached && unseal(cached);
+    const script = new vm.Script(wrap(source), { filename: file, cachedData: sealed?.data });
+    const use: CacheUse = !this.dir ? 'off' : !cached ? 'none' : !sealed || script.cachedDataRejected ? 'rejected' : 'accepted';
     const mod = { exports: {} as unknown, filename: file, id: file, loaded: false };
-    const entry: Loaded = { file, script, cacheFile, previous: use === 'accepted' ? data!.length : undefined, use, exports: undefined };
+    const entry: Loaded = { file, script, cacheFile, ripe: use === 'accepted' ? sealed!.ripe : undefined, use, exports: undefined };
     this.loaded.set(file, entry);
     const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
     fn.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
@@ -84,30 +93,31 @@ export class CodeCache {
   }
 
   /**
-   * Writes the cache of every file that had none, had one V8 refused, or has compiled clearly more
-   * code than its cache holds (a first run that only printed --help must not fix a thin cache for
-   * good). Called at process exit; failures are ignored, as a cache is only ever an optimisation.
+   * Writes the cache of every file that had none or had one V8 refused, and replaces a cache made
+   * by a short process (--version, --help, a cached case: little beyond the top level compiled) once
+   * a longer one has compiled what runs use. Called at process exit; failures are ignored, as a
+   * cache is only ever an optimisation.
    */
   save(): void {
+    const ripe = performance.now() >= this.ripeAfterMs;
     for (const l of this.loaded.values()) {
       if (!l.cacheFile) continue;
+      if (l.use === 'accepted' && (l.ripe || !ripe)) continue;
       try {
-        // A short process (--version, a cached case) compiled little more than its cache holds;
-        // measuring that would cost it more than a cache saves it.
-        if (l.previous !== undefined && performance.now() < REFRESH_AFTER_MS) continue;
         const data = l.script.createCachedData();
-        if (l.previous !== undefined && data.length <= l.previous * 1.05) continue;
         fs.mkdirSync(this.dir!, { recursive: true, mode: 0o700 });
         const tmp = `${l.cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, seal(data), { mode: 0o600 });
+        fs.writeFileSync(tmp, seal(data, ripe), { mode: 0o600 });
         fs.renameSync(tmp, l.cacheFile);
         // Caches of older builds and Node versions of the same file are dead weight, and so is a
-        // temporary file a killed process left (one being written now is younger than a minute).
-        const prefix = `${path.basename(l.file)}-`;
+        // temporary file a killed process left (one being written now is younger than a minute),
+        // or any cache untouched for a month (an install that is gone; one in use is rewritten).
+        const prefix = `${cacheName(l.file)}-`;
         for (const name of fs.readdirSync(this.dir!)) {
-          if (!name.startsWith(prefix) || name === path.basename(l.cacheFile)) continue;
+          if (name === path.basename(l.cacheFile)) continue;
           const other = path.join(this.dir!, name);
-          if (!name.endsWith('.tmp') || Date.now() - fs.statSync(other).mtimeMs > 60_000) fs.rmSync(other, { force: true });
+          const age = Date.now() - fs.statSync(other).mtimeMs;
+          if (name.endsWith('.tmp') ? age > 60_000 : name.startsWith(prefix) || age > 30 * 86_400_000) fs.rmSync(other, { force: true });
         }
       } catch {
         // read-only home, full disk: the next run compiles as this one did
@@ -116,21 +126,34 @@ export class CodeCache {
   }
 }
 
-// A cache file: "PGV8", the payload's length and CRC-32 (little-endian u32 each), the payload.
-const MAGIC = 0x38564750;
-const HEADER = 12;
+/**
+ * `cli-main.js-` and a hash of the folder: installs in several places (global, a project's
+ * node_modules) each keep their own cache instead of removing one another's as outdated.
+ */
+function cacheName(file: string): string {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits
+  for (const ch of path.dirname(path.resolve(file))) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return `${path.basename(file)}-${h.toString(16).padStart(8, '0')}`;
+}
 
-function seal(data: Buffer): Buffer {
+// A cache file: "PGV8", then little-endian u32s: the payload's length, its CRC-32, flags (1: ripe);
+// then the payload.
+const MAGIC = 0x38564750;
+const HEADER = 16;
+
+function seal(data: Buffer, ripe: boolean): Buffer {
   const header = Buffer.alloc(HEADER);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt32LE(data.length, 4);
   header.writeUInt32LE(crc32(data), 8);
+  header.writeUInt32LE(ripe ? 1 : 0, 12);
   return Buffer.concat([header, data]);
 }
 
 /** The payload of an intact cache file, else undefined. */
-export function unseal(file: Buffer): Buffer | undefined {
+export function unseal(file: Buffer): { data: Buffer; ripe: boolean } | undefined {
   if (file.length < HEADER || file.readUInt32LE(0) !== MAGIC) return undefined;
   const data = file.subarray(HEADER);
-  return data.length === file.readUInt32LE(4) && crc32(data) === file.readUInt32LE(8) ? data : undefined;
+  if (data.length !== file.readUInt32LE(4) || crc32(data) !== file.readUInt32LE(8)) return undefined;
+  return { data, ripe: (file.readUInt32LE(12) & 1) === 1 };
 }

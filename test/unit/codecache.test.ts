@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { CodeCache, codeCacheDir, unseal } from '../../src/cli/codecache';
-import { cli } from '../support/cli';
+import { CLI, cli } from '../support/cli';
 import { removeDir, tmpProject } from '../support/tmp';
 
 const MODULE = `#!/usr/bin/env node
@@ -20,9 +20,9 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
   });
   afterEach(() => removeDir(dir));
   // How a fresh process meets the cache (within one process V8 answers from its own memory first).
-  const inChild = (file: string) => {
+  const inChild = (file: string, ripeAfterMs = 0) => {
     const code = `const { CodeCache } = require(${JSON.stringify(path.resolve(__dirname, '../../src/cli/codecache.ts'))});
-      const c = new CodeCache(${JSON.stringify(path.join(dir, 'cache'))});
+      const c = new CodeCache(${JSON.stringify(path.join(dir, 'cache'))}, ${ripeAfterMs});
       console.log(c.require(${JSON.stringify(file)}).double(2), JSON.stringify(c.uses()));
       c.save();`;
     const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8' });
@@ -43,7 +43,7 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     first.save();
     const written = await cacheFiles();
     assert.equal(written.length, 1);
-    assert.match(written[0], new RegExp(`^m\\.js-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`));
+    assert.match(written[0], new RegExp(`^m\\.js-[0-9a-f]{8}-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`));
 
     assert.equal(inChild(file), '4 {"m.js":"accepted"}');
   });
@@ -66,6 +66,22 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     }
   });
 
+  it('replaces a cache a short process made once a longer one has run, then leaves it be', async () => {
+    const file = path.join(dir, 'lib/m.js');
+    const flags = async () => (await fs.readFile(path.join(dir, 'cache', (await cacheFiles())[0]))).readUInt32LE(12);
+    const mtime = async () => (await fs.stat(path.join(dir, 'cache', (await cacheFiles())[0]))).mtimeMs;
+    assert.equal(inChild(file, 1e9), '4 {"m.js":"none"}');
+    assert.equal(await flags(), 0, 'written by a short process');
+    assert.equal(inChild(file, 1e9), '4 {"m.js":"accepted"}');
+    assert.equal(await flags(), 0);
+    assert.equal(inChild(file, 0), '4 {"m.js":"accepted"}');
+    assert.equal(await flags(), 1, 'replaced by a long one');
+    const before = await mtime();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(inChild(file, 0), '4 {"m.js":"accepted"}');
+    assert.equal(await mtime(), before, 'a ripe cache is not written again');
+  });
+
   it('never uses the cache of an older build, and removes it', async () => {
     const file = path.join(dir, 'lib/m.js');
     const first = new CodeCache(path.join(dir, 'cache'));
@@ -80,6 +96,19 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     const now = await cacheFiles();
     assert.equal(now.length, 1);
     assert.notEqual(now[0], old);
+  });
+
+  it('keeps one cache per install: two copies of a file do not remove each other’s', async () => {
+    await fs.mkdir(path.join(dir, 'other'));
+    await fs.copyFile(path.join(dir, 'lib/m.js'), path.join(dir, 'other/m.js'));
+    for (let round = 0; round < 2; round++) {
+      for (const where of ['lib', 'other']) {
+        const c = new CodeCache(path.join(dir, 'cache'));
+        c.require(path.join(dir, where, 'm.js'));
+        c.save();
+      }
+    }
+    assert.equal((await cacheFiles()).length, 2);
   });
 
   it('runs without a cache when the folder cannot be written, or when it is off', async () => {
@@ -113,5 +142,11 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     assert.match(first.stderr, /code cache \{"cli-main\.js":"none"\}/);
     assert.match(second.stderr, /code cache \{"cli-main\.js":"accepted"\}/);
     assert.deepEqual((await fs.readdir(cache)).map((f) => f.slice(0, f.indexOf('.js-') + 3)), ['cli-main.js']);
+  });
+
+  it('the built CLI bundle is ASCII, which the launcher reads as Latin-1', async () => {
+    const bundle = await fs.readFile(path.join(path.dirname(CLI), 'cli-main.js'));
+    const at = bundle.findIndex((b) => b > 0x7f);
+    assert.equal(at, -1, `non-ASCII at ${at}: ${bundle.subarray(Math.max(0, at - 60), at + 20).toString('utf8')}`);
   });
 });
