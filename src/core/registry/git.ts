@@ -1,15 +1,17 @@
 import * as path from 'node:path';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFileIfExists, writeFileAtomic } from '../fsutil';
 import { FolderRegistryStore, type RegistryStore } from './folder';
 
+// Loaded on first use: only registry commands run git, and every CLI start would pay for it.
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
+
 const BRANCH = 'main';
 
 function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    childProcess().execFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
-import { execFile } from 'node:child_process';
 import type { ResolvedConfig } from '../config';
 import type { PromptSpec } from '../model';
 import type { Project } from '../project';
 import { collectEvidence, policyProblems, versionRecord, type LabelPolicy, type Registry, type VersionEvidence, type VersionRecord } from './registry';
+
+// Loaded on first use: only registry commands run git, and every CLI start would pay for it.
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
 
 /** One line per suite: what ran on this content and how it went. */
 export function evidenceSummary(e: VersionEvidence): string {
@@ -24,9 +26,9 @@ export function describePolicy(policy: LabelPolicy | undefined): string {
 /** The commit the prompt's repository is at (with "+changes" when the prompt's folder is modified), if it is in one. */
 export function sourceCommit(dir: string): Promise<string | undefined> {
   return new Promise((resolve) =>
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir }, (err, stdout) => {
+    childProcess().execFile('git', ['rev-parse', 'HEAD'], { cwd: dir }, (err, stdout) => {
       if (err) return resolve(undefined);
-      execFile('git', ['status', '--porcelain', '--', '.'], { cwd: dir }, (err2, status) => resolve(`${String(stdout).trim()}${!err2 && String(status).trim() ? '+changes' : ''}`));
+      childProcess().execFile('git', ['status', '--porcelain', '--', '.'], { cwd: dir }, (err2, status) => resolve(`${String(stdout).trim()}${!err2 && String(status).trim() ? '+changes' : ''}`));
     }),
   );
 }
