@@ -1,5 +1,6 @@
 // Bundles the CLI and the extension with esbuild. `--watch` rebuilds on change (used by F5).
 import * as esbuild from 'esbuild';
+import { dirname } from 'node:path';
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 
 const watch = process.argv.includes('--watch');
@@ -12,14 +13,26 @@ const common = {
   logLevel: 'warning',
   legalComments: 'linked',
 };
+// zod carries error messages in ~50 languages (a third of the CLI bundle) and PromptGate reports
+// in English only (zod's default): the bundle keeps the English ones.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.c?js$/ }, (args) => ({
+      contents: args.path.endsWith('.cjs') ? "module.exports = { en: require('./en.cjs').default };" : "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 // The CLI and the extension leave rarely needed libraries to dist/vendor/ (see src/core/vendor.ts).
-const shipped = { ...common, define: { 'process.env.PROMPTGATE_BUNDLE': '"1"' } };
+const shipped = { ...common, define: { 'process.env.PROMPTGATE_BUNDLE': '"1"' }, plugins: [zodEnglishOnly] };
 const builds = [
   // dist/cli.js is a small launcher that runs the bundle, dist/cli-main.js, from a V8 code cache.
   { ...shipped, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['./bin'] },
   { ...shipped, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli-main.js' },
   { ...shipped, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...common, sourcemap: false, entryPoints: ['scripts/vendor/openai.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts'], outdir: 'dist/vendor' },
+  { ...common, sourcemap: false, entryPoints: ['scripts/vendor/openai.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts', 'scripts/vendor/yaml.ts'], outdir: 'dist/vendor' },
   { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test.ts'], outfile: 'dist/vscode-test.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-e2e.ts'], outfile: 'dist/vscode-e2e.js', external: ['playwright-core'] },

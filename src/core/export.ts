@@ -3,8 +3,8 @@
  * too: a promptfoo configuration, or a Prompty file. What the target cannot express is listed, never
  * dropped silently.
  */
-import { stringify } from 'yaml';
 import type { CaseSpec, PromptSpec } from './model';
+import { vendor } from './vendor';
 
 export type ExportFormat = 'promptfoo' | 'prompty';
 export interface Exported {
@@ -80,7 +80,7 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
     ...(Object.keys(defaults).length ? { defaultTest: { vars: defaults } } : {}),
     tests,
   };
-  return { text: header(prompt, 'promptfoo', omitted) + stringify(doc, { lineWidth: 0 }), omitted };
+  return { text: header(prompt, 'promptfoo', omitted) + vendor.yaml().stringify(doc, { lineWidth: 0 }), omitted };
 }
 
 export function toPrompty(prompt: PromptSpec, cases: readonly CaseSpec[]): Exported {
@@ -99,7 +99,7 @@ export function toPrompty(prompt: PromptSpec, cases: readonly CaseSpec[]): Expor
     ...(golden[0] ? { sample: golden[0].vars } : {}),
   };
   const body = t.messages.map((m) => `${m.role}:\n${m.content.trim()}\n`).join('\n');
-  return { text: `---\n${header(prompt, 'prompty', omitted)}${stringify(fm, { lineWidth: 0 })}---\n${body}`, omitted };
+  return { text: `---\n${header(prompt, 'prompty', omitted)}${vendor.yaml().stringify(fm, { lineWidth: 0 })}---\n${body}`, omitted };
 }
 
 function header(prompt: PromptSpec, to: ExportFormat, omitted: string[]): string {

@@ -5,7 +5,6 @@
  */
 import * as path from 'node:path';
 import { vendor } from './vendor';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Diagnostic } from './diagnostics';
 import type { AssertionData, PromptFileData, ProviderOptions } from './schema';
@@ -250,7 +249,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       }
       try {
         const text = await read(path.resolve(dir, ref));
-        out[k] = /\.json$/i.test(ref) ? JSON.parse(text) : /\.ya?ml$/i.test(ref) ? parseYaml(text) : text;
+        out[k] = /\.json$/i.test(ref) ? JSON.parse(text) : /\.ya?ml$/i.test(ref) ? vendor.yaml().parse(text) : text;
       } catch (e) {
         if (file) err([...at, k], `variable '${k}': cannot read ${ref}: ${(e as Error).message}`, file);
       }

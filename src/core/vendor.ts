@@ -2,7 +2,7 @@ import * as path from 'node:path';
 
 /*
  * Libraries a run often does not need (the openai SDK for a cached or replayed run, JSON Schema,
- * the JUnit writer, CSV, the attack corpus) are built into their own files beside the bundle
+ * the JUnit writer, CSV, YAML writing, the attack corpus) are built into their own files beside the bundle
  * (dist/vendor/), so starting the CLI or the extension does not parse them; each loads on first use.
  * From source (the unit tests) they are plain requires. The build defines PROMPTGATE_BUNDLE, and
  * esbuild drops the other branch, so the bundle does not carry them twice.
@@ -17,5 +17,6 @@ export const vendor = {
   ajv: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('ajv.js') : require('ajv')) as Mod<typeof import('ajv').default>),
   junit: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('junit-report-builder.js') : require('junit-report-builder')) as Mod<typeof import('junit-report-builder').default>),
   csvParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('csv-parse-sync.js') : require('csv-parse/sync')) as typeof import('csv-parse/sync')).parse,
+  yaml: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('yaml.js') : require('yaml')) as Pick<typeof import('yaml'), 'parse' | 'stringify'>,
   corpus: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('corpus.json') : require('./redteam/corpus.json')) as unknown,
 };
