@@ -109,8 +109,8 @@ export class OpenAIProvider implements Provider {
    * calls, where the SDK's event-stream parsing earns its place, still go through it.
    */
   private async whole(client: OpenAI, request: ProviderRequest, signal: AbortSignal | undefined): Promise<ProviderResponse> {
-    const { target, headers } = await this.prepared(client);
-    const res = await sharedTransport().post(target, headers, JSON.stringify({ ...request, stream: false }), signal, this.settings.timeoutMs);
+    const target = await this.prepared(client);
+    const res = await sharedTransport().post(target, JSON.stringify({ ...request, stream: false }), signal, this.settings.timeoutMs);
     const body = parseJson(res.text);
     if (res.status < 200 || res.status >= 300) {
       throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? res.text : undefined, res.headers as Headers);
@@ -128,15 +128,15 @@ export class OpenAIProvider implements Provider {
     return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model);
   }
 
-  private preparing?: Promise<{ target: PostTarget; headers: Record<string, string> }>;
+  private preparing?: Promise<PostTarget>;
 
   /** The SDK's URL and headers for a chat completion, built once per client. */
-  private prepared(client: OpenAI): Promise<{ target: PostTarget; headers: Record<string, string> }> {
+  private prepared(client: OpenAI): Promise<PostTarget> {
     this.preparing ??= client.buildRequest({ method: 'post', path: '/chat/completions', body: {} }).then(
       ({ req, url }) => {
         const headers: Record<string, string> = {};
         new Headers(req.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
-        return { target: postTarget(url), headers };
+        return postTarget(url, headers);
       },
       (err: unknown) => {
         this.preparing = undefined; // a failure is not remembered: the next call asks the SDK again
