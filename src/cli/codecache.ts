@@ -36,7 +36,7 @@ interface Loaded {
 
 /**
  * Loads the CLI's bundled CommonJS files with a V8 code cache, as Node 22's module compile cache
- * does (Node 20 has none): compiling the 1.7 MB bundle and the functions a run calls took about a
+ * does (Node 20 has none): compiling the bundle (1.7 MB then) and the functions a run calls took about a
  * tenth of a 1,000-case run. The cache is written when the process exits, so it holds the code of
  * every function the run compiled, not only the top level. V8 itself refuses a cache from another
  * V8 version, other flags or other source; the file name also carries the source's size and
