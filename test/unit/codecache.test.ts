@@ -29,6 +29,12 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     assert.equal(child.status, 0, child.stderr);
     return child.stdout.trim();
   };
+  /** Loads `file` through a fresh cache in this process and writes its cache. */
+  const cacheOnce = (file: string) => {
+    const c = new CodeCache(path.join(dir, 'cache'));
+    c.require(file);
+    c.save();
+  };
   const cacheFiles = async () => (await fs.readdir(path.join(dir, 'cache')).catch(() => [] as string[])).sort();
 
   it('runs a CommonJS file as require does, and writes its cache at save', async () => {
@@ -50,9 +56,7 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
 
   it('compiles as usual from a damaged cache and replaces it', async () => {
     const file = path.join(dir, 'lib/m.js');
-    const first = new CodeCache(path.join(dir, 'cache'));
-    first.require(file);
-    first.save();
+    cacheOnce(file);
     const [name] = await cacheFiles();
     const cacheFile = path.join(dir, 'cache', name);
     const good = await fs.readFile(cacheFile);
@@ -84,9 +88,7 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
 
   it('never uses the cache of an older build, and removes it', async () => {
     const file = path.join(dir, 'lib/m.js');
-    const first = new CodeCache(path.join(dir, 'cache'));
-    first.require(file);
-    first.save();
+    cacheOnce(file);
     const [old] = await cacheFiles();
     await fs.writeFile(file, MODULE.replace('x * 2', 'x * 3'));
     const second = new CodeCache(path.join(dir, 'cache'));
@@ -102,11 +104,7 @@ describe('code cache (the CLI bundle compiled once per build)', () => {
     await fs.mkdir(path.join(dir, 'other'));
     await fs.copyFile(path.join(dir, 'lib/m.js'), path.join(dir, 'other/m.js'));
     for (let round = 0; round < 2; round++) {
-      for (const where of ['lib', 'other']) {
-        const c = new CodeCache(path.join(dir, 'cache'));
-        c.require(path.join(dir, where, 'm.js'));
-        c.save();
-      }
+      for (const where of ['lib', 'other']) cacheOnce(path.join(dir, where, 'm.js'));
     }
     assert.equal((await cacheFiles()).length, 2);
   });
