@@ -12,7 +12,7 @@ export interface PostAnswer {
 
 /**
  * HTTP over node:http(s) with keep-alive agents shared by every call of the process. `fetch` is the
- * openai SDK's transport for streamed calls: the global fetch (undici) allocates a Request, Headers
+ * openai SDK's transport for streamed calls and embeddings: the global fetch (undici) allocates a Request, Headers
  * and web streams per call, which at thousands of calls a second against a local server was most
  * of PromptGate's own CPU time. `post` sends a JSON body and reads the whole answer, for calls the
  * provider builds itself; it parses no URL, makes no Response and needs no AbortController.
@@ -28,7 +28,7 @@ export class KeepAliveTransport {
   }
 
   /**
-   * POSTs `body` to a target `postTarget` prepared. Rejects with a ProviderError of kind
+   * POSTs `body` to a target made by `postTarget`. Rejects with a ProviderError of kind
    * `timeout` once `timeoutMs` passes without the whole answer, `aborted` when `signal` fires;
    * either way the connection is destroyed, never left to finish in the background.
    */
