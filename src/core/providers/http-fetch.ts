@@ -72,9 +72,10 @@ export class KeepAliveTransport {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`);
     const agent = this.agent(url.protocol);
     const headers: Record<string, string> = {};
-    // The SDK hands over a Headers it has already validated: read it rather than copy it.
-    const given = init.headers;
-    (given instanceof Headers ? given : new Headers(given)).forEach((v, k) => (headers[k] = v));
+    // The SDK hands over a Headers it has already validated (in the built CLI its own light one,
+    // not undici's): read it rather than copy it.
+    const given = init.headers as Headers | undefined;
+    (given && !Array.isArray(given) && typeof given.forEach === 'function' ? given : new Headers(given)).forEach((v, k) => (headers[k] = v));
     const body = init.body;
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) throw new TypeError('the transport sends string or byte bodies');
     const signal = init.signal ?? undefined;

@@ -132,10 +132,13 @@ export class OpenAIProvider implements Provider {
 
   /** The SDK's URL and headers for a chat completion, built once per client. */
   private prepared(client: OpenAI): Promise<PostTarget> {
-    this.preparing ??= client.buildRequest({ method: 'post', path: '/chat/completions', body: {} }).then(
+    // The body is sent per call; an absent one still gets the JSON content type, and spares the
+    // SDK its `body instanceof FormData` check, which would load undici for nothing.
+    this.preparing ??= client.buildRequest({ method: 'post', path: '/chat/completions', body: undefined }).then(
       ({ req, url }) => {
+        // A Headers from the SDK (the built CLI's SDK has a light one of its own, not undici's).
         const headers: Record<string, string> = {};
-        new Headers(req.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => (headers[name] = value));
+        (req.headers as Headers).forEach((value, name) => (headers[name] = value));
         return postTarget(url, headers);
       },
       (err: unknown) => {
