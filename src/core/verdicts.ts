@@ -89,11 +89,11 @@ export function computeVerdicts(inputs: readonly VerdictInput[], policy: Verdict
       verdict.baseline = { ...base, rate: base.total ? base.passed / base.total : 0, interval: wilson(base.passed, base.total, z), versionId: input.baseline.versionId, stale };
       if (stale) verdict.note = `baseline is for content hash ${input.baseline.versionId}`;
     }
-    if (input.skipped) return { ...verdict, kind: 'skipped' };
-    if (cur.total === 0) return { ...verdict, kind: 'errored' };
+    if (input.skipped) return decided(verdict, { kind: 'skipped' });
+    if (cur.total === 0) return decided(verdict, { kind: 'errored' });
     const mixed = cur.passed > 0 && cur.passed < cur.total;
     const flakyNow = mixed && interval.lower < input.passRate && interval.upper > input.passRate;
-    if (!verdict.baseline || verdict.baseline.total === 0) return { ...verdict, kind: 'new' };
+    if (!verdict.baseline || verdict.baseline.total === 0) return decided(verdict, { kind: 'new' });
 
     verdict.pDrop = pDrop;
     verdict.pRise = pRise;
@@ -101,25 +101,33 @@ export function computeVerdicts(inputs: readonly VerdictInput[], policy: Verdict
     const alpha = input.sequential ? alphaPerLook(policy, sampling) : policy.alpha;
     const wasPassing = b.rate >= input.passRate;
     if (pDrop !== undefined && pDrop < alpha) {
-      return { ...verdict, kind: 'regressed', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'drop') };
+      return decided(verdict, { kind: 'regressed', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'drop') });
     }
     if (pRise !== undefined && pRise < alpha) {
-      return { ...verdict, kind: 'improved', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'rise') };
+      return decided(verdict, { kind: 'improved', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'rise') });
     }
     // Too few samples for any test to reach alpha: a flip of the pass/fail outcome still counts, marked as such.
     const powerless = minFisherLess(b.total, cur.total) >= alpha;
     if (powerless && wasPassing && !passing) {
-      return { ...verdict, kind: 'regressed', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'drop'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance; run with more samples`) };
+      return decided(verdict, { kind: 'regressed', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'drop'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance; run with more samples`) });
     }
     if (powerless && !wasPassing && passing) {
-      return { ...verdict, kind: 'improved', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'rise'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance`) };
+      return decided(verdict, { kind: 'improved', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'rise'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance`) });
     }
     if (flakyNow || wasPassing !== passing) {
       const note = wasPassing !== passing ? `pass rate ${pct(b.rate)} → ${pct(rate)}, not significant (p = ${(passing ? pRise : pDrop)!.toPrecision(2)})` : undefined;
-      return { ...verdict, kind: 'flaky', note: joinNote(verdict.note, note) };
+      return decided(verdict, { kind: 'flaky', note: joinNote(verdict.note, note) });
     }
-    return { ...verdict, kind: passing ? 'pass' : 'fail' };
+    return decided(verdict, { kind: passing ? 'pass' : 'fail' });
   });
+}
+
+/**
+ * The verdict with its outcome fields set in place: the same object a spread would make, without
+ * copying it (a spread with added fields is V8's slow path, and there is one verdict per case).
+ */
+function decided(verdict: CaseVerdict, outcome: Partial<CaseVerdict> & Pick<CaseVerdict, 'kind'>): CaseVerdict {
+  return Object.assign(verdict, outcome);
 }
 
 /** Baseline cases that this run would have covered but that no longer exist. */

@@ -47,7 +47,8 @@ export class KeepAliveTransport {
       // Headers as a flat list are sent as they are (checked once by postTarget): node:http then
       // skips validating and storing each one per call, a tenth of the cost of a call here.
       const headers = [...to.headers, 'content-length', String(Buffer.byteLength(body))];
-      const req = lib(to.protocol).request({ ...to.options, method: 'POST', headers, agent: this.agent(to.protocol) }, (res) => {
+      const { protocol, hostname, port, path } = to.options;
+      const req = lib(protocol).request({ protocol, hostname, port, path, method: 'POST', headers, agent: this.agent(protocol) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('error', (err) => settle(err));
@@ -122,7 +123,7 @@ const lib = (protocol: 'http:' | 'https:'): Lib => (protocol === 'https:' ? (req
 /** A URL and headers prepared once for `KeepAliveTransport.post`. */
 export interface PostTarget {
   protocol: 'http:' | 'https:';
-  options: http.RequestOptions;
+  options: { protocol: 'http:' | 'https:'; hostname: string; port: string | undefined; path: string };
   /** Name, value, name, value…: validated, with Host, without Content-Length (set per call). */
   headers: readonly string[];
 }

@@ -110,7 +110,9 @@ export class OpenAIProvider implements Provider {
    */
   private async whole(client: OpenAI, request: ProviderRequest, signal: AbortSignal | undefined): Promise<ProviderResponse> {
     const target = await this.prepared(client);
-    const res = await sharedTransport().post(target, JSON.stringify({ ...request, stream: false }), signal, this.settings.timeoutMs);
+    // The request's JSON with `"stream":false` last, as `{ ...request, stream: false }` would give, without the copy.
+    const payload = `${JSON.stringify(request).slice(0, -1)},"stream":false}`;
+    const res = await sharedTransport().post(target, payload, signal, this.settings.timeoutMs);
     const body = parseJson(res.text);
     if (res.status < 200 || res.status >= 300) {
       throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? res.text : undefined, res.headers as Headers);
