@@ -39,7 +39,7 @@ export interface FakeOpenAIOptions {
 
 export interface FakeOpenAI {
   baseURL: string;
-  requests: { body: ChatBody; authorization?: string }[];
+  requests: { body: ChatBody; authorization?: string; headers: http.IncomingHttpHeaders }[];
   count: number;
   maxSeenInFlight: number;
   close(): Promise<void>;
@@ -101,7 +101,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatBody;
       const n = state.count++;
-      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization });
+      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization, headers: req.headers });
       if (options.maxInFlight !== undefined && inFlight >= options.maxInFlight) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '50' }).end(JSON.stringify({ error: { message: 'too many requests in flight' } }));
         return;

@@ -62,6 +62,20 @@ describe('promptgate CLI (built)', function () {
     assert.equal(runs.length, 1);
   });
 
+  it('streams answers through the built SDK, as it sends whole ones, with the same headers', async () => {
+    const streamed = await project({ 'greet.prompt.yml': PROMPT.replace('model: gpt-4o-mini', 'model: gpt-4o-mini\nprovider: { id: openai, stream: true }') });
+    const whole = await project({ 'greet.prompt.yml': PROMPT });
+    const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test-stream' };
+    for (const dir of [streamed, whole]) {
+      const r = await cli(['test', '--no-cache'], { cwd: dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^2 passed, 0 failed, 0 errored/m);
+    }
+    const seen = server.requests.map((q) => ({ stream: q.body.stream === true, auth: q.headers.authorization, type: q.headers['content-type'], agent: q.headers['user-agent'] }));
+    assert.deepEqual(seen.map((s) => s.stream), [true, true, false, false]);
+    for (const s of seen) assert.deepEqual([s.auth, s.type, s.agent], ['Bearer sk-test-stream', 'application/json', seen[0].agent]);
+  });
+
   it('exits 1 on a failing case and shows the assertion, expected and actual; writes JUnit, JSON and GitHub annotations', async () => {
     const dir = await project({ 'greet.prompt.yml': PROMPT.replace('value: bob', 'value: carol') });
     const r = await cli(['test', '--junit', 'out/junit.xml', '--json', 'out/report.json'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
