@@ -6,46 +6,49 @@ import type { Diagnostic } from './diagnostics';
 import { writeFileAtomic } from './fsutil';
 import type { CaseResult } from './runner';
 import type { SampleOutcome } from './verdicts';
+import { lazily } from './schema';
 import { YamlFile } from './yamlfile';
 
-const BaselineSampleSchema = z
-  .object({
-    output: z.string(),
-    pass: z.boolean(),
-    score: z.number(),
-    assertions: z.array(z.object({ type: z.string(), pass: z.boolean(), score: z.number() }).strict()),
-  })
-  .strict();
+export const baselineFileSchema = lazily(() => {
+  const sample = z
+    .object({
+      output: z.string(),
+      pass: z.boolean(),
+      score: z.number(),
+      assertions: z.array(z.object({ type: z.string(), pass: z.boolean(), score: z.number() }).strict()),
+    })
+    .strict();
 
-const BaselineCaseSchema = z
-  .object({
-    name: z.string(),
-    /** Content hash of the prompt that produced these samples. */
-    promptVersionId: z.string(),
-    passed: z.number().int().min(0),
-    total: z.number().int().min(1),
-    samples: z.array(BaselineSampleSchema).min(1),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.total !== c.samples.length) ctx.addIssue({ code: 'custom', path: ['total'], message: `total is ${c.total} but there are ${c.samples.length} samples` });
-    const passed = c.samples.filter((s) => s.pass).length;
-    if (c.passed !== passed) ctx.addIssue({ code: 'custom', path: ['passed'], message: `passed is ${c.passed} but ${passed} samples pass` });
-  });
+  const entry = z
+    .object({
+      name: z.string(),
+      /** Content hash of the prompt that produced these samples. */
+      promptVersionId: z.string(),
+      passed: z.number().int().min(0),
+      total: z.number().int().min(1),
+      samples: z.array(sample).min(1),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      if (c.total !== c.samples.length) ctx.addIssue({ code: 'custom', path: ['total'], message: `total is ${c.total} but there are ${c.samples.length} samples` });
+      const passed = c.samples.filter((s) => s.pass).length;
+      if (c.passed !== passed) ctx.addIssue({ code: 'custom', path: ['passed'], message: `passed is ${c.passed} but ${passed} samples pass` });
+    });
 
-export const BaselineFileSchema = z
-  .object({
-    format: z.literal(1),
-    prompt: z.string(),
-    suite: z.string(),
-    promptVersionId: z.string(),
-    model: z.string(),
-    cases: z.record(z.string(), BaselineCaseSchema),
-  })
-  .strict();
+  return z
+    .object({
+      format: z.literal(1),
+      prompt: z.string(),
+      suite: z.string(),
+      promptVersionId: z.string(),
+      model: z.string(),
+      cases: z.record(z.string(), entry),
+    })
+    .strict();
+});
 
-export type BaselineFile = z.infer<typeof BaselineFileSchema>;
-export type BaselineCase = z.infer<typeof BaselineCaseSchema>;
+export type BaselineFile = z.infer<ReturnType<typeof baselineFileSchema>>;
+export type BaselineCase = BaselineFile['cases'][string];
 
 /** One file per prompt and suite: `<baselinesDir>/<prompt path>/<suite>.json`. */
 export function baselinePath(baselinesDir: string, promptRel: string, suite: string): string {
@@ -64,7 +67,7 @@ export async function readBaseline(file: string): Promise<{ baseline?: BaselineF
   // JSON is YAML, so the YAML parser gives located errors for broken JSON too.
   const { yaml, diagnostics } = YamlFile.parse(file, text);
   if (!yaml) return { diagnostics: diagnostics.map((d) => ({ ...d, code: 'baseline' })) };
-  const parsed = BaselineFileSchema.safeParse(yaml.data);
+  const parsed = baselineFileSchema().safeParse(yaml.data);
   if (!parsed.success) return { diagnostics: yaml.schemaDiagnostics(parsed.error).map((d) => ({ ...d, message: `baseline: ${d.message}`, code: 'baseline' })) };
   return { baseline: parsed.data, diagnostics: [] };
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
 import { z } from 'zod';
-import { ConfigFileSchema, ProviderOptionsSchema, SamplesSchema, type Price, type ProviderOptions } from './schema';
+import { ConfigFileSchema, lazily, ProviderOptionsSchema, SamplesSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
 import { DEFAULT_JUDGE, type JudgeSettings } from './judge';
@@ -110,32 +110,34 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** The editor's settings, checked with the same schemas as the files (concurrency, base URL, samples). */
-export const EditorSettingsSchema = z
-  .object({
-    runOnSave: z.boolean().default(true),
-    baseURL: z.union([z.literal(''), ProviderOptionsSchema.shape.baseURL.unwrap()]).default(''),
-    concurrency: ConfigFileSchema.shape.concurrency.nullable().default(null),
-    samples: SamplesSchema.nullable().default(null),
-    /** USD: a run from the editor estimated above this asks first. */
-    budget: z.number().gt(0).nullable().default(null),
-    /** A registry folder or git+URL for this workspace (empty: PROMPTGATE_REGISTRY, else promptgate.config.yml). */
-    registry: z.string().trim().refine((v) => v !== 'git+', 'git+ needs a URL after it').default(''),
-    /** How often a git registry is fetched for others' promotions (0: only on focus and after commands). */
-    registryRefreshSeconds: z.number().int().min(0).max(86_400).default(60),
-  })
-  .strip();
+/** The editor's settings, checked with the same schemas as the files (concurrency, base URL, samples); built on first use (see lazily). */
+export const editorSettingsSchema = lazily(() =>
+  z
+    .object({
+      runOnSave: z.boolean().default(true),
+      baseURL: z.union([z.literal(''), ProviderOptionsSchema.shape.baseURL.unwrap()]).default(''),
+      concurrency: ConfigFileSchema.shape.concurrency.nullable().default(null),
+      samples: SamplesSchema.nullable().default(null),
+      /** USD: a run from the editor estimated above this asks first. */
+      budget: z.number().gt(0).nullable().default(null),
+      /** A registry folder or git+URL for this workspace (empty: PROMPTGATE_REGISTRY, else promptgate.config.yml). */
+      registry: z.string().trim().refine((v) => v !== 'git+', 'git+ needs a URL after it').default(''),
+      /** How often a git registry is fetched for others' promotions (0: only on focus and after commands). */
+      registryRefreshSeconds: z.number().int().min(0).max(86_400).default(60),
+    })
+    .strip(),
+);
 
-export type EditorSettings = z.infer<typeof EditorSettingsSchema>;
+export type EditorSettings = z.infer<ReturnType<typeof editorSettingsSchema>>;
 
 /** Valid settings, with each invalid one replaced by its default and named in `problems`. */
 export function parseEditorSettings(raw: Record<string, unknown>): { settings: EditorSettings; problems: string[] } {
   const problems: string[] = [];
   const clean: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(EditorSettingsSchema.shape)) {
+  for (const [key, schema] of Object.entries(editorSettingsSchema().shape)) {
     const r = (schema as z.ZodType).safeParse(raw[key] ?? undefined);
     if (r.success) clean[key] = r.data;
     else problems.push(`promptgate.${key}: ${r.error.issues[0]?.message ?? 'invalid'}; using the default`);
   }
-  return { settings: EditorSettingsSchema.parse(clean), problems };
+  return { settings: editorSettingsSchema().parse(clean), problems };
 }

@@ -21,8 +21,8 @@ import {
 } from './schema';
 import { PROVIDERS } from './providers/registry';
 import { plantCanary } from './redteam/canary';
-import { PromptfooConfigSchema, readPromptfoo } from './promptfoo';
-import { PROMPTY_FILE, PROMPTY_INDENT, PromptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
+import { promptfooConfigSchema, readPromptfoo } from './promptfoo';
+import { PROMPTY_FILE, PROMPTY_INDENT, promptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
 import { selectAttacks, type PackName } from './redteam/packs';
 import { acrossModels, requestModelFor } from './variants';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
@@ -207,7 +207,7 @@ async function readPromptFile(
   let sample: Record<string, unknown> | string | undefined;
   const before = diagnostics.length;
   if (prompty) {
-    const fm = PromptyFrontMatterSchema.safeParse(yaml.data ?? {});
+    const fm = promptyFrontMatterSchema().safeParse(yaml.data ?? {});
     if (!fm.success) {
       diagnostics.push(...yaml.schemaDiagnostics(fm.error));
       return null;
@@ -417,7 +417,7 @@ async function promptfooSuites(
   const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
   diagnostics.push(...yd);
   if (!yaml) return [];
-  const parsed = PromptfooConfigSchema.safeParse(yaml.data ?? {});
+  const parsed = promptfooConfigSchema().safeParse(yaml.data ?? {});
   if (!parsed.success) {
     diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
     return [];

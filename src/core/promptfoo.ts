@@ -7,49 +7,55 @@ import * as path from 'node:path';
 import { vendor } from './vendor';
 import { z } from 'zod';
 import type { Diagnostic } from './diagnostics';
-import type { AssertionData, PromptFileData, ProviderOptions } from './schema';
+import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from './schema';
 import { YamlFile, type PathSegment } from './yamlfile';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
 
-const AssertSchema = z.object({ type: z.string().min(1) }).passthrough();
-const TestSchema = z
-  .object({
-    description: z.string().optional(),
-    vars: z.record(z.string(), z.unknown()).optional(),
-    assert: z.array(z.union([AssertSchema, z.object({ $ref: z.string() }).strict()])).optional(),
-    threshold: z.number().min(0).max(1).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    options: z.record(z.string(), z.unknown()).optional(),
-    providers: z.array(z.string()).optional(),
-  })
-  .strict();
+/** A promptfoo configuration and its tests as PromptGate reads them (built on first use: see lazily). */
+const schemas = lazily(() => {
+  const assertion = z.object({ type: z.string().min(1) }).passthrough();
+  const test = z
+    .object({
+      description: z.string().optional(),
+      vars: z.record(z.string(), z.unknown()).optional(),
+      assert: z.array(z.union([assertion, z.object({ $ref: z.string() }).strict()])).optional(),
+      threshold: z.number().min(0).max(1).optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+      providers: z.array(z.string()).optional(),
+    })
+    .strict();
 
-export const PromptfooConfigSchema = z
-  .object({
-    description: z.string().optional(),
-    tags: z.record(z.string(), z.unknown()).optional(),
-    prompts: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional() }).strict()]))]),
-    providers: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).strict()]))]),
-    defaultTest: TestSchema.optional(),
-    tests: z.union([z.string(), z.array(z.union([z.string(), TestSchema]))]).optional(),
-    assertionTemplates: z.record(z.string(), AssertSchema).optional(),
-    evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional(), delay: z.number().optional(), showProgressBar: z.boolean().optional(), cache: z.boolean().optional() }).strict().optional(),
-    outputPath: z.union([z.string(), z.array(z.string())]).optional(),
-    sharing: z.unknown().optional(),
-    writeLatestResults: z.boolean().optional(),
-    // Present in promptfoo but not runnable here: reported by name.
-    scenarios: z.unknown().optional(),
-    redteam: z.unknown().optional(),
-    extensions: z.unknown().optional(),
-    nunjucksFilters: z.unknown().optional(),
-    env: z.unknown().optional(),
-  })
-  .strict();
+  const config = z
+    .object({
+      description: z.string().optional(),
+      tags: z.record(z.string(), z.unknown()).optional(),
+      prompts: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional() }).strict()]))]),
+      providers: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).strict()]))]),
+      defaultTest: test.optional(),
+      tests: z.union([z.string(), z.array(z.union([z.string(), test]))]).optional(),
+      assertionTemplates: z.record(z.string(), assertion).optional(),
+      evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional(), delay: z.number().optional(), showProgressBar: z.boolean().optional(), cache: z.boolean().optional() }).strict().optional(),
+      outputPath: z.union([z.string(), z.array(z.string())]).optional(),
+      sharing: z.unknown().optional(),
+      writeLatestResults: z.boolean().optional(),
+      // Present in promptfoo but not runnable here: reported by name.
+      scenarios: z.unknown().optional(),
+      redteam: z.unknown().optional(),
+      extensions: z.unknown().optional(),
+      nunjucksFilters: z.unknown().optional(),
+      env: z.unknown().optional(),
+    })
+    .strict();
+  return { config, test };
+});
 
-export type PromptfooConfig = z.infer<typeof PromptfooConfigSchema>;
+export const promptfooConfigSchema = () => schemas().config;
+export type PromptfooConfig = z.infer<ReturnType<typeof promptfooConfigSchema>>;
+type PromptfooTest = z.infer<ReturnType<typeof schemas>['test']>;
 
-const ChatSchema = z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() }).strict()).min(1);
+const chatSchema = lazily(() => z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() }).strict()).min(1));
 
 export interface PfPrompt {
   label: string;
@@ -176,7 +182,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const ref = fileRef(raw);
     if (!ref) {
       // As in promptfoo, a prompt that is a JSON list of {role, content} is a chat prompt.
-      const chat = raw.trim().startsWith('[') ? ChatSchema.safeParse(safeJson(raw)) : undefined;
+      const chat = raw.trim().startsWith('[') ? chatSchema().safeParse(safeJson(raw)) : undefined;
       prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: chat?.success ? chat.data : [{ role: 'user', content: raw }], path: listPath(i) });
       continue;
     }
@@ -188,7 +194,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       continue;
     }
     if (/\.json$/i.test(ref)) {
-      const parsed = ChatSchema.safeParse(safeJson(text));
+      const parsed = chatSchema().safeParse(safeJson(text));
       if (!parsed.success) err(listPath(i), `${ref} is not a JSON chat prompt (a list of {role, content})`);
       else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i) });
     } else if (/\.(txt|md|j2|jinja|nunjucks|prompt)$/i.test(ref) || !path.extname(ref)) {
@@ -256,7 +262,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     }
     return out;
   };
-  const fromTest = async (t: z.infer<typeof TestSchema>, file: YamlFile | undefined, fileName: string, at: PathSegment[], index: number): Promise<PfTest> => {
+  const fromTest = async (t: PromptfooTest, file: YamlFile | undefined, fileName: string, at: PathSegment[], index: number): Promise<PfTest> => {
     const vars = await loadVars(t.vars, file, [...at, 'vars']);
     for (const k of Object.keys(t.options ?? {})) if (k !== 'provider' && k !== 'transform' && file) err([...at, 'options', k], `test option '${k}' is not supported by PromptGate`, file);
     const grader = typeof t.options?.provider === 'string' ? t.options.provider : undefined;
@@ -319,7 +325,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const { yaml: tf, diagnostics: yd } = YamlFile.parse(full, text);
     diagnostics.push(...yd);
     if (!tf) return;
-    const list = z.array(TestSchema).safeParse(tf.data);
+    const list = z.array(schemas().test).safeParse(tf.data);
     if (!list.success) {
       diagnostics.push(...tf.schemaDiagnostics(list.error));
       return;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Diagnostic } from './diagnostics';
-import { ToolSchema, type PromptFileData } from './schema';
+import { lazily, ToolSchema, type PromptFileData } from './schema';
 import type { PathSegment } from './yamlfile';
 
 export const PROMPTY_FILE = /\.prompty$/i;
@@ -42,66 +42,69 @@ export function promptyAsYaml(file: string, text: string): { yaml?: string; body
   return diagnostics.length ? { bodyLine: close + 1, diagnostics } : { yaml: out.join('\n'), bodyLine: close + 1, diagnostics };
 }
 
-const InputSchema = z.union([
-  z
-    .object({
-      type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']).optional(),
-      default: z.unknown().optional(),
-      sample: z.unknown().optional(),
-      description: z.string().optional(),
-      required: z.boolean().optional(),
-    })
-    .strict(),
-  z.string(),
-  z.number(),
-  z.boolean(),
-]);
-
-export const PromptyFrontMatterSchema = z
-  .object({
-    name: z.string().min(1).optional(),
-    description: z.string().optional(),
-    version: z.union([z.string(), z.number()]).optional(),
-    authors: z.array(z.string()).optional(),
-    tags: z.array(z.string()).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    base: z.string().optional(),
-    template: z.union([z.string(), z.object({ format: z.string().optional(), parser: z.string().optional() }).strict()]).optional(),
-    model: z
+/** A .prompty file's front matter (built on first use: see lazily). */
+export const promptyFrontMatterSchema = lazily(() => {
+  const input = z.union([
+    z
       .object({
-        api: z.enum(['chat', 'completion']).optional(),
-        id: z.string().optional(),
-        configuration: z
-          .object({ type: z.string().optional(), name: z.string().optional(), azure_deployment: z.string().optional(), azure_endpoint: z.string().optional(), api_version: z.string().optional(), api_key: z.string().optional(), base_url: z.string().optional(), organization: z.string().optional() })
-          .strict()
-          .optional(),
-        parameters: z
-          .object({
-            max_tokens: z.number().int().positive().optional(),
-            temperature: z.number().min(0).max(2).optional(),
-            top_p: z.number().min(0).max(1).optional(),
-            stop: z.union([z.string(), z.array(z.string())]).optional(),
-            seed: z.number().int().optional(),
-            presence_penalty: z.number().optional(),
-            frequency_penalty: z.number().optional(),
-            response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']), json_schema: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
-            tools: z.array(ToolSchema).optional(),
-            tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
-          })
-          .strict()
-          .optional(),
-        response: z.enum(['first', 'all']).optional(),
+        type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']).optional(),
+        default: z.unknown().optional(),
+        sample: z.unknown().optional(),
+        description: z.string().optional(),
+        required: z.boolean().optional(),
       })
-      .strict()
-      .optional(),
-    inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are identifiers'), InputSchema).optional(),
-    outputs: z.record(z.string(), z.unknown()).optional(),
-    sample: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
-    [BODY_KEY]: z.array(z.partialRecord(z.enum(['system', 'user', 'assistant', 'developer']), z.string().nullable())).min(1),
-  })
-  .strict();
+      .strict(),
+    z.string(),
+    z.number(),
+    z.boolean(),
+  ]);
 
-export type PromptyFrontMatter = z.infer<typeof PromptyFrontMatterSchema>;
+  return z
+    .object({
+      name: z.string().min(1).optional(),
+      description: z.string().optional(),
+      version: z.union([z.string(), z.number()]).optional(),
+      authors: z.array(z.string()).optional(),
+      tags: z.array(z.string()).optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+      base: z.string().optional(),
+      template: z.union([z.string(), z.object({ format: z.string().optional(), parser: z.string().optional() }).strict()]).optional(),
+      model: z
+        .object({
+          api: z.enum(['chat', 'completion']).optional(),
+          id: z.string().optional(),
+          configuration: z
+            .object({ type: z.string().optional(), name: z.string().optional(), azure_deployment: z.string().optional(), azure_endpoint: z.string().optional(), api_version: z.string().optional(), api_key: z.string().optional(), base_url: z.string().optional(), organization: z.string().optional() })
+            .strict()
+            .optional(),
+          parameters: z
+            .object({
+              max_tokens: z.number().int().positive().optional(),
+              temperature: z.number().min(0).max(2).optional(),
+              top_p: z.number().min(0).max(1).optional(),
+              stop: z.union([z.string(), z.array(z.string())]).optional(),
+              seed: z.number().int().optional(),
+              presence_penalty: z.number().optional(),
+              frequency_penalty: z.number().optional(),
+              response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']), json_schema: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
+              tools: z.array(ToolSchema).optional(),
+              tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
+            })
+            .strict()
+            .optional(),
+          response: z.enum(['first', 'all']).optional(),
+        })
+        .strict()
+        .optional(),
+      inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are identifiers'), input).optional(),
+      outputs: z.record(z.string(), z.unknown()).optional(),
+      sample: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+      [BODY_KEY]: z.array(z.partialRecord(z.enum(['system', 'user', 'assistant', 'developer']), z.string().nullable())).min(1),
+    })
+    .strict();
+});
+
+export type PromptyFrontMatter = z.infer<ReturnType<typeof promptyFrontMatterSchema>>;
 
 /** Where a prompt-file field lives in a .prompty file, for located errors. */
 export function promptyPath(p: readonly PathSegment[]): PathSegment[] {
