@@ -4,9 +4,9 @@ import { PACK_NAMES } from './redteam/packs';
 /** Zod schemas of every file users write. They are the single source of truth for validation. */
 
 /**
- * A schema built on first use. Building zod schemas is much of the CLI's start-up (a third of the
- * bundle's), and most runs read only some kinds of file: those read by every run are built at load,
- * the others (baselines, Prompty and promptfoo files, editor settings) through this.
+ * A schema built on first use. Building zod schemas is about half of the CLI bundle's start-up, and
+ * most runs read only some kinds of file: those read by every run are built at load, the others
+ * (baselines, Prompty and promptfoo files, editor settings) through this.
  */
 export function lazily<T>(build: () => T): () => T {
   let built: T | undefined;
