@@ -49,7 +49,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
     runsDir: path.join(root, '.promptgate', 'runs'),
     cassettesDir: path.join(root, '.promptgate', 'cassettes'),
     baselinesDir: path.join(root, '.promptgate', 'baselines'),
-    registry: { path: path.join(root, '.promptgate', 'registry'), labels: {} },
+    registry: { path: path.join(root, '.promptgate', 'registry'), labels: Object.create(null) as Record<string, never> },
     verdicts: DEFAULT_VERDICT_POLICY,
     sampling: DEFAULT_SAMPLING,
     judge: { ...DEFAULT_JUDGE, provider: {}, onlyIfDeterministicPass: true },
@@ -87,7 +87,8 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
       registry: {
         path: c.registry?.path && !c.registry.path.startsWith('git+') ? path.resolve(root, c.registry.path) : defaults.registry.path,
         url: c.registry?.path?.startsWith('git+') ? c.registry.path : undefined,
-        labels: c.registry?.labels ?? {},
+        // No prototype: a label named `constructor` or `toString` has no policy unless the file gives one.
+        labels: Object.assign(Object.create(null), c.registry?.labels),
       },
       judge: {
         model: c.judge?.model ?? DEFAULT_JUDGE.model,

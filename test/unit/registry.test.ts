@@ -140,6 +140,27 @@ describe('registry (folder backend)', () => {
     const busy = new Registry(new FolderRegistryStore(dir, { waitMs: 300 }));
     await assert.rejects(busy.publish(record('blocked')), /is locked by process/);
     await fs.rm(path.join(dir, '.lock'));
+    // The same with today's lock, a folder holding its holder's file.
+    await fs.mkdir(path.join(dir, '.lock'));
+    await fs.writeFile(path.join(dir, '.lock', 'dead.json'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now() }));
+    await registry.publish(record('after another crash'));
+    await fs.mkdir(path.join(dir, '.lock'));
+    await fs.writeFile(path.join(dir, '.lock', 'live.json'), JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() }));
+    await assert.rejects(busy.publish(record('blocked')), /is locked by process/);
+    await fs.rm(path.join(dir, '.lock'), { recursive: true });
+    assert.deepEqual(await fs.readdir(dir), ['prompts']);
+  });
+
+  it('labels named like Object members are labels like any other: moves keep their from', async () => {
+    await registry.publish(record('v1'));
+    await registry.publish(record('v2'));
+    for (const label of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      assert.deepEqual(await registry.setLabel('support', label, 1, meta), { from: null }, label);
+      assert.deepEqual(await registry.setLabel('support', label, 2, meta), { from: 1 }, label);
+    }
+    const moves = (await registry.audit('support')).filter((e) => e.action === 'label');
+    assert.deepEqual(moves.map((e) => [e.label, e.from ?? null, e.version]), ['constructor', 'toString', 'hasOwnProperty', 'valueOf'].flatMap((l) => [[l, null, 1], [l, 1, 2]]));
+    assert.deepEqual(await registry.rollback('support', 'constructor', meta), { from: 2, to: 1 });
   });
 });
 
@@ -171,7 +192,8 @@ describe('registry (git backend, bare repositories on disk as the shared remote)
   this.timeout(120_000);
   let dir: string;
   let remote: string;
-  const clone = (name: string) => new Registry(new GitRegistryStore(remote, path.join(dir, name), { name, email: `${name}@example.com` }));
+  // Each clone as if on a machine of its own: writers are kept apart by rejected pushes alone.
+  const clone = (name: string) => new Registry(new GitRegistryStore(remote, path.join(dir, name), { name, email: `${name}@example.com` }, { sameHostTurns: false }));
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-git-'));
     remote = path.join(dir, 'prompts.git');

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { readFileIfExists, writeFileAtomic } from '../fsutil';
 
 /**
@@ -63,30 +64,51 @@ export class FolderRegistryStore implements RegistryStore {
   }
 
   /**
-   * Takes `.lock` (created exclusively). A lock whose holder died (same host, no such process) or
-   * that is older than staleMs is taken over, so a killed writer never blocks the registry.
+   * Takes the lock: the folder `.lock` holding one file named by its holder's token. It is made
+   * whole under a private name and renamed into place, which succeeds only where no lock is (or an
+   * empty one left by a killed releaser). A lock whose holder died (same host, no such process), or
+   * that is older than staleMs on another host, is taken over by unlinking the holder's own file:
+   * only one writer's unlink of that name can succeed, so two writers that both judged it stale
+   * never both take it, and no writer ever removes a lock it did not judge stale.
    */
   private async lock(what: string): Promise<() => Promise<void>> {
-    const file = path.join(this.location, '.lock');
+    const dir = path.join(this.location, '.lock');
     const staleMs = this.options.staleMs ?? 60_000;
     const deadline = Date.now() + (this.options.waitMs ?? 30_000);
+    const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
     const mine: LockInfo = { pid: process.pid, host: os.hostname(), at: Date.now() };
+    const own = path.join(dir, `${token}.json`);
     for (let attempt = 0; ; attempt++) {
+      const staging = path.join(this.location, `.lock-${token}.tmp`);
+      await fs.mkdir(staging, { recursive: true });
+      await fs.writeFile(path.join(staging, `${token}.json`), JSON.stringify({ ...mine, at: Date.now(), what }));
       try {
-        const handle = await fs.open(file, 'wx');
-        await handle.writeFile(JSON.stringify({ ...mine, what }));
-        await handle.close();
+        await fs.rename(staging, dir);
+        await this.sweep(staleMs);
         return async () => {
-          await fs.rm(file, { force: true });
+          // Only our own file; the folder goes when it is empty (another writer may already have
+          // renamed its lock over the emptied folder, which rmdir then leaves alone).
+          await fs.rm(own, { force: true });
+          await fs.rmdir(dir).catch(() => undefined);
         };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        await fs.rm(staging, { recursive: true, force: true });
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EPERM' && code !== 'EACCES') throw err;
       }
-      const holder = await this.holder(file);
-      if (!holder || Date.now() - holder.at > staleMs || (holder.host === mine.host && !alive(holder.pid))) {
-        // Stale: remove it only if it is still the same lock we looked at, then try again.
-        const again = await this.holder(file);
-        if (!again || (holder && again.at === holder.at && again.pid === holder.pid)) await fs.rm(file, { force: true });
+      const holder = await this.holder(dir);
+      if (!holder) {
+        // Released (or being released) just now: try again at once. An empty `.lock` is nobody's
+        // (a releaser killed between its two steps); rmdir removes it only while it is empty.
+        await fs.rmdir(dir).catch(() => undefined);
+        if (Date.now() > deadline) throw new Error(`the registry at ${this.location} could not be locked: ${dir} is in the way`);
+        continue;
+      }
+      if (holder.host === mine.host ? !alive(holder.pid) : Date.now() - holder.at > staleMs) {
+        // Claim the takeover by removing that holder's file; whoever fails to has lost the race.
+        // (A `.lock` file of an earlier PromptGate has no such claim: it is simply removed.)
+        const claimed = holder.file === undefined ? fs.rm(dir, { force: true }) : fs.unlink(path.join(dir, holder.file)).then(() => fs.rmdir(dir).catch(() => undefined));
+        await claimed.catch(() => undefined);
         continue;
       }
       if (Date.now() > deadline) throw new Error(`the registry at ${this.location} is locked by process ${holder.pid} on ${holder.host} since ${new Date(holder.at).toISOString()}`);
@@ -94,16 +116,39 @@ export class FolderRegistryStore implements RegistryStore {
     }
   }
 
-  private async holder(file: string): Promise<LockInfo | undefined> {
-    const text = await readFileIfExists(file);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as LockInfo;
-    } catch {
-      // Written by a process killed between create and write: stale unless it is brand new.
-      const stat = await fs.stat(file).catch(() => undefined);
-      return stat && Date.now() - stat.mtimeMs < 2_000 ? { pid: -1, host: '?', at: stat.mtimeMs } : undefined;
+  /** Staging folders of writers killed before their rename (a live one exists for milliseconds). */
+  private async sweep(staleMs: number): Promise<void> {
+    for (const name of await fs.readdir(this.location).catch(() => [] as string[])) {
+      if (!/^\.lock-.*\.tmp$/.test(name)) continue;
+      const p = path.join(this.location, name);
+      const st = await fs.stat(p).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > Math.min(staleMs, 10_000)) await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * The holder of the lock folder, or nothing when it is gone or empty. A `.lock` file (no `file`)
+   * is the lock of an earlier PromptGate.
+   */
+  private async holder(dir: string): Promise<(LockInfo & { file?: string }) | undefined> {
+    const parse = (text: string): LockInfo => {
+      try {
+        return JSON.parse(text) as LockInfo;
+      } catch {
+        // Only whole files are renamed into place: an unreadable one is from a damaged disk.
+        return { pid: -1, host: '?', at: 0 };
+      }
+    };
+    const entries = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOTDIR' ? null : []));
+    if (entries === null) {
+      const text = await readFileIfExists(dir).catch(() => undefined);
+      return text === undefined ? undefined : parse(text);
+    }
+    for (const file of entries.filter((f) => f.endsWith('.json'))) {
+      const text = await readFileIfExists(path.join(dir, file)).catch(() => undefined);
+      if (text !== undefined) return { ...parse(text), file };
+    }
+    return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -33,18 +34,31 @@ export class GitRegistryStore implements RegistryStore {
   readonly location: string;
   private readonly dir: string;
   private readonly mutex: FolderRegistryStore;
+  private readonly hostMutex?: FolderRegistryStore;
+  private readonly patienceMs: number;
   private synced = false;
 
   constructor(
     private readonly url: string,
     cacheDir: string,
     private readonly identity: { name: string; email: string },
-    private readonly attempts = 20,
+    options: {
+      /** How long a transaction keeps trying when others push first (every rejection backs off). */
+      patienceMs?: number;
+      /** Writers on this machine take turns (default); off, only rejected pushes keep them apart. */
+      sameHostTurns?: boolean;
+    } = {},
   ) {
     this.location = url;
-    this.dir = path.join(cacheDir, 'registries', createHash('sha256').update(url).digest('hex').slice(0, 16));
+    const id = createHash('sha256').update(url).digest('hex').slice(0, 16);
+    this.dir = path.join(cacheDir, 'registries', id);
+    this.patienceMs = options.patienceMs ?? 300_000;
     // One process at a time works in this clone.
     this.mutex = new FolderRegistryStore(`${this.dir}.lock`, { waitMs: 120_000 });
+    // Writers of one remote on one machine (parallel CI jobs, several clones) push in turn: racing
+    // each other only wastes fetch-commit-push rounds (16 clones at once: 82 s with rejections and
+    // backoff alone, measured). Writers on other machines are still kept apart by rejected pushes.
+    if (options.sameHostTurns !== false) this.hostMutex = new FolderRegistryStore(path.join(os.tmpdir(), `promptgate-registry-${id}`), { waitMs: this.patienceMs });
   }
 
   async read(rel: string): Promise<string | undefined> {
@@ -62,23 +76,41 @@ export class GitRegistryStore implements RegistryStore {
   }
 
   async transaction<T>(what: string, fn: (write: (rel: string, text: string) => Promise<void>) => Promise<T>): Promise<T> {
+    if (this.hostMutex) return this.hostMutex.transaction(what, () => this.pushed(what, fn));
+    return this.pushed(what, fn);
+  }
+
+  /** Applies `fn` to the remote's state and pushes it, again on the new state when others pushed first. */
+  private pushed<T>(what: string, fn: (write: (rel: string, text: string) => Promise<void>) => Promise<T>): Promise<T> {
     return this.mutex.transaction(what, async () => {
       let last = '';
-      for (let attempt = 0; attempt < this.attempts; attempt++) {
-        await this.sync();
+      const deadline = Date.now() + this.patienceMs;
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === 0) await this.sync();
+        else {
+          // After a rejected push only the remote moved: take its state (fewer git calls than a full
+          // sync, so the window in which another writer can push first stays short).
+          await must(this.dir, ['fetch', '-q', 'origin']);
+          await must(this.dir, ['reset', '-q', '--hard', `origin/${BRANCH}`]);
+          await must(this.dir, ['clean', '-q', '-fdx']);
+        }
         const result = await fn((rel, text) => writeFileAtomic(path.join(this.dir, rel), text));
         await must(this.dir, ['add', '-A']);
         if ((await git(this.dir, ['diff', '--cached', '--quiet'])).code === 0) return result; // nothing changed
         const env = { GIT_AUTHOR_NAME: this.identity.name, GIT_AUTHOR_EMAIL: this.identity.email, GIT_COMMITTER_NAME: this.identity.name, GIT_COMMITTER_EMAIL: this.identity.email };
         await must(this.dir, ['commit', '-q', '-m', `promptgate: ${what}`], env);
         const push = await git(this.dir, ['push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`]);
-        if (push.code === 0) return result;
+        if (push.code === 0) { return result; }
         last = (push.stderr || push.stdout).trim();
         if (!/rejected|fetch first|non-fast-forward|failed to update ref|cannot lock ref/i.test(last)) throw new Error(`git push to ${this.url} failed: ${last}`);
-        // Someone pushed first: drop our commit, take theirs, and apply the change again.
-        await new Promise((r) => setTimeout(r, 20 + Math.random() * 80 * (attempt + 1)));
+        // Someone pushed first: drop our commit, take theirs, and apply the change again, after a
+        // full-jitter exponential backoff so that many writers spread out instead of colliding again.
+        // The ceiling grows to 15 s: with 32 writers at once a push takes the remote about every
+        // half second, and shorter pauses only make the writers collide again (measured).
+        const pause = Math.random() * Math.min(15_000, 100 * 2 ** Math.min(attempt, 10));
+        if (Date.now() + pause > deadline) throw new Error(`git push to ${this.url} was rejected ${attempt + 1} times in ${Math.round(this.patienceMs / 1000)} s (others kept pushing first): ${last}`);
+        await new Promise((r) => setTimeout(r, pause));
       }
-      throw new Error(`git push to ${this.url} was rejected ${this.attempts} times in a row: ${last}`);
     });
   }
 

@@ -192,7 +192,8 @@ export class Registry {
 
   async labels(key: string): Promise<Record<string, number>> {
     const text = await this.store.read(`${dir(key)}/labels.json`);
-    return text ? this.parse(`${dir(key)}/labels.json`, text, LabelsSchema) : {};
+    // No prototype: `constructor` or `toString` is a label name like any other, never Object's.
+    return Object.assign(Object.create(null) as Record<string, number>, text ? this.parse(`${dir(key)}/labels.json`, text, LabelsSchema) : {});
   }
 
   async audit(key: string): Promise<AuditEntry[]> {
