@@ -22,6 +22,128 @@ export class TemplateError extends Error {
 
 // Prompts are not HTML: escaping would corrupt them. Undefined values throw instead of rendering as ''.
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+
+/** What one render may spend: template steps (loop turns, calls, lookups), characters out, time. */
+export const RENDER_LIMITS = { steps: 5_000_000, chars: 16_000_000, ms: 3_000, rangeLength: 1_000_000, width: 100_000 };
+
+/**
+ * Templates come from prompt files, which may be a stranger's (a cloned repository, a workspace
+ * opened in Restricted Mode). Nunjucks compiles them to JavaScript and lets them read any property,
+ * so `range.constructor("…")()` reaches Function and the host. Every member read goes through
+ * `memberLookup` (and attribute filters through `getAttrGetter`), so those refuse the names that lead
+ * from a value to its constructor or prototype; no other path reaches the Function constructor.
+ * Loops, calls and output count against RENDER_LIMITS, so a template cannot hang or fill memory.
+ */
+const BLOCKED = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'caller', 'callee', 'arguments']);
+
+interface Budget {
+  steps: number;
+  chars: number;
+  deadline: number;
+}
+let budget: Budget | undefined;
+
+function step(): void {
+  if (!budget) return;
+  if (--budget.steps < 0) throw new Error(`the template took more than ${RENDER_LIMITS.steps.toLocaleString('en-US')} steps (a loop too long?)`);
+  if ((budget.steps & 1023) === 0 && Date.now() > budget.deadline) throw new Error(`rendering took more than ${RENDER_LIMITS.ms / 1000} s`);
+}
+
+function counted(value: unknown): void {
+  if (budget && typeof value === 'string' && (budget.chars -= value.length) < 0) throw new Error(`the template produced more than ${RENDER_LIMITS.chars.toLocaleString('en-US')} characters`);
+}
+
+function refuse(name: unknown): void {
+  if (BLOCKED.has(String(name))) throw new Error(`templates may not read '${String(name)}'`);
+}
+
+{
+  type Runtime = {
+    memberLookup(obj: unknown, name: unknown): unknown;
+    callWrap(fn: unknown, name: string, context: unknown, args: unknown[]): unknown;
+    suppressValue(value: unknown, autoescape: boolean): unknown;
+    Frame: { prototype: { set(name: string, value: unknown, resolveUp?: boolean): void; push(isolate?: boolean): unknown } };
+  };
+  const nj = nunjucks as unknown as { runtime: Runtime; lib: { getAttrGetter(attribute: string): (obj: unknown) => unknown } };
+  const runtime = nj.runtime;
+  runtime.memberLookup = (obj, name) => {
+    if (obj === undefined || obj === null) return undefined;
+    refuse(name);
+    step();
+    const value = (obj as Record<string, unknown>)[name as string];
+    if (typeof value !== 'function') return value;
+    return (...args: unknown[]) => {
+      step();
+      const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
+      counted(result);
+      return result;
+    };
+  };
+  const callWrap = runtime.callWrap;
+  runtime.callWrap = (fn, name, context, args) => {
+    step();
+    return callWrap(fn, name, context, args);
+  };
+  const suppressValue = runtime.suppressValue;
+  runtime.suppressValue = (value, autoescape) => {
+    const out = suppressValue(value, autoescape);
+    counted(out);
+    return out;
+  };
+  const frame = runtime.Frame.prototype;
+  const set = frame.set;
+  frame.set = function (this: unknown, name, value, resolveUp) {
+    step();
+    counted(value);
+    return set.call(this, name, value, resolveUp);
+  };
+  const push = frame.push;
+  frame.push = function (this: unknown, isolate) {
+    step();
+    return push.call(this, isolate);
+  };
+  const getAttrGetter = nj.lib.getAttrGetter;
+  nj.lib.getAttrGetter = (attribute) => {
+    String(attribute).split('.').forEach(refuse);
+    return getAttrGetter(attribute);
+  };
+}
+
+// Filters whose size argument alone can make a huge string or list; the others are bounded by
+// their input, which the budget already counts.
+for (const [name, widthAt] of [['center', 1], ['indent', 1], ['batch', 1], ['slice', 1]] as const) {
+  const filter = (env as unknown as { getFilter(n: string): (...a: unknown[]) => unknown }).getFilter(name);
+  env.addFilter(name, (...args: unknown[]) => {
+    const width = Number(args[widthAt]);
+    if (Number.isFinite(width) && Math.abs(width) > RENDER_LIMITS.width) throw new Error(`${name}(${width}) is larger than ${RENDER_LIMITS.width.toLocaleString('en-US')}`);
+    const out = filter(...args);
+    counted(out);
+    return out;
+  });
+}
+{
+  const replace = (env as unknown as { getFilter(n: string): (...a: unknown[]) => unknown }).getFilter('replace');
+  env.addFilter('replace', (str: unknown, old: unknown, replacement: unknown, maxCount?: unknown) => {
+    const s = String(str ?? '');
+    const o = String(old ?? '');
+    const r = String(replacement ?? '');
+    const most = s.length + (o ? Math.floor(s.length / o.length) : s.length + 1) * r.length;
+    if (most > RENDER_LIMITS.chars) throw new Error(`replace could make more than ${RENDER_LIMITS.chars.toLocaleString('en-US')} characters`);
+    const out = replace(str, old, replacement, maxCount);
+    counted(out);
+    return out;
+  });
+}
+env.addGlobal('range', (start: number, stop?: number, stepBy?: number) => {
+  if (stop === undefined) [start, stop] = [0, start];
+  const by = stepBy || 1;
+  const length = Math.ceil((Number(stop) - Number(start)) / by);
+  if (!Number.isFinite(length)) throw new Error('range() needs numbers');
+  if (length > RENDER_LIMITS.rangeLength) throw new Error(`range() of ${length.toLocaleString('en-US')} numbers is more than ${RENDER_LIMITS.rangeLength.toLocaleString('en-US')}`);
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) out.push(Number(start) + i * by);
+  return out;
+});
 const GLOBALS = new Set(['range', 'cycler', 'joiner', 'loop', 'caller', 'super', 'true', 'false', 'none', 'True', 'False', 'None']);
 
 interface NjNode {
@@ -125,6 +247,8 @@ function forEachNode(value: unknown, fn: (node: unknown) => void) {
 }
 
 const compiled = new Map<string, nunjucks.Template>();
+/** Templates that ran out of budget once: every case fails at once instead of spending it again. */
+const overBudget = new Map<string, TemplateError>();
 
 /** Renders `{{ var }}` and the Jinja-style subset (loops, conditionals, filters) without HTML escaping. */
 export function renderTemplate(source: string, vars: Record<string, unknown>): string {
@@ -136,14 +260,21 @@ export function renderTemplate(source: string, vars: Record<string, unknown>): s
     if (compiled.size > 5000) compiled.clear();
     compiled.set(source, template);
   }
+  const known = overBudget.get(source);
+  if (known) throw known;
+  budget = { steps: RENDER_LIMITS.steps, chars: RENDER_LIMITS.chars, deadline: Date.now() + RENDER_LIMITS.ms };
   try {
-    return template.render(vars);
+    const out = template.render(vars);
+    if (out.length > RENDER_LIMITS.chars) throw new Error(`the template produced more than ${RENDER_LIMITS.chars.toLocaleString('en-US')} characters`);
+    return out;
   } catch (err) {
     const message = (err as Error).message;
     const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(message);
-    if (m) {
-      throw new TemplateError(`template: ${m[3].trim()}`, { line: Number(m[1]) - 1, character: Math.max(0, Number(m[2]) - 1) });
-    }
-    throw new TemplateError(`template: ${message.replace(/^\(unknown path\)\s*/, '')}`);
+    const text = (m ? m[3].trim() : message.replace(/^\(unknown path\)\s*/, '')).replace(/^(Range|Type)?Error: /, '');
+    const error = new TemplateError(`template: ${text}`, m ? { line: Number(m[1]) - 1, character: Math.max(0, Number(m[2]) - 1) } : undefined);
+    if (/steps|characters|rendering took/.test(text)) overBudget.set(source, error);
+    throw error;
+  } finally {
+    budget = undefined;
   }
 }

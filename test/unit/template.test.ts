@@ -39,3 +39,62 @@ describe('templates', () => {
     assert.equal(renderTemplate('plain {text} only', {}), 'plain {text} only');
   });
 });
+
+describe('templates from a stranger', () => {
+  // Known ways out of a nunjucks template to the JavaScript runtime (published sandbox escapes and
+  // variations); each must fail with a template error, and none may run anything.
+  const ESCAPES = [
+    `{{ range.constructor("return process.pid")() }}`,
+    `{{ range.constructor("return process.mainModule.require('fs').writeFileSync('/tmp/pwned', 'x')")() }}`,
+    `{{ cycler.constructor("return process")() }}`,
+    `{{ joiner.constructor("return process")() }}`,
+    `{{ "".constructor.constructor("return process")() }}`,
+    `{{ [].constructor.constructor("return process")() }}`,
+    `{{ ({}).constructor.constructor("return process")() }}`,
+    `{{ range["const" ~ "ructor"]("return process")() }}`,
+    `{% set c = "constructor" %}{{ range[c]("return process")() }}`,
+    `{{ ({}).__proto__.constructor }}`,
+    `{{ range.__lookupGetter__("__proto__") }}`,
+    `{{ range.prototype }}`,
+    `{{ range.caller }}`,
+    `{{ name.constructor.constructor("return process")() }}`,
+    `{{ [range] | sort(false, false, "constructor") }}`,
+    `{% macro m() %}{% endmacro %}{{ m.constructor("return process")() }}`,
+  ];
+  for (const source of ESCAPES) {
+    it(`refuses ${source.slice(0, 70)}`, () => {
+      assert.throws(() => renderTemplate(source, { name: 'ann' }), (e: unknown) => e instanceof TemplateError && /may not read|resolved to undefined/.test(e.message));
+    });
+  }
+
+  it('still renders what prompts use: methods of strings and lists, loops, filters, ranges', () => {
+    assert.equal(
+      renderTemplate('{{ name.toUpperCase() }} {{ items | join(", ") }} {{ items.length }} {% for i in range(3) %}{{ loop.index }}{% endfor %} {{ range(5, 0, -2) | join }} {{ "a-b".split("-") | last }}', { name: 'ann', items: ['a', 'b'] }),
+      'ANN a, b 2 123 531 b',
+    );
+  });
+
+  // Each ends with a template error well within its budget, instead of running for minutes
+  // or filling memory.
+  const HOGS: [string, RegExp][] = [
+    ['{% for i in range(0, 100000000) %}x{% endfor %}', /range\(\) of 100,000,000 numbers/],
+    ['{% for i in range(0, 1000000) %}{% for j in range(0, 1000000) %}x{% endfor %}{% endfor %}', /steps/],
+    ['{{ "x" | indent(1000000000) }}', /larger than/],
+    ['{{ "x" | center(1000000000) }}', /larger than/],
+    ['{{ [1] | batch(1000000000, "x") }}', /larger than/],
+    ['{% set s = "xxxxxxxxxx" %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s }}', /characters/],
+    ['{{ "xxxxxxxxxxxxxxxxxxxx" | replace("", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") | replace("", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") | replace("", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") | replace("", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") }}', /characters/],
+    ['{% macro a(n) %}{{ a(n) }}{% endmacro %}{{ a(1) }}', /call stack/],
+    [
+      '{% macro b() %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endmacro %}' +
+        ['c', 'd', 'e', 'f', 'g', 'h'].map((m, i) => `{% macro ${m}() %}${`{{ ${'bcdefg'[i]}() }}`.repeat(8)}{% endmacro %}`).join('') +
+        '{{ h() }}'.repeat(8),
+      /characters|steps/,
+    ],
+  ];
+  for (const [source, reason] of HOGS) {
+    it(`stops ${source.slice(0, 70)}`, () => {
+      assert.throws(() => renderTemplate(source, {}), (e: unknown) => e instanceof TemplateError && reason.test(e.message));
+    });
+  }
+});
