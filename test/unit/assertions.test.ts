@@ -174,6 +174,47 @@ describe('assertions', () => {
     assert.match(r.reason, /timed out/i);
   });
 
+  // What a javascript assertion from a stranger's file tries; each is a failed assertion with the
+  // reason, for `javascript` and `not-javascript` alike, and the process goes on.
+  const HOSTILE: [string, RegExp][] = [
+    ["this.constructor.constructor('return process')().exit(0)", /Code generation from strings disallowed|is not a function|Cannot read/],
+    ["process.exit(0)", /process is not defined/],
+    ["require('fs').writeFileSync('/tmp/promptgate-pwned', 'x')", /require is not defined/],
+    ["context.constructor.constructor('return process')()", /Code generation from strings disallowed|is not a function|Cannot read/],
+    ["output.constructor.constructor('return process')()", /Code generation from strings disallowed/],
+    ["eval('1 + 1')", /Code generation from strings disallowed/],
+    ["import('fs')", /./],
+    ["(() => { const a = []; for (;;) a.push(new Array(1e6).fill(1)); })()", /did not finish|memory|Array buffer allocation|Invalid array length/],
+    ["(function f() { return f(); })()", /call stack/],
+    ["({ get pass() { for (;;) {} } })", /timed out/],
+    ["(() => { for (;;) {} })()", /timed out/],
+  ];
+  for (const [source, reason] of HOSTILE) {
+    it(`an isolated script fails, not the run: ${source.slice(0, 60)}`, () => {
+      for (const type of ['javascript', 'not-javascript']) {
+        const r = run({ type, value: source }, 'x');
+        assert.equal(r.pass, false, `${type}: ${r.reason}`);
+        assert.match(r.reason, reason);
+      }
+    });
+  }
+
+  it('scripts still see the output and context, and return scores and objects', () => {
+    assert.equal(run({ type: 'javascript', value: 'output.length === 5 && context.vars.city === "Paris"' }, 'hello', { vars: { city: 'Paris' } }).pass, true);
+    const scored = run({ type: 'javascript', value: 'return { pass: true, score: 0.25, reason: "quarter" };' }, 'x');
+    assert.deepEqual([scored.pass, scored.score, scored.reason], [true, 0.25, 'quarter']);
+  });
+
+  it('a regex that backtracks catastrophically fails after its time limit with the reason', () => {
+    for (const type of ['regex', 'not-regex']) {
+      const r = run({ type, value: '^(\\w+\\s?)*$' }, `${'a'.repeat(34)}!`);
+      assert.equal(r.pass, false, type);
+      assert.match(r.reason, /did not finish within 1000 ms/);
+    }
+    // The next one runs as usual (a new worker replaced the stopped one).
+    assert.equal(run({ type: 'regex', value: '/^HELLO/i' }, 'hello world').pass, true);
+  });
+
   it('combines scores by weight, and a case threshold replaces all-must-pass', () => {
     const results = [
       { type: 'a', pass: true, score: 1, reason: '', weight: 3 },

@@ -1,24 +1,26 @@
 import * as vm from 'node:vm';
 import { z } from 'zod';
+import { runIsolated } from './isolate';
 import { define, outcome, type AssertionOutcome } from './types';
-
-const TIMEOUT_MS = 1000;
-
-interface CompiledScript {
-  script: vm.Script;
-  sandbox: vm.Context;
-}
 
 /**
  * `value` is an expression over `output` and `context` (`output.includes('x')`), or a function body
- * with `return`. It runs in its own VM context with a time limit. This is the user's own code, as in
- * promptfoo; the VM keeps it from touching PromptGate's globals, it is not a security boundary.
+ * with `return`. It is compiled here only to report a syntax error at its place in the file; it runs
+ * in the isolated worker (./isolate.ts), with a time and a memory limit and no way to the host.
  */
-function compile(source: string): CompiledScript {
+function compile(source: string): string {
   const body = /\breturn\b/.test(source) ? source : `return (${source}\n);`;
-  const script = new vm.Script(`(function (output, context) {\n${body}\n})(__output, __context)`, { filename: 'javascript-assertion.js' });
-  const sandbox = vm.createContext({ JSON, Math, Number, String, Array, Object, RegExp, Date, Boolean, parseInt, parseFloat, isNaN });
-  return { script, sandbox };
+  new vm.Script(`(function (output, context) {\n${body}\n})`, { filename: 'javascript-assertion.js' });
+  return source;
+}
+
+/** Runs a script on `output` and `context`; what it returned, or the error it ended with. */
+function run(source: string, output: string, context: unknown): { value: unknown } | { error: string } {
+  const answer = runIsolated({ kind: 'script', source, output, context: JSON.stringify(context) ?? 'null' });
+  if (!answer.ok) return { error: answer.error };
+  if (answer.value.startsWith('s')) return { value: answer.value.slice(1) };
+  const json = answer.value.slice(1);
+  return { value: json === 'undefined' ? undefined : JSON.parse(json) };
 }
 
 function interpret(result: unknown, threshold: number | undefined): AssertionOutcome {
@@ -40,17 +42,16 @@ function interpret(result: unknown, threshold: number | undefined): AssertionOut
  * Compiling throws on a syntax error, so a bad transform is a located error at load time.
  */
 export function compileTransform(source: string): (output: string, context: unknown) => string {
-  const { script, sandbox } = compile(source);
+  compile(source);
   return (output, context) => {
-    sandbox.__output = output;
-    sandbox.__context = context;
-    const result = script.runInContext(sandbox, { timeout: TIMEOUT_MS });
-    return typeof result === 'string' ? result : (JSON.stringify(result) ?? String(result));
+    const r = run(source, output, context);
+    if ('error' in r) throw new Error(r.error);
+    return typeof r.value === 'string' ? r.value : (JSON.stringify(r.value) ?? String(r.value));
   };
 }
 
 export const javascriptAssertions = [
-  define<string, CompiledScript>({
+  define<string, string>({
     id: 'javascript',
     kind: 'pure',
     description: 'a JavaScript expression or function body over `output` and `context` returns true, a score, or {pass, score, reason}',
@@ -58,13 +59,9 @@ export const javascriptAssertions = [
     threshold: 'optional',
     compile,
     evaluate: ({ output, compiled, context, threshold }) => {
-      compiled.sandbox.__output = output;
-      compiled.sandbox.__context = context;
-      try {
-        return interpret(compiled.script.runInContext(compiled.sandbox, { timeout: TIMEOUT_MS }), threshold);
-      } catch (err) {
-        return outcome(false, `script threw: ${(err as Error).message}`);
-      }
+      const r = run(compiled, output, context);
+      if ('error' in r) throw new Error(`script threw: ${r.error}`);
+      return interpret(r.value, threshold);
     },
   }),
 ];

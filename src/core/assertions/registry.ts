@@ -83,7 +83,9 @@ export function evaluateAssertion(a: PreparedAssertion, rawOutput: string, conte
     if (!a.definition.evaluate) throw new Error(`'${a.type}' needs a judge`);
     r = a.definition.evaluate({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
   } catch (err) {
-    r = { pass: false, score: 0, reason: `assertion failed to evaluate: ${(err as Error).message}` };
+    // A check that could not be made (a script that threw or looped, a regex out of time) fails,
+    // negated or not: `not-regex` must not pass because its pattern never finished.
+    return finishResult(a, { pass: false, score: 0, reason: `assertion failed to evaluate: ${(err as Error).message}` }, true);
   }
   return finishResult(a, r);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
+import { runIsolated } from './isolate';
 import { define, outcome, quote } from './types';
 
 const str = z.string();
@@ -113,10 +114,11 @@ export const textAssertions = [
       return m ? new RegExp(m[1], m[2].replace('g', '')) : new RegExp(value);
     },
     evaluate: ({ output, compiled }) => {
-      // One compiled pattern serves every sample (and every case, when it has no variables): a
-      // sticky one must start from the beginning each time.
-      compiled.lastIndex = 0;
-      const pass = compiled.test(output);
+      // Compiled here for a located syntax error; matched in the isolated worker, where a pattern
+      // that backtracks for hours is stopped after a second.
+      const answer = runIsolated({ kind: 'regex', source: compiled.source, flags: compiled.flags, output });
+      if (!answer.ok) throw new Error(`${compiled}: ${answer.error}`);
+      const pass = answer.value === 't';
       return outcome(pass, pass ? `output matches ${compiled}` : `output does not match ${compiled}`);
     },
   }),
