@@ -162,8 +162,10 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
       judgeOnlyIfDeterministicPass: config.judge.onlyIfDeterministicPass,
     },
   );
+  let fatal: string | undefined;
   for await (const e of recorded(events, recorder)) {
     text.onEvent(e);
+    if (e.type === 'run-stopped') fatal = e.reason;
     if (e.type === 'case-finished' && opts.budget !== undefined) {
       if (e.result.source === 'live') spent += e.result.cost ?? 0;
       if (spent + (judge?.spent.usd ?? 0) >= opts.budget && !budgetReached) {
@@ -192,6 +194,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     removed: verdicts.filter((v) => v.kind === 'removed'),
     counts: countVerdicts(verdicts),
     gateFailed: verdicts.some(blocksGate),
+    stopped: fatal ?? (signal?.aborted ? 'interrupted' : budgetReached ? `the --budget of $${opts.budget} was reached` : undefined),
     mode,
     display,
   };
@@ -217,7 +220,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
 
   signal?.removeEventListener('abort', onOuterAbort);
   if (signal?.aborted) return EXIT.interrupted;
-  if (writeFailed) return EXIT.invalid;
+  if (writeFailed || fatal) return EXIT.invalid;
   if (budgetReached) return EXIT.failed;
   return report.gateFailed ? EXIT.failed : EXIT.ok;
 }

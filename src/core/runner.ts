@@ -70,6 +70,8 @@ export type RunEvent =
   | { type: 'assertions'; caseId: string; sample: number; results: AssertionResult[] }
   | { type: 'case-finished'; result: CaseResult; spec: CaseSpec }
   | { type: 'warning'; message: string }
+  /** The run stopped early because no further call could succeed (a refused key, no quota left). */
+  | { type: 'run-stopped'; reason: string }
   | { type: 'run-finished'; summary: RunSummary };
 
 /** How many samples a case gets: a fixed number, or more on demand after each batch. */
@@ -100,6 +102,8 @@ export interface RunDeps {
   /** Judge only outputs whose deterministic assertions all passed (default true). */
   judgeOnlyIfDeterministicPass?: boolean;
 }
+
+const FATAL = new Set(['auth', 'quota']);
 
 /** Runs cases × samples with a concurrency limit and yields what happens as it happens. */
 export async function* runCases(cases: readonly CaseSpec[], options: RunOptions, deps: RunDeps): AsyncGenerator<RunEvent> {
@@ -186,6 +190,12 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     let result: CaseResult;
     try {
       const got = stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
+      if (!('response' in got) && got.error && FATAL.has(got.error.kind) && !stop.signal.aborted) {
+        // A refused key or an account out of quota fails every call the same way: stop now, with
+        // the reason, rather than fail every case one by one (or retry them for hours).
+        channel.push({ type: 'run-stopped', reason: `${got.error.kind === 'quota' ? 'no quota left' : 'the API key was refused'}: ${got.error.message}` });
+        stop.abort();
+      }
       if (!('response' in got)) result = got;
       else if (spec.assertions.some((a) => a.definition.kind === 'model')) result = await assess(spec, sample, got, stop.signal, deps, emit);
       else {

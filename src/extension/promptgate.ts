@@ -509,6 +509,10 @@ export class PromptGateExtension {
         results.set(e.result.caseId, [...(results.get(e.result.caseId) ?? []), e.result]);
         run.appendOutput(transcript(e.spec, e.result), undefined, itemOf.get(e.result.caseId));
       }
+      if (e.type === 'run-stopped') {
+        run.appendOutput(`PromptGate stopped the run: ${e.reason}\r\n`);
+        void vs.window.showErrorMessage(`PromptGate stopped the run: ${e.reason}`);
+      }
     }
     const verdicts = verdictsForRun(specs, results, baselines, { override, policy: config.verdicts, sampling: config.sampling, completeSuites: new Set() });
     const outcomes = caseOutcomes(specs, results, verdicts, baselines);

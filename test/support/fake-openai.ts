@@ -15,7 +15,11 @@ export type Fault =
   /** `message` may hold {authorization}: the request's Authorization header, as some servers echo it. */
   | { kind: 'status'; status: number; message?: string }
   | { kind: 'hang' }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The answer starts (headers, or headers and the first chunk or half the body), then nothing more, the connection left open. */
+  | { kind: 'stall'; after: 'headers' | 'chunk' }
+  /** A 429 that no wait ends: the account has no credit left. */
+  | { kind: 'quota' };
 
 export interface ChatBody {
   model: string;
@@ -39,7 +43,7 @@ export interface FakeOpenAIOptions {
 
 export interface FakeOpenAI {
   baseURL: string;
-  requests: { body: ChatBody; authorization?: string; headers: http.IncomingHttpHeaders }[];
+  requests: { body: ChatBody; authorization?: string; headers: http.IncomingHttpHeaders; at: number }[];
   count: number;
   maxSeenInFlight: number;
   close(): Promise<void>;
@@ -101,7 +105,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatBody;
       const n = state.count++;
-      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization, headers: req.headers });
+      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization, headers: req.headers, at: Date.now() });
       if (options.maxInFlight !== undefined && inFlight >= options.maxInFlight) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '50' }).end(JSON.stringify({ error: { message: 'too many requests in flight' } }));
         return;
@@ -122,6 +126,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
       if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
       res.writeHead(429, headers).end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }));
+      return;
+    }
+    if (fault?.kind === 'quota') {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', code: 'insufficient_quota' } }));
+      return;
+    }
+    if (fault?.kind === 'stall' && fault.after === 'headers') {
+      res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
+      res.flushHeaders();
       return;
     }
     if (fault?.kind === 'status') {
@@ -155,6 +168,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined }, finish_reason: finish }],
         usage,
       });
+      if (fault?.kind === 'stall') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(whole)) });
+        res.write(whole.slice(0, whole.length >> 1));
+        return;
+      }
       if (fault?.kind === 'reset') {
         // Half the promised body, then the connection is gone.
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(whole)) });
@@ -168,6 +186,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const send = (delta: unknown, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: body.model, choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`);
     send({ role: 'assistant', content: '' });
+    if (fault?.kind === 'stall') return;
     const text = content ?? '';
     const pieces = text.match(/[\s\S]{1,8}/g) ?? [];
     pieces.forEach((p, i) => {

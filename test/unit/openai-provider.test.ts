@@ -88,6 +88,40 @@ describe('openai provider (real SDK against a local server)', () => {
     assert.equal(server!.count, 3);
   });
 
+  for (const stream of [true, false]) {
+    for (const after of ['headers', 'chunk'] as const) {
+      it(`a ${stream ? 'stream' : 'whole answer'} that stalls after its ${after === 'headers' ? 'headers' : 'first part'} times out and is retried`, async () => {
+        const p = await setup({ fault: (n) => (n === 0 ? { kind: 'stall', after } : undefined), respond: () => ({ content: 'z'.repeat(300) }) }, { stream, timeoutMs: 1_500, idleMs: 300 });
+        const t0 = Date.now();
+        assert.equal((await p.complete(request, { sample: 0 })).output, 'z'.repeat(300));
+        assert.equal(server!.count, 2);
+        // Bounded by the idle limit for a stream once data flowed, by the whole deadline otherwise.
+        assert.ok(Date.now() - t0 < (stream && after === 'chunk' ? 1_400 : 5_000), `${Date.now() - t0} ms`);
+      });
+    }
+  }
+
+  it('a stream whose every attempt stalls ends as a timeout, not a network error, within its deadlines', async () => {
+    const p = await setup({ fault: () => ({ kind: 'stall', after: 'chunk' }) }, { stream: true, timeoutMs: 600, retry: { ...fast, maxRetries: 1 } });
+    await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'timeout' && /no data|no complete answer/.test(e.message) && e.options.attempts === 2);
+    const before = await setup({ fault: () => ({ kind: 'hang' }) }, { stream: true, timeoutMs: 300, retry: { ...fast, maxRetries: 0 } });
+    await assert.rejects(before.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'timeout' && /no complete answer within 0.3 s/.test(e.message));
+  });
+
+  it('a 429 for no quota left is not retried and is its own kind', async () => {
+    const p = await setup({ fault: () => ({ kind: 'quota' }) });
+    await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'quota' && e.fatal && /exceeded your current quota/.test(e.message));
+    assert.equal(server!.count, 1);
+  });
+
+  it('no retry starts past the total limit for one call, whatever Retry-After says', async () => {
+    const p = await setup({ fault: () => ({ kind: '429', retryAfterSeconds: 3600 }) }, { retry: { ...fast, totalMs: 2_000 } });
+    const t0 = Date.now();
+    await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'rate_limit' && /2 s limit for one call/.test(e.message));
+    assert.ok(Date.now() - t0 < 1_500, `${Date.now() - t0} ms`);
+    assert.equal(server!.count, 1);
+  });
+
   it('does not retry authentication or request errors', async () => {
     const p = await setup({ fault: (n) => ({ kind: 'status', status: n === 0 ? 401 : 400 }) });
     await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'auth' && e.options.status === 401);

@@ -9,7 +9,8 @@ export function jsonReport(report: RunReport): string {
     {
       version: JSON_REPORT_VERSION,
       mode: report.mode,
-      gate: report.gateFailed ? 'failed' : 'passed',
+      gate: report.stopped ? 'stopped' : report.gateFailed ? 'failed' : 'passed',
+      ...(report.stopped ? { stopped: report.stopped } : {}),
       summary: report.summary,
       judge: report.judge,
       verdicts: report.counts,

@@ -10,7 +10,7 @@ const fence = (s: string) => {
 /** A pull-request summary: gate, verdict counts, regressions with rates, p-values, drivers and diffs. */
 export function markdownReport(report: RunReport): string {
   const out: string[] = [];
-  out.push(`## PromptGate: ${report.gateFailed ? '❌ gate failed' : '✅ gate passed'}`, '');
+  out.push(`## PromptGate: ${report.stopped ? `⚠️ stopped (${report.stopped}): the gate was not decided` : report.gateFailed ? '❌ gate failed' : '✅ gate passed'}`, '');
   const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
   out.push('| verdict | cases |', '| --- | ---: |', ...counts.map(([k, n]) => `| ${k} | ${n} |`), '');
 

@@ -21,6 +21,10 @@ export class TextReporter {
       this.clearLine();
       this.io.err(`${this.c.yellow('warning')}: ${e.message}\n`);
     }
+    if (e.type === 'run-stopped') {
+      this.clearLine();
+      this.io.err(`${this.c.red('error')}: ${e.reason}; stopping the run\n`);
+    }
     if (e.type !== 'case-finished') return;
     this.done++;
     if (e.result.status === 'failed' || e.result.status === 'errored') this.failures++;
@@ -115,7 +119,7 @@ export class TextReporter {
     if (report.judge?.calls) extras.push(`judge: ${report.judge.calls} calls, ${report.judge.tokens.toLocaleString('en-US')} tokens, $${report.judge.usd.toFixed(4)}`);
     lines.push(`${parts.join(', ')}  ${c.dim(`(${extras.join(' · ')})`)}`);
     const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
-    lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.gateFailed ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);
+    lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.stopped ? ` — ${c.red(`stopped (${report.stopped}): the gate was not decided`)}` : report.gateFailed ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);
     const metrics = Object.entries(s.metrics);
     if (metrics.length) lines.push(c.dim(`metrics: ${metrics.map(([k, m]) => `${k} ${(m.score * 100).toFixed(0)}% (${m.passed}/${m.count})`).join(', ')}`));
     this.io.out(`${lines.join('\n')}\n`);

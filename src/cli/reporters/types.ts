@@ -15,6 +15,8 @@ export interface RunReport {
   counts: Record<VerdictKind, number>;
   /** Whether any verdict blocks the gate (exit code 1). */
   gateFailed: boolean;
+  /** Why the run ended before every case ran (Ctrl-C, the budget, a refused key): the gate was not decided. */
+  stopped?: string;
   mode: 'live' | 'replay' | 'record';
   /** Makes a project-relative path relative to where the user stands. */
   display(relFile: string): string;

@@ -12,6 +12,8 @@ export interface OpenAIProviderSettings {
   timeoutMs: number;
   retry: RetryPolicy;
   stream: boolean;
+  /** A stream that sends nothing for this long is abandoned (default 30 s, at most timeoutMs). */
+  idleMs?: number;
   /** Adaptive concurrency and rate limits for this endpoint (none: unlimited). */
   limiter?: AdaptiveLimiter;
 }
@@ -90,11 +92,30 @@ export class OpenAIProvider implements Provider {
     const onAbort = () => child.abort();
     if (outer?.aborted) child.abort();
     outer?.addEventListener('abort', onAbort, { once: true });
+    // The SDK's timeout ends when the headers arrive; nothing in it bounds the body. A stream must
+    // be whole within timeoutMs, and may not go quiet for longer than its idle limit in between.
+    const timeoutMs = this.settings.timeoutMs;
+    const idleMs = Math.min(timeoutMs, this.settings.idleMs ?? 30_000);
+    let timedOut: string | undefined;
+    const expire = (why: string) => {
+      timedOut ??= why;
+      child.abort();
+    };
+    // Until the first chunk only the whole deadline applies: a model may think long before it speaks.
+    const whole = setTimeout(() => expire(`request timed out: no complete answer within ${timeoutMs / 1000} s`), timeoutMs);
+    let idle: NodeJS.Timeout | undefined;
+    const alive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => expire(`request timed out: the stream stalled, no data for ${idleMs / 1000} s`), idleMs);
+    };
     try {
-      return await this.streamed(client, request, child.signal);
+      return await this.streamed(client, request, child.signal, alive);
     } catch (err) {
+      if (timedOut && !outer?.aborted) throw new ProviderError('timeout', timedOut);
       throw this.redacted(classify(err, child.signal));
     } finally {
+      clearTimeout(whole);
+      clearTimeout(idle);
       outer?.removeEventListener('abort', onAbort);
     }
   }
@@ -158,10 +179,11 @@ export class OpenAIProvider implements Provider {
     return err;
   }
 
-  private async streamed(client: OpenAI, request: ProviderRequest, signal?: AbortSignal): Promise<ProviderResponse> {
+  private async streamed(client: OpenAI, request: ProviderRequest, signal: AbortSignal, alive: () => void): Promise<ProviderResponse> {
     const stream = await client.chat.completions.create(
       { ...request, stream: true, stream_options: { include_usage: true } } as OpenAI.ChatCompletionCreateParamsStreaming,
-      { signal },
+      // Our deadline (in `once`) ends the attempt; the SDK's own is only a backstop.
+      { signal, timeout: this.settings.timeoutMs + 5_000 },
     );
     let content = '';
     let finishReason: string | undefined;
@@ -169,6 +191,7 @@ export class OpenAIProvider implements Provider {
     let model: string | undefined;
     const calls: { id?: string; name: string; arguments: string }[] = [];
     for await (const chunk of stream) {
+      alive();
       model ??= chunk.model;
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
@@ -220,6 +243,9 @@ export function classify(err: unknown, signal?: AbortSignal): ProviderError {
   if (typeof status === 'number') {
     const retryAfterMs = parseRetryAfter(e.headers);
     const detail = `HTTP ${status}: ${message.replace(/^\d{3}\s*/, '')}`;
+    // Out of credit is a 429 too, but no wait ends it: the run stops instead of retrying for hours.
+    const code = (err as { code?: unknown }).code;
+    if (status === 429 && (code === 'insufficient_quota' || /insufficient_quota|exceeded your current quota/i.test(message))) return new ProviderError('quota', detail, { status });
     if (status === 429) return new ProviderError('rate_limit', detail, { status, retryAfterMs });
     if (status === 408 || status === 409 || status >= 500) return new ProviderError('server', detail, { status, retryAfterMs });
     if (status === 401 || status === 403) return new ProviderError('auth', detail, { status });

@@ -6,9 +6,11 @@ export interface RetryPolicy {
   maxRateLimitRetries?: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** No retry starts after this long from the first attempt, whatever the counts and Retry-After say. */
+  totalMs?: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, maxRateLimitRetries: 10, baseDelayMs: 500, maxDelayMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, maxRateLimitRetries: 10, baseDelayMs: 500, maxDelayMs: 30_000, totalMs: 300_000 };
 
 /**
  * Delay before retry number `attempt` (0-based): full-jitter exponential backoff,
@@ -50,9 +52,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Runs `attempt` until it succeeds, fails with a non-retryable error, or retries run out. */
 export async function withRetry<T>(
   attempt: () => Promise<T>,
-  options: { policy: RetryPolicy; signal?: AbortSignal; random?: () => number; onRetry?: (err: ProviderError, delayMs: number) => void },
+  options: { policy: RetryPolicy; signal?: AbortSignal; random?: () => number; now?: () => number; onRetry?: (err: ProviderError, delayMs: number) => void },
 ): Promise<T> {
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const deadline = now() + (options.policy.totalMs ?? Infinity);
   let other = 0;
   let limited = 0;
   for (let i = 0; ; i++) {
@@ -62,16 +66,18 @@ export async function withRetry<T>(
       const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
       const rateLimited = e.kind === 'rate_limit';
       const spent = rateLimited ? limited >= (options.policy.maxRateLimitRetries ?? options.policy.maxRetries) : other >= options.policy.maxRetries;
-      if (!e.retryable || spent || options.signal?.aborted) {
-        throw new ProviderError(options.signal?.aborted ? 'aborted' : e.kind, i > 0 ? `${e.message} (after ${i + 1} attempts)` : e.message, { ...e.options, attempts: i + 1 });
-      }
-      if (rateLimited) limited++;
-      else other++;
       // A 429 that says when to come back is obeyed closely (with a little jitter); others back off.
       const delay =
         rateLimited && e.options.retryAfterMs !== undefined
           ? Math.round(e.options.retryAfterMs * (1 + random() * 0.2)) + Math.round(random() * 20)
-          : backoffDelay(rateLimited ? limited - 1 : other - 1, options.policy, e.options.retryAfterMs, random);
+          : backoffDelay(rateLimited ? limited : other, options.policy, e.options.retryAfterMs, random);
+      const late = now() + delay > deadline;
+      if (!e.retryable || spent || late || options.signal?.aborted) {
+        const why = late && !spent && e.retryable ? `; retrying would pass the ${Math.round((options.policy.totalMs ?? 0) / 1000)} s limit for one call` : '';
+        throw new ProviderError(options.signal?.aborted ? 'aborted' : e.kind, `${e.message}${i > 0 ? ` (after ${i + 1} attempts${why})` : why ? ` (${why.slice(2)})` : ''}`, { ...e.options, attempts: i + 1 });
+      }
+      if (rateLimited) limited++;
+      else other++;
       options.onRetry?.(e, delay);
       await sleep(delay, options.signal);
     }

@@ -60,6 +60,8 @@ export type ProviderErrorKind =
   | 'timeout'
   | 'network'
   | 'auth'
+  /** The account has no credit or quota left (a 429 with insufficient_quota): waiting will not help. */
+  | 'quota'
   | 'bad_request'
   | 'aborted'
   | 'replay_miss'
@@ -74,6 +76,11 @@ export class ProviderError extends Error {
   ) {
     super(message);
     this.name = 'ProviderError';
+  }
+
+  /** Every further call to the same endpoint would fail the same way: the run stops at once. */
+  get fatal(): boolean {
+    return this.kind === 'auth' || this.kind === 'quota';
   }
 
   get retryable(): boolean {
