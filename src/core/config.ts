@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics';
 import { z } from 'zod';
 import { ConfigFileSchema, lazily, ProviderOptionsSchema, SamplesSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
+import { insideReally } from './fsutil';
 import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
 import { DEFAULT_JUDGE, type JudgeSettings } from './judge';
 
@@ -58,7 +59,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaults, diagnostics: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaults, diagnostics: await outsideDirs(root, defaults, () => ({ file: path.join(root, '.promptgate') })) };
     throw err;
   }
   const { yaml, diagnostics } = YamlFile.parse(file, text);
@@ -71,8 +72,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
   if (min > max) {
     return { config: defaults, diagnostics: [{ file, range: yaml.rangeOf(['sampling']), message: `sampling.min (${min}) is above sampling.max (${max})`, severity: 'error', code: 'schema' }] };
   }
-  return {
-    config: {
+  const config: ResolvedConfig = {
       ...defaults,
       configFile: file,
       concurrency: c.concurrency ?? defaults.concurrency,
@@ -97,9 +97,22 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
         provider: { ...c.provider, ...c.judge?.provider },
         onlyIfDeterministicPass: c.judge?.onlyIfDeterministicPass ?? true,
       },
-    },
-    diagnostics: [],
   };
+  const outside = await outsideDirs(root, config, (key) => ({ file, range: c[key] !== undefined ? yaml.rangeOf([key]) : undefined }));
+  return outside.length ? { config: defaults, diagnostics: outside } : { config, diagnostics: [] };
+}
+
+/**
+ * What a run writes stays in the project: a cloned repository's settings (or a `.promptgate` that is
+ * a link) must not make PromptGate write elsewhere. Checked on real paths.
+ */
+async function outsideDirs(root: string, config: ResolvedConfig, where: (key: 'cacheDir' | 'runsDir' | 'cassettesDir' | 'baselinesDir') => Pick<Diagnostic, 'file' | 'range'>): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const key of ['cacheDir', 'runsDir', 'cassettesDir', 'baselinesDir'] as const) {
+    if (await insideReally(root, config[key])) continue;
+    out.push({ ...where(key), message: `${key} ${path.relative(root, config[key]) || config[key]} is outside the project (${root}), or a link to a place outside it; what PromptGate writes stays inside the project`, severity: 'error', code: 'schema' });
+  }
+  return out;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -32,3 +32,29 @@ export async function readFileIfExists(file: string): Promise<string | undefined
     throw err;
   }
 }
+
+/** Whether `file` is strictly inside `root`, by their paths as written (`...x` is a name, not `..`). */
+export function insideLexically(root: string, file: string): boolean {
+  const r = path.relative(path.resolve(root), path.resolve(file));
+  return r !== '' && r !== '..' && !r.startsWith(`..${path.sep}`) && !path.isAbsolute(r);
+}
+
+/**
+ * The real path of `p`, following every symbolic link; for a path that does not exist (yet), the
+ * real path of its nearest existing folder with the rest appended.
+ */
+export async function realPath(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  try {
+    return await fs.realpath(abs);
+  } catch (err) {
+    const parent = path.dirname(abs);
+    if (parent === abs || (err as NodeJS.ErrnoException).code !== 'ENOENT') return abs;
+    return path.join(await realPath(parent), path.basename(abs));
+  }
+}
+
+/** Whether `file` is inside `root` once symbolic links are followed: a link in the project to /proc/self/environ is not. */
+export async function insideReally(root: string, file: string): Promise<boolean> {
+  return insideLexically(root, file) && insideLexically(await realPath(root), await realPath(file));
+}

@@ -20,6 +20,7 @@ export * from './providers/adaptive';
 export { ReplayProvider, RecordingProvider } from './providers/replay';
 export { OpenAIProvider, classify as classifyProviderError } from './providers/openai';
 export * from './providers/retry';
+export { knownSecrets, redactSecrets, REDACTED } from './providers/secrets';
 export * from './stats';
 export * from './sampling';
 export * from './verdicts';

@@ -26,6 +26,7 @@ import { PROMPTY_FILE, PROMPTY_INDENT, promptyFrontMatterSchema, promptyAsYaml, 
 import { selectAttacks, type PackName } from './redteam/packs';
 import { acrossModels, requestModelFor } from './variants';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
+import { insideLexically, insideReally } from './fsutil';
 import { YamlFile, formatPath, type PathSegment } from './yamlfile';
 
 /** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
@@ -63,17 +64,18 @@ interface LoadedPrompt {
   baseRequest: Omit<ProviderRequest, 'messages'>;
 }
 
-const insideRoot = (root: string, file: string) => {
-  const r = path.relative(path.resolve(root), path.resolve(file));
-  return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
-};
+const insideRoot = insideLexically;
 
 /** Loads every prompt and suite under `paths` into runnable cases, with located diagnostics for all that is wrong. */
 export async function loadProject(options: LoadOptions): Promise<Project> {
   const readAny = options.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
   // Files refer to other files (a suite's prompt, promptfoo file://, Prompty ${file:}); those stay in
   // the project, so nothing from outside it (a javascript assertion in someone's tests) gets to run.
-  const read = (f: string) => (insideRoot(options.root, f) ? readAny(f) : Promise.reject(new Error(`${f} is outside the project (${options.root}); references stay inside it`)));
+  // Checked on real paths: a link inside the project to a file outside it (say /proc/self/environ) is outside.
+  const read = async (f: string) => {
+    if (!(await insideReally(options.root, f))) throw new Error(`${f} is outside the project (${options.root}); references stay inside it${insideRoot(options.root, f) ? ' (it is a symbolic link to a place outside)' : ''}`);
+    return readAny(f);
+  };
   const rel = (f: string) => path.relative(options.root, f).split(path.sep).join('/') || path.basename(f);
   const found = await discoverFiles(options.paths);
   const diagnostics: Diagnostic[] = [...found.diagnostics];

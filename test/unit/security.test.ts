@@ -46,8 +46,8 @@ describe('the API key never reaches a file or an output', function () {
       return r;
     };
     const first = await run(['test', '--record', '--junit', 'report.xml', '--json', 'report.json', '--markdown', 'report.md']);
-    assert.equal(first.code, 1, 'the refused call errored its case');
-    assert.match(first.stdout, /Incorrect API key provided: Bearer \[redacted key\]/);
+    assert.equal(first.code, 2, 'the refused key stopped the run');
+    assert.match(first.stderr, /the API key was refused: HTTP 401: Incorrect API key provided: Bearer \[redacted key\]/);
     const second = await run(['test', '--record']);
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.equal((await run(['test', '--samples', '2'])).code, 0, 'a live run with the cache');
@@ -65,5 +65,27 @@ describe('the API key never reaches a file or an output', function () {
       for (const form of forms) assert.ok(!text.includes(form), `${path.relative(dir, f)} holds the key`);
     }
     for (const r of runs) for (const form of forms) assert.ok(!r.stdout.includes(form) && !r.stderr.includes(form), 'a command printed the key');
+  });
+
+  it('a key that comes back in an answer (text or tool call) is redacted before anything stores or prints it', async () => {
+    const other = 'tok-other-secret-0123456789abcdef';
+    await server.close();
+    server = await startFakeOpenAI({
+      respond: () => ({ content: `hello, my key is ${KEY} and the other is ${other}`, toolCalls: [{ name: 'leak', arguments: JSON.stringify({ key: KEY }) }] }),
+    });
+    const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: KEY, SERVICE_TOKEN: other };
+    const runs = [
+      await cli(['test', '--record', '--json', 'report.json', '--junit', 'report.xml', '--markdown', 'report.md'], dir, env),
+      await cli(['approve'], dir, env),
+      await cli(['test', '--replay', '--reporter', 'json'], dir, env),
+    ];
+    for (const r of runs) assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    assert.match(await fs.readFile(path.join(dir, 'report.json'), 'utf8'), /hello, my key is \[redacted key\] and the other is \[redacted key\]/);
+    const forms = [KEY, other, KEY.slice(3, 30)];
+    for (const f of await filesUnder(dir)) {
+      const text = await fs.readFile(f, 'latin1');
+      for (const form of forms) assert.ok(!text.includes(form), `${path.relative(dir, f)} holds a key`);
+    }
+    for (const r of runs) for (const form of forms) assert.ok(!r.stdout.includes(form) && !r.stderr.includes(form), 'a command printed a key');
   });
 });

@@ -9,6 +9,7 @@ import { createProvider } from './registry';
 import { RecordingProvider, ReplayProvider } from './replay';
 import type { Provider } from './types';
 import { CanaryProvider } from '../redteam/canary';
+import { knownSecrets, redacting } from './secrets';
 
 /** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
 export type RunMode = 'live' | 'replay' | 'record';
@@ -27,13 +28,15 @@ export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassett
   }
   const byOptions = new Map<string, Provider>();
   const byPrompt = new Map<PromptSpec, Provider>();
+  const secrets = knownSecrets(deps.env, cases.flatMap((k) => (k.prompt.provider.apiKeyEnv ? [k.prompt.provider.apiKeyEnv] : [])));
   for (const k of cases) {
     if (byPrompt.has(k.prompt)) continue;
     const key = canonicalJson(k.prompt.provider);
     let provider = byOptions.get(key);
     if (!provider) {
       // Inside any recording: cassettes, like the cache, only ever hold the canary's sentinel.
-      provider = new CanaryProvider(createProvider(k.prompt.provider, { env: deps.env }));
+      // Known keys are redacted right at the live provider, so that no recording or store ever holds one.
+      provider = new CanaryProvider(redacting(createProvider(k.prompt.provider, { env: deps.env }), secrets));
       if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
       byOptions.set(key, provider);
     }
@@ -48,7 +51,8 @@ export function makeJudge(config: ResolvedConfig, mode: RunMode, deps: ComposeDe
   let provider: Provider;
   if (mode === 'replay') provider = new ReplayProvider(cassettes);
   else {
-    provider = createProvider({ ...config.judge.provider, id: config.judge.provider.id ?? 'openai' }, { env: deps.env });
+    const options = { ...config.judge.provider, id: config.judge.provider.id ?? 'openai' };
+    provider = redacting(createProvider(options, { env: deps.env }), knownSecrets(deps.env, options.apiKeyEnv ? [options.apiKeyEnv] : []));
     if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
   }
   return new Judge(provider, config.judge, cached ? new ResponseStore(path.join(config.cacheDir, 'judge')) : undefined, prices);
