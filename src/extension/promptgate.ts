@@ -48,6 +48,8 @@ interface FolderState {
   folder: vscode.WorkspaceFolder;
   config: ResolvedConfig;
   project: Project;
+  /** Errors in promptgate.config.yml: nothing runs until they are fixed (a run might write outside the project). */
+  configErrors: string[];
 }
 
 /** What a finished run leaves for lenses, diagnostics, diffs and tests. */
@@ -70,7 +72,6 @@ export class PromptGateExtension {
   private readonly log: vscode.LogOutputChannel;
   private readonly status: vscode.StatusBarItem;
   private readonly lensChanged: vscode.EventEmitter<void>;
-  private readonly docs = new Map<string, string>();
   private readonly results: ResultsPanel;
   private readonly registry: RegistryView;
   private refreshTimer?: NodeJS.Timeout;
@@ -135,7 +136,6 @@ export class PromptGateExtension {
       }),
       vs.workspace.onDidOpenTextDocument((d) => this.onEdit(d)),
       vs.workspace.onDidSaveTextDocument((d) => this.onSave(d)),
-      vs.workspace.onDidCloseTextDocument((d) => this.docs.delete(d.uri.fsPath)),
       vs.commands.registerCommand('promptgate.runAll', () => this.runCommand()),
       vs.commands.registerCommand('promptgate.runFile', (uri?: vscode.Uri) => this.runCommand((uri ?? vs.window.activeTextEditor?.document.uri)?.fsPath)),
       vs.commands.registerCommand('promptgate.runCases', (ids: string[]) => this.runCases(ids)),
@@ -153,7 +153,6 @@ export class PromptGateExtension {
     this.status.tooltip = 'PromptGate: no run yet';
     this.status.command = 'promptgate.showResults';
     this.status.show();
-    for (const d of vs.workspace.textDocuments) if (isPromptGateFile(d.uri.fsPath)) this.docs.set(d.uri.fsPath, d.getText());
   }
 
   private loading?: Promise<void>;
@@ -172,7 +171,7 @@ export class PromptGateExtension {
       seen.add(root);
       const { config, diagnostics: configDiagnostics } = await loadConfig(root);
       const project = await loadProject({ root, paths: [root], providerDefaults: config.provider, readFile: (f) => this.read(f) });
-      this.folders.set(root, { folder, config, project });
+      this.folders.set(root, { folder, config, project, configErrors: configDiagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)) });
       this.publishDiagnostics(root, [...configDiagnostics, ...project.diagnostics]);
     }
     for (const key of [...this.folders.keys()]) if (!seen.has(key)) this.folders.delete(key);
@@ -230,16 +229,20 @@ export class PromptGateExtension {
   /** Every test item by id, rebuilt with the tree. */
   private readonly items = new Map<string, vscode.TestItem>();
 
+  /**
+   * A file as the user sees it: an editor's unsaved text, else the disk. An unmodified editor is not
+   * asked: after a change on disk it still shows the old text until it reloads, and a run on that
+   * text would be evidence for content the file no longer has.
+   */
   private async read(file: string): Promise<string> {
-    const open = this.docs.get(file);
-    if (open !== undefined) return open;
+    const open = this.vs.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+    if (open?.isDirty) return open.getText();
     const { promises: fs } = await import('node:fs');
     return fs.readFile(file, 'utf8');
   }
 
   private onEdit(doc: vscode.TextDocument): void {
     if (!isPromptGateFile(doc.uri.fsPath) && !doc.uri.fsPath.endsWith('promptgate.config.yml')) return;
-    this.docs.set(doc.uri.fsPath, doc.getText());
     clearTimeout(this.refreshTimer);
     // While typing: located errors as diagnostics, debounced.
     this.refreshTimer = setTimeout(() => void this.refresh().catch((err) => this.log.error(String(err))), 250);
@@ -253,7 +256,6 @@ export class PromptGateExtension {
   private onSave(doc: vscode.TextDocument): void {
     const file = doc.uri.fsPath;
     if (!isPromptGateFile(file)) return;
-    this.docs.set(file, doc.getText());
     this.scheduleChangeRun(file, doc.getText(), this.settings(doc.uri).runOnSave);
   }
 
@@ -264,9 +266,6 @@ export class PromptGateExtension {
     const { promises: fs } = await import('node:fs');
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined || text === this.lastRunText.get(file)) return;
-    // An open, unmodified editor is about to reload this text; a modified one keeps the user's text.
-    const open = this.vs.workspace.textDocuments.find((d) => d.uri.fsPath === file);
-    if (!open?.isDirty) this.docs.set(file, text);
     this.scheduleChangeRun(file, text, false);
   }
 
@@ -453,6 +452,7 @@ export class PromptGateExtension {
   private async runFolder(state: FolderState, specs: CaseSpec[], run: vscode.TestRun, itemOf: Map<string, vscode.TestItem>, signal: AbortSignal, samples?: number): Promise<CaseOutcome[]> {
     const { vs } = this;
     const { config, project } = state;
+    if (state.configErrors.length) throw new Error(`fix promptgate.config.yml first:\n${state.configErrors.join('\n')}`);
     const settings = this.settings(state.folder.uri);
     const key = await this.apiKey();
     const env = { ...process.env, ...(key ? { OPENAI_API_KEY: key } : {}), ...(settings.baseURL ? { OPENAI_BASE_URL: settings.baseURL } : {}) };

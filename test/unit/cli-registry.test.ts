@@ -115,30 +115,64 @@ describe('registry commands (built CLI, folder registry)', function () {
 });
 
 describe('registry crash safety (built CLI, SIGKILL during publish)', function () {
-  this.timeout(180_000);
-  it('git backend: a publish killed at a random point loses nothing that was pushed, and the next publish works', async () => {
+  this.timeout(300_000);
+
+  /**
+   * Starts a publish and kills it once `when` holds (checked every 5 ms), or lets it be if it exits
+   * first. Whether the kill came after writing began is for `when` to say.
+   */
+  async function killWhen(args: string[], cwd: string, when: () => Promise<boolean>): Promise<{ killed: boolean }> {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore' });
+    let done = false;
+    const exited = new Promise<void>((r) =>
+      child.once('exit', () => {
+        done = true;
+        r();
+      }),
+    );
+    const deadline = Date.now() + 120_000;
+    while (!done && !(await when())) {
+      if (Date.now() > deadline) throw new Error('the kill point was never reached');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const killed = !done && child.kill('SIGKILL');
+    await exited;
+    return { killed };
+  }
+
+  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+
+  it('git backend: publishes killed while writing lose nothing that was pushed, and the next publish works after each', async () => {
     const dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
     const remote = path.join(dir, 'shared.git');
     await new Promise<void>((resolve, reject) => execFile('git', ['init', '-q', '--bare', '-b', 'main', remote], (err) => (err ? reject(err) : resolve())));
     const url = `git+file://${remote}`;
+    const head = () => fs.readFile(path.join(remote, 'refs/heads/main'), 'utf8').catch(() => '');
+    const clones = path.join(dir, '.promptgate/cache/registries');
+    let killedWhileLocked = 0;
+    let killedAfterPush = 0;
     try {
       for (let trial = 0; trial < 12; trial++) {
         await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (${trial})`));
-        const child = spawn(process.execPath, [CLI, 'publish', 'greet.prompt.yml', '--registry', url], { cwd: dir, stdio: 'ignore' });
-        const exited = new Promise((r) => child.once('exit', r));
-        await new Promise((r) => setTimeout(r, 250 + trial * 60));
-        child.kill('SIGKILL');
-        await exited;
+        const before = await head();
+        // Even trials: killed once the clone's lock is taken (the write began, nothing pushed yet).
+        // Odd trials: killed as soon as the push landed (the clone left mid-way).
+        const when = trial % 2 === 0 ? () => lockInside(clones) : async () => (await head()) !== before;
+        const { killed } = await killWhen(['publish', 'greet.prompt.yml', '--registry', url], dir, when);
+        if (killed && trial % 2 === 0) killedWhileLocked++;
+        if (killed && trial % 2 === 1) killedAfterPush++;
+        // The remote holds whole files only, and the next command works.
+        for (const f of await gitShow(remote, 'prompts/greet/versions').catch(() => [] as string[])) JSON.parse((await gitShow(remote, `prompts/greet/versions/${f}`)).join('\n'));
+        for (const line of await gitShow(remote, 'prompts/greet/audit.jsonl').catch(() => [] as string[])) JSON.parse(line);
+        await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (after ${trial})`));
+        const next = await cli(['publish', 'greet.prompt.yml', '--registry', url], dir);
+        assert.equal(next.code, 0, `after kill ${trial}: ${next.stderr}`);
       }
-      // The clone the killed processes worked in is repaired (stale git locks, half-done commits)
-      // and the next publish lands; the remote holds whole files only, numbered without gaps.
-      await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', 'Say hello (after)'));
-      const after = await cli(['publish', 'greet.prompt.yml', '--registry', url], dir);
-      assert.equal(after.code, 0, after.stderr);
-      const n = Number(/^published greet v(\d+)/.exec(after.stdout)?.[1]);
+      assert.ok(killedWhileLocked >= 3 && killedAfterPush >= 3, `kills landed while writing: ${killedWhileLocked} with the lock held, ${killedAfterPush} after the push`);
       const versions = (await gitShow(remote, 'prompts/greet/versions')).sort();
-      assert.deepEqual(versions, Array.from({ length: n }, (_, i) => `${i + 1}.json`).sort());
-      assert.ok(n > 1 && n < 13, `${n - 1} of 12 killed publishes landed`);
+      const n = versions.length;
+      assert.deepEqual(versions, Array.from({ length: n }, (_, i) => `${i + 1}.json`).sort(), 'numbered without gaps');
+      assert.ok(n >= 12 + killedAfterPush, `${n} versions: every publish after a kill, and every killed one that pushed`);
       const audit = (await gitShow(remote, 'prompts/greet/audit.jsonl')).map((l) => JSON.parse(l) as { version: number });
       assert.deepEqual(audit.map((e) => e.version), Array.from({ length: n }, (_, i) => i + 1));
     } finally {
@@ -146,36 +180,50 @@ describe('registry crash safety (built CLI, SIGKILL during publish)', function (
     }
   });
 
-  it('a publish killed at a random point leaves every registry file readable, and the next publish works', async () => {
+  it('folder backend: publishes killed while writing leave every registry file readable, and the next publish works after each', async () => {
     const dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
     const reg = path.join(dir, 'reg');
+    const versionsDir = path.join(reg, 'prompts/greet/versions');
+    const count = async () => (await fs.readdir(versionsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).length;
+    let killedWhileLocked = 0;
+    let killedAfterVersion = 0;
     try {
       for (let trial = 0; trial < 15; trial++) {
         await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (${trial})`));
-        const child = spawn(process.execPath, [CLI, 'publish', 'greet.prompt.yml', '--registry', reg], { cwd: dir, stdio: 'ignore' });
-        const exited = new Promise((r) => child.once('exit', r));
-        // Kill points spread from before loading to after writing (a CLI start alone is ~0.4 s).
-        await new Promise((r) => setTimeout(r, 200 + trial * 150));
-        child.kill('SIGKILL');
-        await exited;
-        // Everything there parses.
-        for (const f of await fs.readdir(path.join(reg, 'prompts/greet/versions')).catch(() => [] as string[])) JSON.parse(await fs.readFile(path.join(reg, 'prompts/greet/versions', f), 'utf8'));
+        const before = await count();
+        // Alternately killed once the lock is taken, and once the version file is in place (before
+        // or after its audit line).
+        const when = trial % 2 === 0 ? () => exists(path.join(reg, '.lock')) : async () => (await count()) > before;
+        const { killed } = await killWhen(['publish', 'greet.prompt.yml', '--registry', reg], dir, when);
+        if (killed && trial % 2 === 0) killedWhileLocked++;
+        if (killed && trial % 2 === 1) killedAfterVersion++;
+        for (const f of await fs.readdir(versionsDir).catch(() => [] as string[])) JSON.parse(await fs.readFile(path.join(versionsDir, f), 'utf8'));
         const audit = await fs.readFile(path.join(reg, 'prompts/greet/audit.jsonl'), 'utf8').catch(() => '');
         for (const line of audit.split('\n').filter(Boolean)) JSON.parse(line);
+        // A dead writer's lock is taken over: the next publish goes through.
+        await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', `Say hello (after ${trial})`));
+        const next = await cli(['publish', 'greet.prompt.yml', '--registry', reg], dir);
+        assert.equal(next.code, 0, `after kill ${trial}: ${next.stderr}`);
+        assert.match(next.stdout, /^published greet v\d+/);
       }
-      // The kills landed at different points: some publishes finished, some did not.
-      const written = (await fs.readdir(path.join(reg, 'prompts/greet/versions')).catch(() => [] as string[])).length;
-      assert.ok(written > 0 && written < 15, `${written} of 15 publishes finished`);
-      // A dead writer's lock is taken over: the next publish goes through.
-      await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', 'Say hello (after)'));
-      const after = await cli(['publish', 'greet.prompt.yml', '--registry', reg], dir);
-      assert.equal(after.code, 0, after.stderr);
-      assert.match(after.stdout, /^published greet v\d+/);
+      assert.ok(killedWhileLocked >= 4 && killedAfterVersion >= 4, `kills landed while writing: ${killedWhileLocked} with the lock held, ${killedAfterVersion} after the version file`);
+      const n = await count();
+      const audit = (await fs.readFile(path.join(reg, 'prompts/greet/audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { version: number });
+      assert.deepEqual(audit.map((e) => e.version), Array.from({ length: n }, (_, i) => i + 1), 'every version has its audit line');
+      assert.deepEqual((await fs.readdir(reg)).sort(), ['prompts'], 'no lock or staging folder left behind');
     } finally {
       await removeDir(dir);
     }
   });
 });
+
+/** Whether one of the clone locks under `dir` is held (its `.lock` folder exists). */
+async function lockInside(dir: string): Promise<boolean> {
+  for (const e of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (e.endsWith('.lock') && (await fs.stat(path.join(dir, e, '.lock')).then(() => true, () => false))) return true;
+  }
+  return false;
+}
 
 /** A folder's entries or a file's lines on the remote's main branch, read with git itself. */
 function gitShow(remote: string, rel: string): Promise<string[]> {

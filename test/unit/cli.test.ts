@@ -215,7 +215,10 @@ describe('promptgate CLI (built)', function () {
   });
 
   it('runs the offline demo in examples/ green', async () => {
-    const r = await cli(['test', 'examples', '--replay'], { cwd: ROOT });
+    // A copy, so that the test leaves no run record or cache entry in examples/.
+    const copy = await project({});
+    await fs.cp(path.join(ROOT, 'examples'), path.join(copy, 'examples'), { recursive: true, filter: (src) => !/[\\/]\.promptgate[\\/](runs|cache)([\\/]|$)/.test(src) });
+    const r = await cli(['test', 'examples', '--replay'], { cwd: copy });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^116 passed, 1 failed, 0 errored/m);
     // The one failure is the demo's known weakness (a base64-encoded injection), approved as failing.

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { loadProject, type Diagnostic } from '../../src/core';
 import { removeDir, tmpProject } from '../support/tmp';
+import { cli } from '../support/cli';
 
 /*
  * Fuzzing the loaders: 10,000 prompt, suite, promptfoo and Prompty files, generated from the schema's
@@ -38,7 +39,7 @@ const FILE: Record<Kind, string> = { prompt: 'fuzz.prompt.yml', suite: 'fuzz.sui
 
 /** Words the schemas know, so generated files get past the first check more often. */
 const KEYS = ['name', 'model', 'messages', 'role', 'content', 'suites', 'cases', 'vars', 'assert', 'type', 'value', 'threshold', 'weight', 'samples', 'prompt', 'variables', 'modelParameters', 'temperature', 'kind', 'packs', 'target', 'limit', 'tools', 'responseFormat', 'jsonSchema', 'normalize', 'transform', 'prompts', 'providers', 'tests', 'defaultTest', 'description', 'id', 'provider', 'judge', 'rubric', 'testData', 'evaluators', 'inputs', 'sample', 'refusal', 'forbiddenTools', 'metric', 'expected', 'version', 'tags'];
-const VALUES = ['gpt-4o-mini', 'system', 'user', 'assistant', 'contains', 'icontains', 'equals', 'regex', 'javascript', 'is-json', 'llm-rubric', 'similar', 'adversarial', 'golden', 'injection', 'jailbreak', '{{ who }}', '{% if x %}y{% endif %}', '{{', '}}', 'file://x.txt', '${file:x.json}', 'auto', 'json_schema', 'echo', 'openai:chat:gpt-4o', '[a-', '(a+)+$', '*', '&a', '<<: *a', '!!binary', '\u202e', '\u0000', 'é', '中文', '🙂'];
+const VALUES = ['gpt-4o-mini', 'system', 'user', 'assistant', 'contains', 'icontains', 'equals', 'regex', 'javascript', 'is-json', 'llm-rubric', 'similar', 'adversarial', 'golden', 'injection', 'jailbreak', '{{ who }}', '{% if x %}y{% endif %}', '{{', '}}', 'file://x.txt', '${file:x.json}', 'file://env.txt', 'file://../outside.txt', '${file:env.txt}', '{{ range.constructor("return process")() }}', '{{ cycler["const" ~ "ructor"] }}', '{% for i in range(0, 100000000) %}x{% endfor %}', '^(\\w+\\s?)*$', 'auto', 'json_schema', 'echo', 'openai:chat:gpt-4o', '[a-', '(a+)+$', '*', '&a', '<<: *a', '!!binary', '\u202e', '\u0000', 'é', '中文', '🙂'];
 
 const scalar = fc.oneof(fc.constantFrom(...VALUES), fc.string({ maxLength: 30 }), fc.integer({ min: -5, max: 1_000_000 }), fc.double({ noNaN: false }), fc.boolean(), fc.constant(null));
 const tree = fc.letrec<{ node: unknown }>((tie) => ({
@@ -87,6 +88,9 @@ describe('fuzzing the file loaders (fast-check)', function () {
   const seeds: { kind: Kind; text: string }[] = [];
   before(async () => {
     dir = await tmpProject({ [FILE.prompt]: '', [FILE.suite]: '', [FILE.promptfoo]: '', [FILE.prompty]: '', 'x.txt': 'text', 'x.json': '{}' });
+    // A link inside the project to a file outside it: never read, always a located error.
+    await fs.writeFile(`${dir}-outside.txt`, 'SECRET=outside');
+    await fs.symlink(`${dir}-outside.txt`, path.join(dir, 'env.txt'));
     const read = (f: string) => fs.readFile(path.join(ROOT, f), 'utf8');
     for (const f of ['examples/support-reply.prompt.yml', 'examples/extract-order.prompt.yml', 'examples/summarize.prompt.yml', 'test/fixtures/vscode-ws/greet.prompt.yml']) seeds.push({ kind: 'prompt', text: await read(f) });
     seeds.push({ kind: 'suite', text: (await read('examples/support-reply-attacks.suite.yml')).replace(/^prompt: .*$/m, `prompt: ${FILE.prompt}`) });
@@ -96,7 +100,10 @@ describe('fuzzing the file loaders (fast-check)', function () {
     // up; one expanding past 100,000 nodes is refused at its alias (project.test.ts).
     seeds.push({ kind: 'prompt', text: `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d]\nmodel: m\nmessages: []\n` });
   });
-  after(() => removeDir(dir));
+  after(async () => {
+    await removeDir(dir);
+    await fs.rm(`${dir}-outside.txt`, { force: true });
+  });
 
   it(`${RUNS.toLocaleString('en-US')} generated and mutated files: no crash, no hang, only located errors`, async () => {
     const mutated = fc.tuple(fc.nat(), fc.array(edit, { minLength: 1, maxLength: 6 })).map(([i, edits]) => {
@@ -114,6 +121,7 @@ describe('fuzzing the file loaders (fast-check)', function () {
         const located = (d: Diagnostic) => {
           assert.ok(d.message && typeof d.message === 'string', `a diagnostic without a message: ${JSON.stringify(d)}`);
           assert.ok(path.isAbsolute(d.file), `a diagnostic without its file: ${JSON.stringify(d)}`);
+          if (d.severity === 'error' && d.file === file) assert.ok(d.range, `an error without its place: ${JSON.stringify(d)}`);
           if (d.file === file && d.range) {
             const lines = text.split('\n').length;
             assert.ok(d.range.start.line >= 0 && d.range.start.line <= lines && d.range.end.line <= lines && d.range.start.character >= 0, `a range outside the text (${lines} lines): ${JSON.stringify(d)}`);
@@ -127,5 +135,28 @@ describe('fuzzing the file loaders (fast-check)', function () {
     // The generators reach every kind, and both sides: files that load and files that are wrong.
     assert.deepEqual([...kinds.keys()].sort(), ['prompt', 'promptfoo', 'prompty', 'suite']);
     assert.ok(withErrors > RUNS * 0.2 && withErrors < RUNS, `${withErrors} of ${RUNS} files had errors`);
+  });
+
+  it('through the CLI: hostile files end validate with located errors only (templates into the runtime, loops, links)', async () => {
+    const hostile = [
+      '{{ range.constructor("return process")() }}',
+      '{{ "".constructor.constructor("return 1")() }}',
+      '{% for i in range(0, 100000000) %}x{% endfor %}',
+      '{% for i in range(0, 100000) %}{% for j in range(0, 100000) %}x{% endfor %}{% endfor %}',
+      '{{ "x" | indent(1000000000) }}',
+    ];
+    const files: { kind: Kind; text: string }[] = fc.sample(fc.oneof(generated, fc.tuple(fc.nat(), fc.array(edit, { maxLength: 3 })).map(([i, edits]) => ({ kind: seeds[i % seeds.length].kind, text: edits.reduce((t, e) => apply(t, e), seeds[i % seeds.length].text) }))), { numRuns: 30, seed: 20261202 });
+    hostile.forEach((h, i) => files.push({ kind: 'prompt', text: `name: H${i}\nmodel: m\nmessages:\n  - role: user\n    content: '${h.replace(/'/g, "''")}'\nsuites:\n  s:\n    cases: [{ id: a }]\n` }));
+    files.push({ kind: 'promptfoo', text: `prompts: ['{{ doc }}']\nproviders: [echo]\ntests:\n  - vars: { doc: file://env.txt }\n` });
+    for (const { kind, text } of files) {
+      await fs.writeFile(path.join(dir, FILE[kind]), text);
+      const r = await cli(['validate', FILE[kind]], dir);
+      assert.ok(r.code === 0 || r.code === 2, `exit ${r.code}: ${r.stderr}`);
+      for (const line of r.stderr.split('\n').filter((l) => l.startsWith('error: '))) {
+        if (/^error: invalid files|^error: .*: no such file/.test(line)) continue;
+        assert.match(line, /^error: [^:]+:\d+:\d+: /, `an error without its place, for:\n${text}`);
+      }
+      await fs.writeFile(path.join(dir, FILE[kind]), '');
+    }
   });
 });
