@@ -3,25 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
-import { FolderRegistryStore, GitRegistryStore, Registry, type VersionRecord } from '../../src/core';
+import { FolderRegistryStore, GitRegistryStore, Registry } from '../../src/core';
 import { removeDir } from '../support/tmp';
+import { record } from '../support/registry-record';
 
 const WRITER = path.resolve(__dirname, '../support/registry-writer.ts');
 
-const record = (content: string): Omit<VersionRecord, 'number'> => ({
-  format: 1,
-  prompt: 'support',
-  contentHash: content,
-  name: 'Support',
-  file: 'support.prompt.yml',
-  model: 'gpt-4o-mini',
-  provider: 'openai',
-  messages: [{ role: 'user', content }],
-  parameters: {},
-  tools: [],
-  author: 'seed',
-  createdAt: '2026-11-28T00:00:00.000Z',
-});
 
 /** Runs `writers` separate processes at once, each moving its own label `moves` times. */
 async function race(backend: 'folder' | 'git' | 'git-apart', location: string, dir: string, writers: number, moves: number): Promise<{ code: number | null; stderr: string }[]> {

@@ -3,23 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { FolderRegistryStore, GitRegistryStore, Registry, describeLabel, policyProblems, type VersionEvidence, type VersionRecord } from '../../src/core';
+import { FolderRegistryStore, GitRegistryStore, Registry, describeLabel, policyProblems, type VersionEvidence } from '../../src/core';
 import { removeDir } from '../support/tmp';
-
-const record = (content: string, at = '2026-11-28T00:00:00.000Z'): Omit<VersionRecord, 'number'> => ({
-  format: 1,
-  prompt: 'support',
-  contentHash: content,
-  name: 'Support',
-  file: 'support.prompt.yml',
-  model: 'gpt-4o-mini',
-  provider: 'openai',
-  messages: [{ role: 'user', content }],
-  parameters: {},
-  tools: [],
-  author: 'ann',
-  createdAt: at,
-});
+import { record } from '../support/registry-record';
 
 const meta = { actor: 'ann', at: '2026-11-28T00:00:00.000Z' };
 
