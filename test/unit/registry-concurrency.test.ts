@@ -9,7 +9,6 @@ import { record } from '../support/registry-record';
 
 const WRITER = path.resolve(__dirname, '../support/registry-writer.ts');
 
-
 /** Runs `writers` separate processes at once, each moving its own label `moves` times. */
 async function race(backend: 'folder' | 'git' | 'git-apart', location: string, dir: string, writers: number, moves: number): Promise<{ code: number | null; stderr: string }[]> {
   return Promise.all(
