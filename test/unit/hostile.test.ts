@@ -72,7 +72,7 @@ describe('a hostile project (built CLI)', function () {
   });
 
   it('a regex that backtracks for minutes fails its case after a second', async () => {
-    server.close();
+    await server.close();
     server = await startFakeOpenAI({ respond: () => ({ content: `${'a'.repeat(34)}!` }) });
     env.OPENAI_BASE_URL = server.baseURL;
     dir = await tmpProject({ 're.prompt.yml': prompt('x', `        assert: [{ type: regex, value: "^(\\\\w+\\\\s?)*$" }]\n`) });

@@ -104,6 +104,7 @@ describe('openai provider (real SDK against a local server)', () => {
   it('a stream whose every attempt stalls ends as a timeout, not a network error, within its deadlines', async () => {
     const p = await setup({ fault: () => ({ kind: 'stall', after: 'chunk' }) }, { stream: true, timeoutMs: 600, retry: { ...fast, maxRetries: 1 } });
     await assert.rejects(p.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'timeout' && /no data|no complete answer/.test(e.message) && e.options.attempts === 2);
+    await server!.close();
     const before = await setup({ fault: () => ({ kind: 'hang' }) }, { stream: true, timeoutMs: 300, retry: { ...fast, maxRetries: 0 } });
     await assert.rejects(before.complete(request, { sample: 0 }), (e: unknown) => e instanceof ProviderError && e.kind === 'timeout' && /no complete answer within 0.3 s/.test(e.message));
   });
