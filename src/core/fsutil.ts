@@ -54,7 +54,10 @@ export async function realPath(p: string): Promise<string> {
   }
 }
 
-/** Whether `file` is inside `root` once symbolic links are followed: a link in the project to /proc/self/environ is not. */
-export async function insideReally(root: string, file: string): Promise<boolean> {
-  return insideLexically(root, file) && insideLexically(await realPath(root), await realPath(file));
+/**
+ * Whether `file` is inside `root` once symbolic links are followed: a link in the project to
+ * /proc/self/environ is not. `realRoot` (root's real path) spares resolving it again per file.
+ */
+export async function insideReally(root: string, file: string, realRoot: string | Promise<string> = realPath(root)): Promise<boolean> {
+  return insideLexically(root, file) && insideLexically(await realRoot, await realPath(file));
 }

@@ -26,7 +26,7 @@ import { PROMPTY_FILE, PROMPTY_INDENT, promptyFrontMatterSchema, promptyAsYaml, 
 import { selectAttacks, type PackName } from './redteam/packs';
 import { acrossModels, requestModelFor } from './variants';
 import { TemplateError, referencedVariables, renderTemplate } from './template';
-import { insideLexically, insideReally } from './fsutil';
+import { insideLexically, insideReally, realPath } from './fsutil';
 import { YamlFile, formatPath, type PathSegment } from './yamlfile';
 
 /** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
@@ -72,8 +72,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   // Files refer to other files (a suite's prompt, promptfoo file://, Prompty ${file:}); those stay in
   // the project, so nothing from outside it (a javascript assertion in someone's tests) gets to run.
   // Checked on real paths: a link inside the project to a file outside it (say /proc/self/environ) is outside.
+  const realRoot = realPath(options.root);
   const read = async (f: string) => {
-    if (!(await insideReally(options.root, f))) throw new Error(`${f} is outside the project (${options.root}); references stay inside it${insideRoot(options.root, f) ? ' (it is a symbolic link to a place outside)' : ''}`);
+    if (!(await insideReally(options.root, f, realRoot))) throw new Error(`${f} is outside the project (${options.root}); references stay inside it${insideRoot(options.root, f) ? ' (it is a symbolic link to a place outside)' : ''}`);
     return readAny(f);
   };
   const rel = (f: string) => path.relative(options.root, f).split(path.sep).join('/') || path.basename(f);
