@@ -197,7 +197,8 @@ describe('registry crash safety (built CLI, SIGKILL during publish)', function (
         const { killed } = await killWhen(['publish', 'greet.prompt.yml', '--registry', reg], dir, when);
         if (killed && trial % 2 === 0) killedWhileLocked++;
         if (killed && trial % 2 === 1) killedAfterVersion++;
-        for (const f of await fs.readdir(versionsDir).catch(() => [] as string[])) JSON.parse(await fs.readFile(path.join(versionsDir, f), 'utf8'));
+        // The files the registry reads (a killed atomic write leaves only its private .tmp file behind).
+        for (const f of (await fs.readdir(versionsDir).catch(() => [] as string[])).filter((x) => /^\d+\.json$/.test(x))) JSON.parse(await fs.readFile(path.join(versionsDir, f), 'utf8'));
         const audit = await fs.readFile(path.join(reg, 'prompts/greet/audit.jsonl'), 'utf8').catch(() => '');
         for (const line of audit.split('\n').filter(Boolean)) JSON.parse(line);
         // A dead writer's lock is taken over: the next publish goes through.
