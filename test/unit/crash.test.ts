@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { promises as fs, watch } from 'node:fs';
+import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { filesUnder, removeDir, tmpProject } from '../support/tmp';
@@ -58,7 +58,7 @@ describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache,
       const args = commands[trial % commands.length];
       // The kill point: a random moment after the command's first write under .promptgate (an
       // event, not a delay from its start, which on a busy machine would land before any write).
-      const watcher = watch(path.join(dir, '.promptgate'), { recursive: true });
+      const watchers = await watchTree(path.join(dir, '.promptgate'));
       const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: 'ignore' });
       let running = true;
       const exited = new Promise<number | null>((r) =>
@@ -68,13 +68,17 @@ describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache,
         }),
       );
       let timer: NodeJS.Timeout | undefined;
-      watcher.once('change', () => {
+      let seen = false;
+      const onChange = () => {
+        if (seen) return;
+        seen = true;
         timer = setTimeout(() => {
           if (running && child.kill('SIGKILL')) killedWhileWriting++;
         }, Math.floor(random() * 400));
-      });
+      };
+      for (const w of watchers) w.on('change', onChange);
       const code = await exited;
-      watcher.close();
+      for (const w of watchers) w.close();
       clearTimeout(timer);
       if (code !== null) finished[args[0]] = (finished[args[0]] ?? 0) + 1;
       await checkReadable(dir);
@@ -99,3 +103,22 @@ describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache,
     assert.match(publish.stdout, /evidence: golden: 30\/30 ran, ≥2 samples, 30 passing, 0 regressed/);
   });
 });
+
+/**
+ * A watcher on `dir` and on each folder under it: the first write anywhere below is an event.
+ * (Node 20's recursive fs.watch on Linux scans new folders itself and throws an uncaught ENOENT when
+ * one, such as a lock, is gone before it gets there; a folder created later is a change in its parent.)
+ */
+async function watchTree(dir: string): Promise<FSWatcher[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
+  const dirs = [dir, ...entries.filter((e) => e.isDirectory()).map((e) => path.join(e.parentPath ?? e.path, e.name))];
+  const out: FSWatcher[] = [];
+  for (const d of dirs) {
+    try {
+      out.push(watch(d).on('error', () => undefined));
+    } catch {
+      // gone since the listing: nothing to watch there
+    }
+  }
+  return out;
+}
