@@ -1,5 +1,6 @@
 // The results panel. Every value from a run (model output included) goes into the page as text
 // (textContent), never as HTML, so an output such as <script> or <img onerror> is shown, not run.
+// How figures read is decided in core (src/core/panel.ts): rows and attacks arrive with their `text`.
 (function () {
   const vscode = acquireVsCodeApi();
   let state = vscode.getState() || { rows: [], summary: '', filters: { regressedOnly: false, suite: '', tag: '' } };
@@ -18,7 +19,6 @@
     for (const c of children) if (c) e.append(c);
     return e;
   };
-  const pct = (x) => (x === undefined || x === null ? '' : `${Math.round(x * 100)}%`);
 
   function diffNode(diff) {
     const box = el('div', { className: 'detail diff' });
@@ -71,8 +71,8 @@
           el('tr', { className: a.rose || a.regressed ? 'rose' : a.successes ? 'some' : '' },
             el('td', { text: a.category }),
             el('td', { className: 'num', text: String(a.cases) }),
-            el('td', { className: 'num', text: `${pct(a.rate)} [${pct(a.interval.lower)}–${pct(a.interval.upper)}] (${a.successes}/${a.attempts})` }),
-            el('td', { className: 'num', text: a.baseline ? `${pct(a.baseline.rate)} (${a.baseline.successes}/${a.baseline.attempts})${a.pRise !== undefined ? ` · p ${a.pRise.toPrecision(2)}` : ''}` : '' }),
+            el('td', { className: 'num', text: a.text.rate }),
+            el('td', { className: 'num', text: a.text.baseline }),
             el('td', { className: 'num', text: String(a.regressed) }),
             el('td', { className: 'detail worst', title: worst ? `${worst.name}\n→ ${worst.output}` : '', text: worst ? `→ ${worst.output.replace(/\s+/g, ' ').slice(0, 80)}` : '' }),
           ),
@@ -90,15 +90,13 @@
     const table = el('table', {}, el('thead', {}, head));
     const body = el('tbody', {});
     for (const r of rows) {
-      const judge = r.judges.map((j) => `${j.assertion} ${j.before !== undefined ? `${j.before.toFixed(2)} → ` : ''}${j.after !== undefined ? j.after.toFixed(2) : '–'}`).join('; ');
-      const agreement = r.judgeAgreement !== undefined ? ` · agreement ${pct(r.judgeAgreement)}` : '';
       body.append(
         el('tr', { 'data-case': r.id },
           el('td', { title: r.id }, el('div', { text: r.name }), el('div', { className: 'detail', text: `${r.prompt} › ${r.suite}${r.model ? ` · ${r.model}` : ''}` })),
           el('td', { className: `verdict-${r.verdict}${r.passing ? '' : ' failing'}`, text: r.verdict }),
-          el('td', { className: 'num', text: `${pct(r.passRate)} [${pct(r.interval[0])}–${pct(r.interval[1])}] of ${r.samples}` }),
-          el('td', { className: 'num', text: r.baselineRate === undefined ? '' : `${pct(r.baselineRate)}${r.pDrop !== undefined && r.verdict === 'regressed' ? ` (p ${r.pDrop.toPrecision(2)})` : ''}` }),
-          el('td', { className: r.judgeAgreement !== undefined && r.judgeAgreement < 0.8 ? 'low' : '', text: judge + agreement, title: r.judges.map((j) => j.reason || '').join('\n') }),
+          el('td', { className: 'num', text: r.text.passRate }),
+          el('td', { className: 'num', text: r.text.baseline }),
+          el('td', { className: r.judgeAgreement !== undefined && r.judgeAgreement < 0.8 ? 'low' : '', text: r.text.judge, title: r.judges.map((j) => j.reason || '').join('\n') }),
           el('td', { className: 'num', text: r.latencyMs === undefined ? '' : `${Math.round(r.latencyMs)} ms` }),
           el('td', { className: 'num', text: String(r.tokens) }),
           el('td', { className: 'num', text: r.costUsd ? `$${r.costUsd.toFixed(5)}` : '' }),

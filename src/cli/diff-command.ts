@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { Baselines, caseOutcomes, suitesWith, latestResults, renderDiff, verdictsForRun } from '../core';
+import { Baselines, caseOutcomes, caseTitle, suitesWith, latestResults, renderDiff, verdictLine, verdictsForRun } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
-import { caseTitle, verdictLine } from './reporters/types';
 import { selectCases, type Selection } from './select';
 
 /** `promptgate diff`: the approved baseline against the latest recorded run, without running anything. */

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { canonicalJson } from './canonical';
 import type { Diagnostic } from './diagnostics';
 import { writeFileAtomic } from './fsutil';
-import type { CaseResult } from './runner';
-import type { SampleOutcome } from './verdicts';
 import { lazily } from './schema';
 import { YamlFile } from './yamlfile';
+import type { CaseResult } from './types/results';
+import type { SampleOutcome } from './types/verdicts';
 
 export const baselineFileSchema = lazily(() => {
   const sample = z

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { ConfigFileSchema, lazily, ProviderOptionsSchema, SamplesSchema, type Price, type ProviderOptions } from './schema';
 import { YamlFile } from './yamlfile';
 import { insideReally } from './fsutil';
-import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, type SamplingPolicy, type VerdictPolicy } from './sampling';
+import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY } from './sampling';
 import { DEFAULT_JUDGE, type JudgeSettings } from './judge';
+import type { SamplingPolicy, VerdictPolicy } from './types/verdicts';
 
 export const CONFIG_FILE = 'promptgate.config.yml';
 
@@ -39,7 +40,8 @@ export async function findProjectRoot(start: string): Promise<string> {
   }
 }
 
-export async function loadConfig(root: string): Promise<{ config: ResolvedConfig; diagnostics: Diagnostic[] }> {
+/** Reads the project's promptgate.config.yml through `readFile` (an editor passes its unsaved buffers). */
+export async function loadConfig(root: string, readFile: (file: string) => Promise<string> = (f) => fs.readFile(f, 'utf8')): Promise<{ config: ResolvedConfig; diagnostics: Diagnostic[] }> {
   const file = path.join(root, CONFIG_FILE);
   const defaults: ResolvedConfig = {
     root,
@@ -57,7 +59,7 @@ export async function loadConfig(root: string): Promise<{ config: ResolvedConfig
   };
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaults, diagnostics: await outsideDirs(root, defaults, () => ({ file: path.join(root, '.promptgate') })) };
     throw err;

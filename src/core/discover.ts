@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
-import { PROMPTFOO_FILE } from './promptfoo';
+import { PROMPTFOO_FILE } from './formats/promptfoo';
 
 /** Prompt files: PromptGate's and GitHub Models' `NAME.prompt.yml`, and Microsoft Prompty's `NAME.prompty`. */
 export const PROMPT_FILE = /\.(?:prompt\.ya?ml|prompty)$/i;

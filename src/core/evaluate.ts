@@ -1,11 +1,12 @@
 import type { Diagnostic } from './diagnostics';
 import { baselineOutcomes, baselinePath, readBaseline, resultOutcomes, type BaselineCase, type BaselineFile } from './baseline';
 import type { CaseSpec, SuiteSpec } from './model';
-import type { CaseResult, SamplePlan } from './runner';
-import { samplePlan, type SamplingPolicy, type Tally, type VerdictPolicy } from './sampling';
+import { samplePlan } from './sampling';
 import type { Samples } from './schema';
-import { computeVerdicts, removedVerdict, type CaseVerdict, type VerdictKind } from './verdicts';
+import { computeVerdicts, removedVerdict } from './verdicts';
 import { outputDiff, type OutputDiff } from './diff';
+import type { CaseResult, SamplePlan, Tally } from './types/results';
+import type { CaseVerdict, SamplingPolicy, VerdictKind, VerdictPolicy } from './types/verdicts';
 
 /** The approved baselines of a run's suites, keyed by `prompt::suite`. */
 export class Baselines {
@@ -170,66 +171,4 @@ function judgeFigures(spec: CaseSpec, results: readonly CaseResult[], baseline: 
     judgeScores.push({ assertion: a.type, index, before: mean(before), after: mean(now.map((x) => x.score)) });
   });
   return { judgeScores, judgeAgreement };
-}
-
-/** One case as the results panel shows it: plain data, no markup. */
-export interface ResultRow {
-  id: string;
-  name: string;
-  prompt: string;
-  suite: string;
-  tags: string[];
-  model: string;
-  verdict: VerdictKind;
-  passing: boolean;
-  passRate: number;
-  interval: [number, number];
-  samples: number;
-  baselineRate?: number;
-  pDrop?: number;
-  driver?: string;
-  note?: string;
-  judges: { assertion: string; before?: number; after?: number; reason?: string }[];
-  judgeAgreement?: number;
-  latencyMs?: number;
-  tokens: number;
-  costUsd: number;
-  hits: number;
-  /** Word-level diff of baseline → current, when the outputs differ. */
-  diff?: OutputDiff;
-  output?: string;
-}
-
-/** The rows of the results panel, from a run's outcomes. */
-export function resultRows(outcomes: readonly CaseOutcome[]): ResultRow[] {
-  return outcomes.map((o) => {
-    const v = o.verdict;
-    const live = o.results.filter((r) => r.source === 'live');
-    const firstJudged = (type: string) => o.results.flatMap((r) => r.assertions).find((a) => a.type === type && a.judge)?.reason;
-    return {
-      id: o.spec.id,
-      name: o.spec.name,
-      prompt: o.spec.prompt.relFile,
-      suite: o.spec.suite,
-      tags: o.spec.tags,
-      model: o.spec.request.model,
-      verdict: v.kind,
-      passing: v.passing,
-      passRate: v.current.rate,
-      interval: [v.current.interval.lower, v.current.interval.upper],
-      samples: v.current.total + v.current.errored,
-      baselineRate: v.baseline?.rate,
-      pDrop: v.pDrop,
-      driver: v.driver && `${v.driver.assertion} (${v.driver.kind})`,
-      note: v.note,
-      judges: o.judgeScores.map((j) => ({ assertion: j.assertion, before: j.before, after: j.after, reason: firstJudged(j.assertion) })),
-      judgeAgreement: o.judgeAgreement,
-      latencyMs: live.length ? live.reduce((s, r) => s + (r.latencyMs ?? 0), 0) / live.length : undefined,
-      tokens: live.reduce((s, r) => s + (r.usage?.totalTokens ?? 0), 0),
-      costUsd: live.reduce((s, r) => s + (r.cost ?? 0), 0),
-      hits: o.results.filter((r) => r.source === 'cache' || r.source === 'replay').length,
-      diff: o.change?.diff,
-      output: (o.results.find((r) => r.status === 'failed') ?? o.results[0])?.output,
-    };
-  });
 }

@@ -3,6 +3,9 @@ import type { PreparedAssertion } from './assertions/registry';
 import type { ProviderRequest } from './providers/types';
 import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from './schema';
 
+/** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
+export const DEFAULT_PASS_RATE = 0.5;
+
 /** A loaded prompt template: everything that determines what is sent to the model. */
 export interface PromptSpec {
   file: string;

@@ -1,66 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import { Channel } from './channel';
 import type { CaseSpec, PromptSpec } from './model';
-import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged, type AssertionResult, type PreparedAssertion } from './assertions/registry';
+import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged, type PreparedAssertion } from './assertions/registry';
 import type { JudgeContext } from './assertions/types';
 import { estimateCost, type PriceTable } from './providers/pricing';
-import { ProviderError, type Provider, type ProviderResponse, type ToolCall, type Usage } from './providers/types';
+import { ProviderError, type Provider, type ProviderResponse, type Usage } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
-import type { Tally } from './sampling';
+import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
 
-export type CaseStatus = 'passed' | 'failed' | 'errored' | 'skipped';
-export type ResponseSource = 'live' | 'cache' | 'replay';
 
-/** The outcome of one sample of one case: plain data, written to run records as is. */
-export interface CaseResult {
-  caseId: string;
-  name: string;
-  suite: string;
-  /** Prompt file, relative to the project root. */
-  prompt: string;
-  promptVersionId: string;
-  /** File (relative) and zero-based line where the case is written. */
-  file: string;
-  line: number;
-  sample: number;
-  status: CaseStatus;
-  score: number;
-  assertions: AssertionResult[];
-  output?: string;
-  toolCalls?: ToolCall[];
-  finishReason?: string;
-  error?: { kind: string; message: string };
-  source?: ResponseSource;
-  /** Model latency; for cache and replay hits, the recorded one. */
-  latencyMs?: number;
-  usage?: Usage;
-  cost?: number;
-}
 
-export interface MetricSummary {
-  score: number;
-  count: number;
-  passed: number;
-}
-
-export interface RunSummary {
-  runId: string;
-  startedAt: string;
-  durationMs: number;
-  total: number;
-  passed: number;
-  failed: number;
-  errored: number;
-  skipped: number;
-  /** Answers served from the cache or cassettes. */
-  hits: number;
-  /** Tokens and cost of live calls made by this run (hits cost nothing). */
-  tokens: Usage;
-  cost: number;
-  /** Mean latency of live calls only. */
-  meanLiveLatencyMs?: number;
-  metrics: Record<string, MetricSummary>;
-}
 
 export type RunEvent =
   | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number }
@@ -74,12 +23,6 @@ export type RunEvent =
   | { type: 'run-stopped'; reason: string }
   | { type: 'run-finished'; summary: RunSummary };
 
-/** How many samples a case gets: a fixed number, or more on demand after each batch. */
-export interface SamplePlan {
-  initial: number;
-  /** Called when every scheduled sample has finished: the new total number of samples, or undefined to stop. */
-  next?(scheduled: number, tally: Tally): number | undefined;
-}
 
 export interface RunOptions {
   runId: string;

@@ -1,38 +1,13 @@
-import type { SamplePlan } from './runner';
 import { fisherGreater, fisherLess, newcombeLower, normalQuantile, wilson } from './stats';
+import type { SamplePlan } from './types/results';
+import type { Tally } from './types/results';
+import type { SamplingPolicy, VerdictPolicy } from './types/verdicts';
 
-/** How verdicts are decided. */
-export interface VerdictPolicy {
-  /** Significance level per case for `regressed` and `improved`. */
-  alpha: number;
-  /** Correction across the cases of a run. */
-  correction: 'none' | 'holm' | 'bh';
-  /** The smallest drop in pass rate worth detecting; auto sampling stops once a drop this large is ruled out. */
-  effect: number;
-  /** Confidence level of the pass-rate intervals shown and used for `flaky`. */
-  confidence: number;
-  /** One-sided confidence with which auto sampling must rule out a drop of `effect` before it stops early. */
-  futility: number;
-}
 
-export interface SamplingPolicy {
-  min: number;
-  max: number;
-  /**
-   * Without a baseline (the run that may become one), samples that must agree before sampling
-   * stops: a baseline of 5 agreeing samples is too weak to show a later drop as significant.
-   */
-  baselineMin: number;
-}
 
 export const DEFAULT_VERDICT_POLICY: VerdictPolicy = { alpha: 0.05, correction: 'none', effect: 0.3, confidence: 0.95, futility: 0.99 };
 export const DEFAULT_SAMPLING: SamplingPolicy = { min: 5, max: 60, baselineMin: 27 };
 
-/** Passing and counted (non-errored) samples of one case. */
-export interface Tally {
-  passed: number;
-  total: number;
-}
 
 /** Sample counts at which auto sampling looks at the evidence: min, then ×1.5, up to max. */
 export function looks(s: SamplingPolicy): number[] {

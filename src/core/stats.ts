@@ -125,3 +125,6 @@ export function requiredSamples(p1: number, p2: number, alpha: number, power: nu
   const n = (za * Math.sqrt(2 * pbar * (1 - pbar)) + zb * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2;
   return Math.ceil(n);
 }
+
+/** A rate as a whole percentage (`0.456` → `46%`), as every report writes it. */
+export const pct = (x: number) => `${Math.round(x * 100)}%`;

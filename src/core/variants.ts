@@ -1,9 +1,9 @@
 import { hashOf } from './canonical';
 import type { CaseSpec, PromptSpec } from './model';
-import type { CaseResult, ResponseSource } from './runner';
 import type { Provider } from './providers/types';
 import { estimateCost, findPrice, type PriceTable } from './providers/pricing';
 import { requestKey, type ResponseStore } from './store';
+import type { CaseResult, ResponseSource } from './types/results';
 
 /** GitHub Models ids carry a publisher (`openai/gpt-4o-mini`); OpenAI's own API wants the bare name. */
 export function requestModelFor(model: string, provider: { baseURL?: string }): string {

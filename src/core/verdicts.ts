@@ -1,41 +1,11 @@
 import { lookupAssertion } from './assertions/registry';
-import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, wilson, zFor, type Interval } from './stats';
-import { alphaPerLook, type SamplingPolicy, type Tally, type VerdictPolicy } from './sampling';
+import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, wilson, zFor, pct } from './stats';
+import { alphaPerLook } from './sampling';
+import type { CaseVerdict, FlipDriver, SampleOutcome, SamplingPolicy, VerdictPolicy } from './types/verdicts';
+import type { Tally } from './types/results';
 
-export type VerdictKind = 'pass' | 'fail' | 'regressed' | 'improved' | 'flaky' | 'new' | 'removed' | 'errored' | 'skipped';
 
-/** One sample's outcome as verdicts see it (from a run or from a baseline). */
-export interface SampleOutcome {
-  pass: boolean;
-  errored?: boolean;
-  assertions: { type: string; pass: boolean }[];
-}
 
-export interface FlipDriver {
-  /** The assertion as written, e.g. `icontains`, and its position in the case. */
-  assertion: string;
-  index: number;
-  kind: 'deterministic' | 'judge';
-  /** Pass rates of that assertion before and now. */
-  before: number;
-  after: number;
-}
-
-export interface CaseVerdict {
-  caseId: string;
-  kind: VerdictKind;
-  /** Whether the case's current samples pass (rate at or above passRate). */
-  passing: boolean;
-  current: Tally & { rate: number; interval: Interval; errored: number };
-  baseline?: Tally & { rate: number; interval: Interval; versionId: string; stale: boolean };
-  /** One-sided p-values (drop, rise), after any correction across cases. */
-  pDrop?: number;
-  pRise?: number;
-  /** Whether the regression or improvement met the significance level. */
-  significant?: boolean;
-  driver?: FlipDriver;
-  note?: string;
-}
 
 export interface VerdictInput {
   caseId: string;
@@ -175,5 +145,4 @@ export function flipDriver(before: readonly SampleOutcome[], after: readonly Sam
   return best;
 }
 
-const pct = (x: number) => `${Math.round(x * 100)}%`;
 const joinNote = (a: string | undefined, b: string | undefined) => [a, b].filter(Boolean).join('; ') || undefined;

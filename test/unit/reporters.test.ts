@@ -50,7 +50,7 @@ describe('reporters', () => {
     r.onEvent({ type: 'case-finished', result: failed, spec: undefined as never });
     assert.match(t.err.join(''), /\r\x1b\[2K.*running 1\/2 \(50%\)/);
     assert.match(t.err.join(''), /running 2\/2 \(100%\).*1 failing/);
-    r.finish({ summary, prompts: [], attacks: [], outcomes: [outcome('a', result({}), 'new'), outcome('b', failed, 'new')], removed: [], counts, gateFailed: true, mode: 'live', display: (f) => f });
+    r.finish({ summary, prompts: [], attacks: [], outcomes: [outcome('a', result({}), 'new'), outcome('b', failed, 'new')], removed: [], counts, gate: 'failed', suites: [], mode: 'live', display: (f) => f });
     assert.ok(t.err.at(-1)!.startsWith('\r\x1b[2K'));
     assert.match(t.out.join(''), /FAIL.*p\.prompt\.yml › s › b {2}.*p\.prompt\.yml:10/);
     assert.match(t.out.join(''), /verdicts: 2 new — .*gate failed/);
@@ -61,7 +61,7 @@ describe('reporters', () => {
     const r = new TextReporter(t.value, true);
     r.onEvent({ type: 'run-started', runId: 'r', startedAt: '', total: 1, cases: 1 });
     r.onEvent({ type: 'case-finished', result: result({}), spec: undefined as never });
-    r.finish({ summary: { ...summary, total: 1, failed: 0 }, prompts: [], attacks: [], outcomes: [outcome('a', result({}), 'new')], removed: [], counts: { ...counts, new: 1 }, gateFailed: false, mode: 'live', display: (f) => f });
+    r.finish({ summary: { ...summary, total: 1, failed: 0 }, prompts: [], attacks: [], outcomes: [outcome('a', result({}), 'new')], removed: [], counts: { ...counts, new: 1 }, gate: 'passed', suites: [], mode: 'live', display: (f) => f });
     assert.equal(t.err.join(''), '');
     assert.ok(!t.out.join('').includes('\x1b['));
   });
@@ -73,7 +73,8 @@ describe('reporters', () => {
       attacks: [],
       removed: [],
       counts: { ...counts, new: 0, errored: 1 },
-      gateFailed: true,
+      gate: 'failed',
+      suites: [],
       mode: 'live',
       display: (f) => `dir,1/${f}`,
       outcomes: [outcome('x: 100%', result({ status: 'errored', error: { kind: 'server', message: 'line one\nline two 50%' } }), 'errored')],

@@ -1,5 +1,5 @@
-import { PLAIN_MARKS, renderDiff } from '../../core';
-import { attackRateLine, caseTitle, explain, isPackAttack, type RunReport } from './types';
+import { attackRateLine, blocksGate, caseTitle, explain, isPackAttack, PLAIN_MARKS, renderDiff } from '../../core';
+import type { RunReport } from './types';
 
 // Workflow commands: data escapes %, CR, LF; properties also , and :.
 const escData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -10,7 +10,7 @@ export function githubAnnotations(report: RunReport): string {
   const lines: string[] = [];
   for (const o of report.outcomes) {
     const v = o.verdict;
-    const blocking = v.kind === 'regressed' || v.kind === 'errored' || (v.kind === 'new' && !v.passing);
+    const blocking = blocksGate(v);
     if (!blocking && v.kind !== 'flaky') continue;
     // Failing pack attacks are one annotation per category below; regressions stay on their own.
     if (isPackAttack(o) && v.kind !== 'regressed') continue;

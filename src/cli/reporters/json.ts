@@ -9,8 +9,8 @@ export function jsonReport(report: RunReport): string {
     {
       version: JSON_REPORT_VERSION,
       mode: report.mode,
-      gate: report.stopped ? 'stopped' : report.gateFailed ? 'failed' : 'passed',
-      ...(report.stopped ? { stopped: report.stopped } : {}),
+      gate: report.gate,
+      ...(report.stopped ? { stopped: report.stopped.reason } : {}),
       summary: report.summary,
       judge: report.judge,
       verdicts: report.counts,

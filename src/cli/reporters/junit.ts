@@ -1,5 +1,5 @@
-import { PLAIN_MARKS, renderDiff, vendor } from '../../core';
-import { attackRateLine, explain, type RunReport } from './types';
+import { attackRateLine, explain, PLAIN_MARKS, renderDiff, vendor } from '../../core';
+import type { RunReport } from './types';
 
 /**
  * JUnit XML: one testsuite per prompt and suite, one testcase per case. Regressions and failing

@@ -1,5 +1,5 @@
-import { PLAIN_MARKS, renderDiff, type CaseOutcome } from '../../core';
-import { attackRateLine, caseTitle, failingSample, failureLines, isPackAttack, judgeLine, pct, truncate, type RunReport } from './types';
+import { attackRateLine, caseTitle, failingSample, failureLines, isPackAttack, judgeLine, pct, PLAIN_MARKS, renderDiff, truncate, type CaseOutcome } from '../../core';
+import type { RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const fence = (s: string) => {
@@ -10,7 +10,7 @@ const fence = (s: string) => {
 /** A pull-request summary: gate, verdict counts, regressions with rates, p-values, drivers and diffs. */
 export function markdownReport(report: RunReport): string {
   const out: string[] = [];
-  out.push(`## PromptGate: ${report.stopped ? `⚠️ stopped (${report.stopped}): the gate was not decided` : report.gateFailed ? '❌ gate failed' : '✅ gate passed'}`, '');
+  out.push(`## PromptGate: ${report.stopped ? `⚠️ stopped (${report.stopped.reason}): the gate was not decided` : report.gate === 'failed' ? '❌ gate failed' : '✅ gate passed'}`, '');
   const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
   out.push('| verdict | cases |', '| --- | ---: |', ...counts.map(([k, n]) => `| ${k} | ${n} |`), '');
 

@@ -1,6 +1,6 @@
-import { LOW_JUDGE_AGREEMENT, renderDiff, type RunEvent } from '../../core';
+import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, renderDiff, truncate, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
-import { caseTitle, failingSample, judgeLine, truncate, verdictLine, type RunReport, attackRateLine, isPackAttack } from './types';
+import type { RunReport } from './types';
 
 /** Live progress on a terminal, then regressions with their diff, failures with expected and actual, a table and totals. */
 export class TextReporter {
@@ -14,7 +14,7 @@ export class TextReporter {
     this.c = colors(io);
   }
 
-  onEvent(e: RunEvent): void {
+  onEvent(e: SessionEvent): void {
     if (e.type === 'run-started') this.total = e.total;
     if (e.type === 'samples-added') this.total += e.added;
     if (e.type === 'warning') {
@@ -119,7 +119,7 @@ export class TextReporter {
     if (report.judge?.calls) extras.push(`judge: ${report.judge.calls} calls, ${report.judge.tokens.toLocaleString('en-US')} tokens, $${report.judge.usd.toFixed(4)}`);
     lines.push(`${parts.join(', ')}  ${c.dim(`(${extras.join(' · ')})`)}`);
     const counts = Object.entries(report.counts).filter(([, n]) => n > 0);
-    lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.stopped ? ` — ${c.red(`stopped (${report.stopped}): the gate was not decided`)}` : report.gateFailed ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);
+    lines.push(`verdicts: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}${report.stopped ? ` — ${c.red(`stopped (${report.stopped.reason}): the gate was not decided`)}` : report.gate === 'failed' ? ` — ${c.red('gate failed')}` : ` — ${c.green('gate passed')}`}`);
     const metrics = Object.entries(s.metrics);
     if (metrics.length) lines.push(c.dim(`metrics: ${metrics.map(([k, m]) => `${k} ${(m.score * 100).toFixed(0)}% (${m.passed}/${m.count})`).join(', ')}`));
     this.io.out(`${lines.join('\n')}\n`);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { define, outcome } from './types';
-
 export const metricAssertions = [
   define<undefined>({
     id: 'latency',

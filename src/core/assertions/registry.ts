@@ -5,8 +5,9 @@ import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
 import { securityAssertions } from './security';
-import type { AssertionContext, AssertionDefinition, AssertionOutcome, JudgeContext } from './types';
-
+import type { AssertionContext, AssertionDefinition, JudgeContext } from './types';
+import type { AssertionOutcome } from '../types/results';
+import type { AssertionResult } from '../types/results';
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
 export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...textAssertions,
@@ -57,13 +58,6 @@ export interface PreparedAssertion {
   judgeSamples?: number;
 }
 
-export interface AssertionResult extends AssertionOutcome {
-  type: string;
-  weight: number;
-  metric?: string;
-  /** The expected value as shown in reports. */
-  expected?: string;
-}
 
 /** The output as the assertion sees it: through its transform, if it has one. */
 function transformed(a: PreparedAssertion, output: string, context: AssertionContext): string | AssertionOutcome {

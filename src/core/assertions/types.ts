@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ProviderResponse } from '../providers/types';
+import type { AssertionOutcome } from '../types/results';
 
 /** What an assertion may look at besides the output text. */
 export interface AssertionContext {
@@ -18,16 +19,6 @@ export interface AssertionContext {
   system?: string;
 }
 
-export interface AssertionOutcome {
-  pass: boolean;
-  /** 0..1 */
-  score: number;
-  reason: string;
-  /** The assertion could not be decided (a judge failed or answered nonsense): the sample errors, it does not pass. */
-  errored?: boolean;
-  /** For judged assertions: how many times the judge was asked and how often it agreed with the majority. */
-  judge?: { samples: number; agreement: number; scores: number[] };
-}
 
 /** A judge's answer to one grading question. */
 export interface JudgeAnswer {

@@ -1,6 +1,6 @@
-import type { CaseResult } from '../runner';
 import { requestKey } from '../store';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse } from './types';
+import type { CaseResult } from '../types/results';
 
 /**
  * Answers with the outputs a recorded run already has (for `--rejudge`): judges run again,

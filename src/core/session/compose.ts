@@ -4,12 +4,12 @@ import type { ResolvedConfig } from '../config';
 import { Judge } from '../judge';
 import type { CaseSpec, PromptSpec } from '../model';
 import { ResponseStore } from '../store';
-import type { PriceTable } from './pricing';
-import { createProvider } from './registry';
-import { RecordingProvider, ReplayProvider } from './replay';
-import type { Provider } from './types';
+import type { PriceTable } from '../providers/pricing';
+import { createProvider } from '../providers/registry';
+import { RecordingProvider, ReplayProvider } from '../providers/replay';
+import type { Provider } from '../providers/types';
 import { CanaryProvider } from '../redteam/canary';
-import { knownSecrets, redacting } from './secrets';
+import { knownSecrets, redacting } from '../providers/secrets';
 
 /** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
 export type RunMode = 'live' | 'replay' | 'record';
@@ -17,6 +17,13 @@ export type RunMode = 'live' | 'replay' | 'record';
 export interface ComposeDeps {
   env: Record<string, string | undefined>;
   now(): number;
+  /** A base URL that beats every file's for OpenAI-compatible providers (the editor setting). */
+  baseURL?: string;
+}
+
+/** A provider configuration with the run's base URL applied (OpenAI-compatible providers only). */
+function withBaseURL<T extends { id?: string; baseURL?: string }>(options: T, baseURL: string | undefined): T {
+  return baseURL && (options.id ?? 'openai') === 'openai' ? { ...options, baseURL } : options;
 }
 
 /** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */
@@ -31,12 +38,13 @@ export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassett
   const secrets = knownSecrets(deps.env, cases.flatMap((k) => (k.prompt.provider.apiKeyEnv ? [k.prompt.provider.apiKeyEnv] : [])));
   for (const k of cases) {
     if (byPrompt.has(k.prompt)) continue;
-    const key = canonicalJson(k.prompt.provider);
+    const options = withBaseURL(k.prompt.provider, deps.baseURL);
+    const key = canonicalJson(options);
     let provider = byOptions.get(key);
     if (!provider) {
       // Inside any recording: cassettes, like the cache, only ever hold the canary's sentinel.
       // Known keys are redacted right at the live provider, so that no recording or store ever holds one.
-      provider = new CanaryProvider(redacting(createProvider(k.prompt.provider, { env: deps.env }), secrets));
+      provider = new CanaryProvider(redacting(createProvider(options, { env: deps.env }), secrets));
       if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
       byOptions.set(key, provider);
     }
@@ -51,7 +59,7 @@ export function makeJudge(config: ResolvedConfig, mode: RunMode, deps: ComposeDe
   let provider: Provider;
   if (mode === 'replay') provider = new ReplayProvider(cassettes);
   else {
-    const options = { ...config.judge.provider, id: config.judge.provider.id ?? 'openai' };
+    const options = withBaseURL({ ...config.judge.provider, id: config.judge.provider.id ?? 'openai' }, deps.baseURL);
     provider = redacting(createProvider(options, { env: deps.env }), knownSecrets(deps.env, options.apiKeyEnv ? [options.apiKeyEnv] : []));
     if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
   }

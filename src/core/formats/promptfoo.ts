@@ -4,11 +4,11 @@
  * What PromptGate cannot run is a located error naming it, never a silent skip.
  */
 import * as path from 'node:path';
-import { vendor } from './vendor';
+import { vendor } from '../vendor';
 import { z } from 'zod';
-import type { Diagnostic } from './diagnostics';
-import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from './schema';
-import { YamlFile, type PathSegment } from './yamlfile';
+import type { Diagnostic } from '../diagnostics';
+import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from '../schema';
+import { YamlFile, type PathSegment } from '../yamlfile';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
 

@@ -5,9 +5,9 @@
  * scalar), so every error keeps its line, and the front matter maps onto a prompt file's fields.
  */
 import { z } from 'zod';
-import type { Diagnostic } from './diagnostics';
-import { lazily, ToolSchema, type PromptFileData } from './schema';
-import type { PathSegment } from './yamlfile';
+import type { Diagnostic } from '../diagnostics';
+import { lazily, ToolSchema, type PromptFileData } from '../schema';
+import type { PathSegment } from '../yamlfile';
 
 export const PROMPTY_FILE = /\.prompty$/i;
 /** Body lines are indented by this much in the YAML form; diagnostics subtract it again. */

@@ -1,0 +1,19 @@
+import type { Range } from '../diagnostics';
+import type { PromptSpec } from '../model';
+import type { ProviderRequest } from '../providers/types';
+import type { PromptFileData } from '../schema';
+import type { PathSegment, YamlFile } from '../yamlfile';
+
+/** A prompt as the formats build cases from it: its spec, its file and what rendering needs. */
+export interface LoadedPrompt {
+  spec: PromptSpec;
+  yaml: YamlFile;
+  data: PromptFileData;
+  /** Rendering inputs, kept out of PromptSpec so it stays small. */
+  messages: { role: PromptFileData['messages'][number]['role']; content: string; path: PathSegment[]; trim: boolean }[];
+  /** Prompty: the front matter's sample inputs (or a ${file:...} reference to them), and where the body starts. */
+  sample?: Record<string, unknown> | string;
+  bodyLine?: number;
+  refs: { name: string; range: Range }[];
+  baseRequest: Omit<ProviderRequest, 'messages'>;
+}

@@ -1,0 +1,237 @@
+import * as path from 'node:path';
+import type { Diagnostic, Range } from '../diagnostics';
+import { hashOf } from '../canonical';
+import type { PromptSpec } from '../model';
+import { compileSchema } from '../assertions/json';
+import type { ProviderRequest } from '../providers/types';
+import { PromptFileSchema, type PromptFileData, type ProviderOptions } from '../schema';
+import { PROVIDERS } from '../providers/registry';
+import { PROMPTY_FILE, promptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
+import { requestModelFor } from '../variants';
+import { TemplateError, referencedVariables } from '../template';
+import { YamlFile, type PathSegment } from '../yamlfile';
+import { checkValue, templateRange, closest } from './case';
+import type { LoadedPrompt } from './loaded';
+
+export type { LoadedPrompt } from './loaded';
+
+
+
+export async function readPromptFile(
+  file: string,
+  relFile: string,
+  read: (f: string) => Promise<string>,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+): Promise<LoadedPrompt | null> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (err) {
+    diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
+    return null;
+  }
+  // A .prompty file is read as YAML with the same line numbers (see prompty.ts).
+  const prompty = PROMPTY_FILE.test(file) ? promptyAsYaml(file, text) : undefined;
+  if (prompty) {
+    diagnostics.push(...prompty.diagnostics);
+    if (!prompty.yaml) return null;
+  }
+  const { yaml, diagnostics: yd } = YamlFile.parse(file, prompty?.yaml ?? text);
+  diagnostics.push(...yd);
+  if (!yaml) return null;
+  let data: PromptFileData;
+  let messagePath = (i: number): PathSegment[] => ['messages', i, 'content'];
+  let loc = (p: PathSegment[]): PathSegment[] => p;
+  let sample: Record<string, unknown> | string | undefined;
+  const before = diagnostics.length;
+  if (prompty) {
+    const fm = promptyFrontMatterSchema().safeParse(yaml.data ?? {});
+    if (!fm.success) {
+      diagnostics.push(...yaml.schemaDiagnostics(fm.error));
+      return null;
+    }
+    const converted = promptyToPromptFile(fm.data, (p, message, severity = 'error') => diagnostics.push({ file, range: yaml.rangeOf(p), message, severity, code: 'prompty' }));
+    if (!converted || diagnostics.slice(before).some((d) => d.severity === 'error')) return null;
+    data = converted.data;
+    messagePath = (i) => converted.messagePaths[i];
+    loc = promptyPath;
+    sample = converted.sample;
+  } else {
+    const parsed = PromptFileSchema.safeParse(yaml.data ?? {});
+    if (!parsed.success) {
+      diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+      return null;
+    }
+    data = parsed.data;
+  }
+  return finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine }, providerDefaults, diagnostics);
+}
+
+/** How a prompt's fields are found in the file it came from (they differ for .prompty and promptfoo files). */
+export interface PromptSource {
+  messagePath(i: number): PathSegment[];
+  loc(p: PathSegment[]): PathSegment[];
+  /** Trim rendered messages (Prompty sections keep the blank lines around them). */
+  trim: boolean;
+  sample?: Record<string, unknown> | string;
+  bodyLine?: number;
+  /** Where the prompt is named (its CodeLens and Test Explorer range). */
+  range?: Range;
+}
+
+/** Checks a prompt's templates, response format, tools and provider, and computes its request and version. */
+export function finishPrompt(
+  file: string,
+  relFile: string,
+  yaml: YamlFile,
+  data: PromptFileData,
+  source: PromptSource,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+): LoadedPrompt | null {
+  const { messagePath, loc } = source;
+  const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
+  const err = (p: PathSegment[], message: string, code = 'schema') =>
+    diagnostics.push({ file, range: yaml.rangeOf(loc(p)), message, severity: 'error', code });
+
+  // Template references, located in the file.
+  const refs: { name: string; range: Range }[] = [];
+  data.messages.forEach((m, i) => {
+    const p = messagePath(i);
+    try {
+      for (const r of referencedVariables(m.content)) {
+        const range = templateRange(yaml, p, r.line, r.character, r.name.length);
+        if (!refs.some((x) => x.name === r.name)) refs.push({ name: r.name, range });
+      }
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      const pos = e.position;
+      diagnostics.push({
+        file,
+        range: pos ? templateRange(yaml, p, pos.line, pos.character, 1) : yaml.rangeOf(p),
+        message: e.message,
+        severity: 'error',
+        code: 'template',
+      });
+    }
+  });
+  if (data.variables) {
+    for (const r of refs) {
+      if (!(r.name in data.variables)) {
+        const near = closest(r.name, Object.keys(data.variables));
+        diagnostics.push({
+          file,
+          range: r.range,
+          message: `variable '${r.name}' is not declared in variables${near ? ` (did you mean '${near}'?)` : ''}`,
+          severity: 'error',
+          code: 'template',
+        });
+      }
+    }
+    for (const [name, v] of Object.entries(data.variables)) {
+      if (v.default !== undefined) {
+        const problem = checkValue(v, v.default);
+        if (problem) err(['variables', name, 'default'], `default of '${name}' ${problem}`);
+      }
+    }
+  }
+
+  // Response format.
+  let response_format: ProviderRequest['response_format'];
+  let jsonSchema: Record<string, unknown> | undefined;
+  if (data.jsonSchema !== undefined) {
+    if (typeof data.jsonSchema === 'string') {
+      try {
+        jsonSchema = JSON.parse(data.jsonSchema);
+      } catch (e) {
+        err(['jsonSchema'], `jsonSchema is not valid JSON: ${(e as Error).message}`);
+      }
+    } else jsonSchema = data.jsonSchema;
+  }
+  if (data.responseFormat === 'json_schema') {
+    if (!jsonSchema) {
+      if (data.jsonSchema === undefined) err(['responseFormat'], "responseFormat 'json_schema' needs a jsonSchema");
+    } else if (typeof jsonSchema.name !== 'string' || typeof jsonSchema.schema !== 'object') {
+      err(['jsonSchema'], "jsonSchema needs a 'name' and a 'schema' object");
+    } else {
+      try {
+        compileSchema(jsonSchema.schema as Record<string, unknown>);
+        response_format = { type: 'json_schema', json_schema: jsonSchema };
+      } catch (e) {
+        err(['jsonSchema'], (e as Error).message);
+      }
+    }
+  } else if (data.responseFormat === 'json_object') response_format = { type: 'json_object' };
+
+  (data.tools ?? []).forEach((t, i) => {
+    if (t.function.parameters) {
+      try {
+        compileSchema(t.function.parameters);
+      } catch (e) {
+        err(['tools', i, 'function', 'parameters'], `tool '${t.function.name}': ${(e as Error).message}`);
+      }
+    }
+  });
+
+  const provider: ProviderOptions = {
+    ...providerDefaults,
+    ...(typeof data.provider === 'string' ? { id: data.provider } : (data.provider ?? {})),
+    id: (typeof data.provider === 'string' ? data.provider : data.provider?.id) ?? providerDefaults.id ?? 'openai',
+  };
+  if (!PROVIDERS.some((f) => f.id === provider.id)) {
+    err(data.provider !== undefined ? (typeof data.provider === 'string' ? ['provider'] : ['provider', 'id']) : ['model'], `unknown provider '${provider.id}' (known: ${PROVIDERS.map((f) => f.id).join(', ')})`);
+  }
+  const requestModel = requestModelFor(data.model, provider);
+  const mp = data.modelParameters;
+  const baseRequest: Omit<ProviderRequest, 'messages'> = {
+    model: requestModel,
+    temperature: mp.temperature,
+    max_tokens: mp.maxTokens,
+    top_p: mp.topP,
+    seed: mp.seed,
+    stop: mp.stop,
+    presence_penalty: mp.presencePenalty,
+    frequency_penalty: mp.frequencyPenalty,
+    tools: data.tools,
+    tool_choice: data.toolChoice,
+    response_format,
+  };
+  if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return null;
+
+  const versionId = hashOf({
+    messages: data.messages,
+    model: data.model,
+    provider: provider.id,
+    parameters: mp,
+    tools: data.tools ?? null,
+    toolChoice: data.toolChoice ?? null,
+    responseFormat: data.responseFormat ?? null,
+    jsonSchema: jsonSchema ?? null,
+  }).slice(0, 12);
+
+  const spec: PromptSpec = {
+    file,
+    relFile,
+    name: data.name ?? path.basename(file).replace(/\.(?:prompt\.ya?ml|prompty)$/i, ''),
+    description: data.description,
+    version: data.version,
+    versionId,
+    model: data.model,
+    provider,
+    variables: data.variables,
+    tools: data.tools ?? [],
+    range: source.range ?? yaml.rangeOf(data.name ? ['name'] : []),
+    template: { messages: data.messages, parameters: mp, responseFormat: data.responseFormat, jsonSchema, toolChoice: data.toolChoice },
+  };
+  return {
+    spec,
+    yaml,
+    data,
+    refs,
+    baseRequest,
+    messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: messagePath(i), trim: source.trim })),
+    sample: source.sample,
+    bodyLine: source.bodyLine,
+  };
+}

@@ -1,0 +1,81 @@
+import type { Diagnostic } from '../diagnostics';
+import type { SuiteSpec } from '../model';
+import { assertionTypeNames } from '../assertions/registry';
+import { type PromptFileData, type ProviderOptions } from '../schema';
+import { promptfooConfigSchema, readPromptfoo } from './promptfoo';
+import { YamlFile } from '../yamlfile';
+import { type LoadedPrompt, type PromptSource, finishPrompt } from './prompt-file';
+import { buildCase } from './case';
+import { DEFAULT_PASS_RATE } from '../model';
+
+/** A promptfoo configuration: one prompt and suite per prompt × provider, each test a case. */
+export async function promptfooSuites(
+  file: string,
+  rel: (f: string) => string,
+  read: (f: string) => Promise<string>,
+  providerDefaults: Partial<ProviderOptions>,
+  diagnostics: Diagnostic[],
+  keep: (p: LoadedPrompt) => void,
+  cap: (concurrency: number) => void,
+): Promise<SuiteSpec[]> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (err) {
+    diagnostics.push({ file, message: `cannot read: ${(err as Error).message}`, severity: 'error', code: 'io' });
+    return [];
+  }
+  const { yaml, diagnostics: yd } = YamlFile.parse(file, text);
+  diagnostics.push(...yd);
+  if (!yaml) return [];
+  const parsed = promptfooConfigSchema().safeParse(yaml.data ?? {});
+  if (!parsed.success) {
+    diagnostics.push(...yaml.schemaDiagnostics(parsed.error));
+    return [];
+  }
+  const pf = await readPromptfoo(yaml, parsed.data, read, assertionTypeNames(), diagnostics);
+  if (pf.concurrency) cap(pf.concurrency);
+  const relFile = rel(file);
+  const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'prompt';
+  const suites: SuiteSpec[] = [];
+  for (const prompt of pf.prompts) {
+    for (const provider of pf.providers) {
+      const name = pf.providers.length > 1 ? `${safe(prompt.label)}@${safe(provider.label)}` : safe(prompt.label);
+      const data: PromptFileData = { name: prompt.label, model: provider.model, provider: { ...provider.provider }, modelParameters: provider.parameters, messages: prompt.messages, ...provider.request };
+      const source: PromptSource = {
+        messagePath: () => prompt.path,
+        loc: (p) => (p[0] === 'model' || p[0] === 'provider' || p[0] === 'modelParameters' ? provider.path : prompt.path),
+        trim: false,
+        range: yaml.rangeOf(prompt.path),
+      };
+      const p = finishPrompt(file, relFile, yaml, data, source, providerDefaults, diagnostics);
+      if (!p) continue;
+      keep(p);
+      const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [] };
+      for (const t of pf.tests) {
+        if (t.providers && !t.providers.some((x) => x === provider.label || x === provider.provider.id || (x.endsWith('*') && provider.label.startsWith(x.slice(0, -1))))) continue;
+        const tyaml = t.yaml ?? yaml;
+        const spec = buildCase(p, tyaml, {
+          id: `${relFile}::${name}::${t.key}`,
+          name: t.name,
+          suite: name,
+          suiteKind: 'golden',
+          description: t.description,
+          tags: Object.entries(t.metadata ?? {}).map(([k, v]) => `${k}:${String(v)}`),
+          relFile: rel(t.file),
+          range: tyaml.rangeOf(t.path),
+          vars: t.vars,
+          varsPath: t.varsPath,
+          assertions: t.assertions.map(({ a, path: ap }) => ({ a, path: ap })),
+          threshold: t.threshold,
+          samples: pf.repeat,
+          passRate: DEFAULT_PASS_RATE,
+          normalize: [],
+        }, diagnostics);
+        if (spec) suite.cases.push(spec);
+      }
+      suites.push(suite);
+    }
+  }
+  return suites;
+}

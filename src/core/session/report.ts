@@ -1,0 +1,96 @@
+import type { ResolvedConfig } from '../config';
+import type { CaseSpec, PromptSpec } from '../model';
+import type { Project } from '../project';
+import type { RunMode } from './compose';
+import type { Samples } from '../schema';
+import { Baselines, blocksGate, caseOutcomes, countVerdicts, verdictsForRun, type CaseOutcome } from '../evaluate';
+import { attackReport, type AttackCategory } from '../redteam/report';
+import type { CaseResult, RunSummary } from '../types/results';
+import type { CaseVerdict, VerdictKind } from '../types/verdicts';
+
+/** `failed`: a verdict blocks (exit 1); `stopped`: the run ended early, so the gate was not decided. */
+export type Gate = 'passed' | 'failed' | 'stopped';
+
+/** A finished run: what every reporter, the editor and the panel show. */
+export interface RunReport {
+  summary: RunSummary;
+  /** Live judge calls and their cost, when model-graded assertions ran. */
+  judge?: { calls: number; tokens: number; usd: number };
+  prompts: PromptSpec[];
+  /** Each case that ran, with its samples, verdict and change against the baseline. */
+  outcomes: CaseOutcome[];
+  /** Each prompt × suite that ran, with its outcomes and the approved cases that are gone. */
+  suites: { prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }[];
+  /** Attack success per category, for the adversarial cases that ran. */
+  attacks: AttackCategory[];
+  /** Approved cases that no longer exist (only for suites that ran whole). */
+  removed: CaseVerdict[];
+  counts: Record<VerdictKind, number>;
+  gate: Gate;
+  /** Why the run ended before every case ran: Ctrl-C, the budget, or a refused key or no quota (`fatal`). */
+  stopped?: { kind: 'fatal' | 'interrupted' | 'budget'; reason: string };
+  mode: RunMode;
+}
+
+export interface JudgeRunInput {
+  project: Pick<Project, 'suites' | 'prompts'>;
+  config: Pick<ResolvedConfig, 'verdicts' | 'sampling'>;
+  cases: readonly CaseSpec[];
+  results: ReadonlyMap<string, CaseResult[]>;
+  baselines: Baselines;
+  samples?: Samples;
+  summary: RunSummary;
+  mode: RunMode;
+  stopped?: RunReport['stopped'];
+  judge?: RunReport['judge'];
+}
+
+/**
+ * The same results judged again against baselines that changed since (an approval): the outcomes
+ * an editor shows must not keep the old verdicts until the next run.
+ */
+export function rejudgeOutcomes(outcomes: readonly CaseOutcome[], baselines: Baselines, config: Pick<ResolvedConfig, 'verdicts' | 'sampling'>): CaseOutcome[] {
+  const cases = outcomes.map((o) => o.spec);
+  const results = new Map(outcomes.map((o) => [o.spec.id, o.results]));
+  const verdicts = verdictsForRun(cases, results, baselines, { policy: config.verdicts, sampling: config.sampling, completeSuites: new Set() });
+  return caseOutcomes(cases, results, verdicts, baselines);
+}
+
+/**
+ * Verdicts, outcomes, attacks and the gate of a run's results against the baselines: at the end
+ * of a run, and again after an approval changed the baselines. A suite ran whole when every case
+ * it has in the project ran; only then are its approved cases that are gone `removed`.
+ */
+export function judgeRun(input: JudgeRunInput): RunReport {
+  const { project, config, cases, results, baselines } = input;
+  const ran = new Set(cases.map((k) => k.id));
+  const completeSuites = new Set(project.suites.filter((s) => s.cases.length && s.cases.every((k) => ran.has(k.id))).map((s) => Baselines.key(s.prompt.relFile, s.name)));
+  const verdicts = verdictsForRun(cases, results, baselines, { override: input.samples, policy: config.verdicts, sampling: config.sampling, completeSuites });
+  const outcomes = caseOutcomes(cases, results, verdicts, baselines);
+  const removed = verdicts.filter((v) => v.kind === 'removed');
+  const suiteOfRemoved = new Map<string, string>();
+  for (const s of project.suites) {
+    const key = Baselines.key(s.prompt.relFile, s.name);
+    if (completeSuites.has(key)) for (const id of Object.keys(baselines.forSuite(s.prompt.relFile, s.name)?.cases ?? {})) suiteOfRemoved.set(id, key);
+  }
+  const suites = new Map<string, RunReport['suites'][number]>();
+  for (const o of outcomes) {
+    const key = Baselines.key(o.spec.prompt.relFile, o.spec.suite);
+    const s = suites.get(key) ?? { prompt: o.spec.prompt.relFile, suite: o.spec.suite, outcomes: [], removed: removed.filter((v) => suiteOfRemoved.get(v.caseId) === key) };
+    s.outcomes.push(o);
+    suites.set(key, s);
+  }
+  return {
+    summary: input.summary,
+    judge: input.judge,
+    prompts: project.prompts.filter((p) => cases.some((k) => k.prompt.file === p.file)),
+    outcomes,
+    suites: [...suites.values()],
+    attacks: attackReport(outcomes, config.verdicts.alpha),
+    removed,
+    counts: countVerdicts(verdicts),
+    gate: input.stopped ? 'stopped' : verdicts.some(blocksGate) ? 'failed' : 'passed',
+    stopped: input.stopped,
+    mode: input.mode,
+  };
+}

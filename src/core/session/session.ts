@@ -1,0 +1,194 @@
+import type { ResolvedConfig } from '../config';
+import type { Diagnostic } from '../diagnostics';
+import type { Judge } from '../judge';
+import type { CaseSpec, PromptSpec } from '../model';
+import type { Project } from '../project';
+import { makeJudge, makeProviders, type RunMode } from './compose';
+import { priceTable } from '../providers/pricing';
+import { StoredOutputsProvider } from '../providers/stored';
+import { ProviderError, type Provider } from '../providers/types';
+import { runCases, type RunEvent } from '../runner';
+import { latestResults, newRunId, recorded, RunRecorder } from '../runs';
+import { ResponseStore } from '../store';
+import { estimateRunCost, withModel, type CostEstimate } from '../variants';
+import { Baselines, planCase, suitesWith, type CaseOutcome } from '../evaluate';
+import type { AttackCategory } from '../redteam/report';
+import { judgeRun, type RunReport } from './report';
+import { runSettings, type RunOverrides, type RunSettings } from './settings';
+import type { CaseResult, RunSummary, SamplePlan } from '../types/results';
+import type { CaseVerdict } from '../types/verdicts';
+
+/** One run, as an adapter asks for it: which cases, from where answers come, and what overrides the files. */
+export interface RunRequest {
+  project: Project;
+  config: ResolvedConfig;
+  /** The cases to run, after the adapter's filters. A suite whose every case is here ran whole. */
+  cases: readonly CaseSpec[];
+  /** `live` (with the cache when `cache` is set), `replay` from cassettes, `record` into them. */
+  mode: RunMode;
+  /** Grade the outputs of the latest recorded run again instead of calling the model. */
+  rejudge?: boolean;
+  cache: boolean;
+  /** Overrides in precedence order (the first that sets a value wins), then the files. */
+  overrides?: RunOverrides[];
+  /** USD: a run estimated above this is refused unless `ports.overBudget` says to go on; a run that spends it stops. */
+  budget?: number;
+  /** Kept in the run record's first line (argv, where the run came from). */
+  meta?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/** Everything a session reads from outside the project files: the host gives it. */
+export interface SessionPorts {
+  env: Record<string, string | undefined>;
+  now(): number;
+  /** Asked when the estimate is above the budget: true runs anyway, without a limit. Absent: refused. */
+  overBudget?(estimate: CostEstimate, budget: number): Promise<boolean>;
+}
+
+/** Why nothing ran. */
+export type NotRunReason =
+  | { kind: 'baselines'; diagnostics: Diagnostic[] }
+  | { kind: 'provider'; message: string }
+  | { kind: 'over-budget'; estimate: CostEstimate; budget: number };
+
+/** What a session says as it goes: the runner's events, then each case's verdict, each suite, the attacks and the report. */
+export type SessionEvent =
+  | { type: 'planned'; runId: string; cases: readonly CaseSpec[]; settings: RunSettings; estimate?: CostEstimate; recordFile: string }
+  | { type: 'not-run'; reason: NotRunReason }
+  | Exclude<RunEvent, { type: 'run-finished' }>
+  | { type: 'budget-reached'; spentUsd: number; budget: number }
+  | { type: 'case-verdict'; outcome: CaseOutcome }
+  | { type: 'suite-finished'; prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }
+  | { type: 'attack-report'; attacks: AttackCategory[] }
+  | { type: 'run-finished'; summary: RunSummary; report: RunReport };
+
+/**
+ * The one run pipeline of the CLI and the editor: settings precedence, provider and judge
+ * composition, planning, the cache, the budget (estimate and mid-run stop), the run record,
+ * verdicts, outcomes and the gate. It never prints; adapters turn its events into what they show.
+ */
+export async function* runSession(request: RunRequest, ports: SessionPorts): AsyncGenerator<SessionEvent> {
+  const { config, project } = request;
+  const settings = runSettings(config, project, ...(request.overrides ?? []));
+  const cases = settings.model ? withModel(request.cases, settings.model) : [...request.cases];
+  const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, request.cases));
+  for (const d of diagnostics.filter((x) => x.severity !== 'error')) yield { type: 'warning', message: d.message };
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    yield { type: 'not-run', reason: { kind: 'baselines', diagnostics } };
+    return;
+  }
+
+  const mode = request.mode;
+  const cached = request.cache && mode === 'live' && !request.rejudge;
+  const prices = priceTable(config.prices);
+  let providerFor: (p: PromptSpec) => Provider;
+  let judge: Judge | undefined;
+  let plan = (spec: CaseSpec): SamplePlan => planCase(spec, settings.samples, baselines, config.verdicts, config.sampling);
+  const deps = { env: ports.env, now: ports.now, baseURL: settings.baseURL };
+  try {
+    if (request.rejudge) {
+      const stored = await storedOutputs(cases, config.runsDir);
+      const provider = new StoredOutputsProvider(stored.entries);
+      providerFor = () => provider;
+      plan = (spec) => ({ initial: Math.max(1, stored.samples.get(spec.id) ?? 1) });
+    } else providerFor = makeProviders(cases, mode, config.cassettesDir, deps);
+    if (cases.some((k) => k.assertions.some((a) => a.definition.kind === 'model'))) judge = makeJudge(config, mode, deps, cached, prices);
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    yield { type: 'not-run', reason: { kind: 'provider', message: err.message } };
+    return;
+  }
+
+  const cache = cached ? new ResponseStore(config.cacheDir) : undefined;
+  let budget = request.budget;
+  let estimate: CostEstimate | undefined;
+  if (budget !== undefined) {
+    estimate = await estimateRunCost(cases, plan, prices, cache, providerFor);
+    if (estimate.unpriced.length) yield { type: 'warning', message: `no price for ${estimate.unpriced.join(', ')}: their cost is not in the estimate` };
+    if (estimate.usd > budget) {
+      if (!(await ports.overBudget?.(estimate, budget))) {
+        yield { type: 'not-run', reason: { kind: 'over-budget', estimate, budget } };
+        return;
+      }
+      budget = undefined; // the user accepted this estimate
+    }
+  }
+
+  const runId = newRunId(ports.now());
+  const recorder = new RunRecorder(config.runsDir, runId, { ...request.meta, mode });
+  await recorder.open();
+  yield { type: 'planned', runId, cases, settings, estimate, recordFile: recorder.file };
+
+  // The budget stops a run cleanly: what is in flight is cancelled, the rest is skipped, reports are written.
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (request.signal?.aborted) stop.abort();
+  const results = new Map<string, CaseResult[]>();
+  let summary: RunSummary | undefined;
+  let fatal: string | undefined;
+  let spent = 0;
+  let budgetReached = false;
+  try {
+    const events = runCases(
+      cases,
+      { runId, concurrency: settings.concurrency, plan, signal: stop.signal },
+      {
+        providerFor,
+        cache,
+        prices,
+        now: ports.now,
+        judge: judge && ((a, s) => judge!.context(s, { samples: a.judgeSamples, model: a.judgeModel })),
+        judgeOnlyIfDeterministicPass: config.judge.onlyIfDeterministicPass,
+      },
+    );
+    for await (const e of recorded(events, recorder)) {
+      if (e.type === 'run-finished') {
+        summary = e.summary;
+        continue;
+      }
+      yield e;
+      if (e.type === 'run-stopped') fatal = e.reason;
+      if (e.type !== 'case-finished') continue;
+      results.set(e.result.caseId, [...(results.get(e.result.caseId) ?? []), e.result]);
+      if (budget === undefined) continue;
+      if (e.result.source === 'live') spent += e.result.cost ?? 0;
+      const total = spent + (judge?.spent.usd ?? 0);
+      if (total >= budget && !budgetReached) {
+        budgetReached = true;
+        yield { type: 'budget-reached', spentUsd: total, budget };
+        stop.abort();
+      }
+    }
+  } finally {
+    request.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  if (!summary) throw new Error('the run ended without a summary');
+
+  const stopped: RunReport['stopped'] = fatal
+    ? { kind: 'fatal', reason: fatal }
+    : request.signal?.aborted
+      ? { kind: 'interrupted', reason: 'interrupted' }
+      : budgetReached
+        ? { kind: 'budget', reason: `the budget of $${budget} was reached` }
+        : undefined;
+  const report = judgeRun({ project, config, cases, results, baselines, samples: settings.samples, summary, mode, stopped, judge: judge && { ...judge.spent } });
+  for (const outcome of report.outcomes) yield { type: 'case-verdict', outcome };
+  for (const s of report.suites) yield { type: 'suite-finished', ...s };
+  if (report.attacks.length) yield { type: 'attack-report', attacks: report.attacks };
+  yield { type: 'run-finished', summary, report };
+}
+
+/** The outputs of the latest recorded run of each case, for a rejudge. */
+async function storedOutputs(cases: readonly CaseSpec[], runsDir: string) {
+  const latest = await latestResults(runsDir, new Set(cases.map((k) => k.id)));
+  const entries: { request: CaseSpec['request']; result: CaseResult }[] = [];
+  const samples = new Map<string, number>();
+  for (const k of cases) {
+    const rs = (latest.get(k.id) ?? []).filter((r) => r.output !== undefined && r.promptVersionId === k.prompt.versionId);
+    for (const r of rs) entries.push({ request: k.request, result: r });
+    samples.set(k.id, rs.length ? Math.max(...rs.map((r) => r.sample)) + 1 : 1);
+  }
+  return { entries, samples };
+}

@@ -1,0 +1,173 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { PromptGateExtension } from '../../src/extension/promptgate';
+import { fakeVSCode, outline } from '../support/fake-vscode';
+import { startFakeOpenAI, echoReply, type FakeOpenAI } from '../support/fake-openai';
+import { removeDir, tmpProject } from '../support/tmp';
+
+/* The editor adapter in plain Node, against a fake `vscode`: the test tree, the run handler,
+   CodeLens, Problems, approve-then-refresh and settings precedence, in milliseconds. What only a
+   real VS Code shows (the workbench, webviews, the .vsix) stays in the code-server suites. */
+
+const GREET = `name: Greeter
+model: gpt-4o-mini
+messages:
+  - role: user
+    content: "Say hello to {{ who }}, politely"
+suites:
+  golden:
+    cases:
+      - name: ann
+        vars: { who: Ann }
+        assert:
+          - type: icontains
+            value: hello
+      - name: bob
+        vars: { who: Bob }
+        assert:
+          - type: icontains
+            value: bob
+`;
+const ANN = 'greet.prompt.yml::golden::ann';
+const BOB = 'greet.prompt.yml::golden::bob';
+
+describe('editor adapter (plain Node, fake vscode)', function () {
+  this.timeout(20000);
+  let server: FakeOpenAI;
+  let dir: string;
+  let fake: ReturnType<typeof fakeVSCode>;
+  let ext: PromptGateExtension;
+
+  async function activate(files: Record<string, string>, settings: Record<string, unknown> = {}, answers?: Parameters<typeof fakeVSCode>[0]['answers']) {
+    dir = await tmpProject(files);
+    fake = fakeVSCode({ root: dir, settings, answers });
+    ext = new PromptGateExtension(fake.vscode as never, fake.context as never, { env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL }, readDisk: (f) => fs.readFile(f, 'utf8') });
+    ext.start();
+    await ext.refresh();
+    return ext.api;
+  }
+
+  beforeEach(async () => {
+    server = await startFakeOpenAI({ respond: echoReply });
+  });
+  afterEach(async () => {
+    fake?.dispose();
+    await server.close();
+    if (dir) await removeDir(dir);
+  });
+
+  it('builds folder → prompt → suite → case, with each case at its line', async () => {
+    await activate({ 'greet.prompt.yml': GREET });
+    assert.equal(outline(fake.controller().items), [`- ${path.basename(dir)}`, '  - greet.prompt.yml [0]', '    - golden [7]', '      - ann [8]', '      - bob [13]'].join('\n'));
+  });
+
+  it('a run: Test Explorer states, transcript, CodeLens, Problems and the status bar come from the session', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET.replace('value: bob', 'value: carol') });
+    const summary = await api.runCases([ANN, BOB]);
+    const run = fake.controller().runs.at(-1)!;
+    assert.deepEqual(run.stateOf(), { [ANN]: 'passed', [BOB]: 'failed' });
+    assert.ok(run.ended);
+    assert.match(run.output, /\[output\] echo: Say hello to Ann, politely/);
+    assert.match(run.states.get(BOB)!.messages[0].message, /pass rate 0% \(0\/1\); icontains: /);
+    // A failing case without a baseline blocks the gate, as in the CLI.
+    assert.equal(summary!.gateFailed, true);
+    assert.deepEqual(fake.lenses(path.join(dir, 'greet.prompt.yml')).filter((l) => !l.includes('Run') && !l.includes('Promote')), ['0: ✗ 1/2', '8: ✓ 1/1', '8: Approve', '13: ✗ 0/1', '13: Approve']);
+    const problems = fake.diagnostics().entries.get(path.join(dir, 'greet.prompt.yml'))!;
+    assert.deepEqual(problems.map((d) => [d.range.start.line, d.message.split(':')[0]]), [[13, 'PromptGate failure']]);
+    assert.equal(api.status().text, '$(beaker) $(check) 1/2');
+  });
+
+  it('after Approve Baseline, lenses, Problems and the status bar show verdicts against the new baseline at once', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET });
+    await api.runCases([ANN, BOB]);
+    await fake.command('promptgate.approve', [ANN, BOB]);
+    const file = path.join(dir, 'greet.prompt.yml');
+    await fs.writeFile(file, GREET.replace('Say hello', 'Say hi'));
+    await api.refresh();
+    await api.runCases([ANN]);
+    assert.equal(api.outcome(ANN)!.verdict.kind, 'regressed');
+    assert.ok(fake.lenses(file).includes('8: ⚠ regressed 100% → 0%'));
+    assert.match(api.status().text, /1 regressed/);
+    assert.ok(fake.diagnostics().entries.get(file)!.some((d) => d.message.startsWith('PromptGate regressed')));
+
+    await fake.command('promptgate.approve', [ANN]);
+    assert.equal(api.outcome(ANN)!.verdict.kind, 'fail', 'approved while failing');
+    assert.ok(fake.lenses(file).includes('8: ✗ 0/1 (approved failing)'), fake.lenses(file).join('\n'));
+    assert.doesNotMatch(api.status().text, /regressed/);
+    assert.ok(!fake.diagnostics().entries.get(file)!.some((d) => d.message.startsWith('PromptGate regressed')));
+  });
+
+  it('reports approved cases that are gone when their suite ran whole', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET });
+    await api.runCases([ANN, BOB]);
+    await fake.command('promptgate.approve');
+    await fs.writeFile(path.join(dir, 'greet.prompt.yml'), GREET.slice(0, GREET.indexOf('      - name: bob')));
+    await api.refresh();
+    const summary = await api.runCases([ANN]);
+    assert.deepEqual(summary!.removed.map((v) => v.caseId), [BOB]);
+    assert.equal(summary!.counts.removed, 1);
+    assert.match(fake.controller().runs.at(-1)!.output, /1 approved case is no longer in greet\.prompt\.yml › golden \(removed\): greet\.prompt\.yml::golden::bob/);
+  });
+
+  it('stops a run midway when the budget is spent, and says so', async () => {
+    await server.close();
+    server = await startFakeOpenAI({ respond: (b) => ({ ...echoReply(b), usage: { prompt_tokens: 10, completion_tokens: 200_000 } }) });
+    const cases = Array.from({ length: 6 }, (_, i) => `      - name: c${i}\n        vars: { who: P${i} }\n        assert: [{ type: icontains, value: hello }]\n`).join('');
+    const api = await activate({ 'cost.prompt.yml': `name: Cost\nmodel: gpt-4o-mini\nmessages:\n  - role: user\n    content: "Say hello to {{ who }}"\nsuites:\n  golden:\n    cases:\n${cases}` }, { budget: 0.1, concurrency: 1 });
+    const summary = await api.runCases(api.cases().map((c) => c.id));
+    assert.deepEqual(summary!.stopped, ['the budget of $0.1 was reached']);
+    const states = Object.values(fake.controller().runs.at(-1)!.stateOf());
+    assert.ok(states.includes('passed') && states.includes('skipped'), states.join(','));
+    assert.ok(server.count < 6, `${server.count} calls`);
+    assert.ok(fake.messages.some((m) => /reaches your budget of \$0\.1/.test(m.text)));
+  });
+
+  it('asks before a run over the budget, and runs nothing when declined', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET.replace('model: gpt-4o-mini', 'model: gpt-4o-mini\nmodelParameters: { maxTokens: 100000 }') }, { budget: 0.0001 });
+    const summary = await api.runCases([ANN, BOB]);
+    assert.equal(server.count, 0);
+    assert.deepEqual(fake.controller().runs.at(-1)!.stateOf(), { [ANN]: 'skipped', [BOB]: 'skipped' });
+    assert.equal(summary!.outcomes.length, 0);
+    assert.ok(fake.messages.some((m) => m.kind === 'warning' && /over your budget of \$0\.0001/.test(m.text)));
+  });
+
+  it('the promptgate.baseURL setting beats a base URL in the files; samples and concurrency settings apply', async () => {
+    const other = await startFakeOpenAI({ respond: echoReply });
+    try {
+      const api = await activate(
+        { 'greet.prompt.yml': GREET.replace('model: gpt-4o-mini', `model: gpt-4o-mini\nprovider: { id: openai, baseURL: '${other.baseURL}' }`) },
+        { baseURL: server.baseURL, samples: 3 },
+      );
+      await api.runCases([ANN]);
+      assert.equal(other.count, 0, 'the file names another server');
+      assert.equal(server.count, 3, 'three samples, to the setting');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an unsaved edit to promptgate.config.yml is what the refresh reads', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET, 'promptgate.config.yml': 'concurrency: 2\n' });
+    const config = path.join(dir, 'promptgate.config.yml');
+    fake.editUnsaved(config, 'concurrency: 0\n');
+    await api.refresh();
+    const problems = fake.diagnostics().entries.get(config) ?? [];
+    assert.equal(problems.length, 1, 'the unsaved text is invalid');
+    assert.equal(problems[0].range.start.line, 0, problems[0].message);
+    const summary = await api.runCases([ANN]);
+    assert.equal(server.count, 0, 'a folder with config errors does not run');
+    assert.equal(summary!.outcomes.length, 0);
+    assert.equal(fake.controller().runs.at(-1)!.stateOf()[ANN], 'errored');
+  });
+
+  it('in Restricted Mode a run skips every case and calls nothing', async () => {
+    dir = await tmpProject({ 'greet.prompt.yml': GREET });
+    fake = fakeVSCode({ root: dir, trusted: false });
+    ext = new PromptGateExtension(fake.vscode as never, fake.context as never, { env: { OPENAI_BASE_URL: server.baseURL }, readDisk: (f) => fs.readFile(f, 'utf8') });
+    ext.start();
+    await ext.api.runCases([ANN]);
+    assert.deepEqual(fake.controller().runs.at(-1)!.stateOf(), { [ANN]: 'skipped' });
+    assert.equal(server.count, 0);
+  });
+});

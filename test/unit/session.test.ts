@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { loadConfig, loadProject, runSession, runSettings, type SessionEvent } from '../../src/core';
+import { removeDir, tmpProject } from '../support/tmp';
+
+const PROMPT = `name: Greeter
+model: gpt-4o-mini
+provider: { id: echo }
+messages:
+  - role: user
+    content: "Say hello to {{ who }}"
+suites:
+  golden:
+    cases:
+      - name: ann
+        vars: { who: Ann }
+        assert: [{ type: icontains, value: hello }]
+      - name: bob
+        vars: { who: Bob }
+        assert: [{ type: icontains, value: carol }]
+`;
+
+describe('run session (core: the one pipeline of the CLI and the editor)', () => {
+  let dir: string;
+  afterEach(async () => {
+    if (dir) await removeDir(dir);
+  });
+
+  const load = async () => {
+    const { config } = await loadConfig(dir);
+    const project = await loadProject({ root: dir, paths: [dir], providerDefaults: config.provider });
+    return { config, project };
+  };
+
+  it('settings precedence: the first override that sets a value wins, then the files', () => {
+    const config = { concurrency: 8 } as Parameters<typeof runSettings>[0];
+    assert.deepEqual(runSettings(config, {}), { samples: undefined, concurrency: 8, baseURL: undefined, model: undefined });
+    assert.equal(runSettings(config, { maxConcurrency: 3 }).concurrency, 3, "a promptfoo file's maxConcurrency caps the config");
+    const s = runSettings(config, { maxConcurrency: 3 }, { samples: 5 }, { samples: 'auto', concurrency: 16, baseURL: '' }, { baseURL: 'http://127.0.0.1:1/v1' });
+    assert.deepEqual(s, { samples: 5, concurrency: 16, baseURL: 'http://127.0.0.1:1/v1', model: undefined }, 'an empty setting is no override');
+  });
+
+  it('yields planned, the run, each verdict, each suite and the report with the gate, in that order; records the run', async () => {
+    dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
+    const { config, project } = await load();
+    const events: SessionEvent[] = [];
+    for await (const e of runSession({ config, project, cases: project.cases, mode: 'live', cache: false, meta: { from: 'test' } }, { env: {}, now: Date.now })) events.push(e);
+    const kinds = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);
+    assert.deepEqual(kinds, ['planned', 'run-started', ...kinds.slice(2, kinds.indexOf('case-verdict')), 'case-verdict', 'suite-finished', 'run-finished']);
+    assert.ok(!kinds.slice(2, kinds.indexOf('case-verdict')).some((k) => k === 'planned' || k === 'run-finished'));
+    const last = events.at(-1) as Extract<SessionEvent, { type: 'run-finished' }>;
+    assert.deepEqual(last.report.outcomes.map((o) => [o.spec.name, o.verdict.kind, o.verdict.passing]), [['ann', 'new', true], ['bob', 'new', false]]);
+    assert.equal(last.report.gate, 'failed', 'a failing case without a baseline blocks');
+    const planned = events[0] as Extract<SessionEvent, { type: 'planned' }>;
+    const record = (await fs.readFile(planned.recordFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; from?: string });
+    assert.deepEqual([record[0].type, record[0].from, record.at(-1)!.type], ['run', 'test', 'summary']);
+    assert.equal(path.dirname(planned.recordFile), config.runsDir);
+  });
+
+  it('a broken baseline file is a located reason not to run, and nothing is recorded', async () => {
+    dir = await tmpProject({ 'greet.prompt.yml': PROMPT, '.promptgate/baselines/greet.prompt.yml/golden.json': '{ "format": 1, "cases": 3 }' });
+    const { config, project } = await load();
+    const events: SessionEvent[] = [];
+    for await (const e of runSession({ config, project, cases: project.cases, mode: 'live', cache: false }, { env: {}, now: Date.now })) events.push(e);
+    assert.equal(events.length, 1);
+    const e = events[0] as Extract<SessionEvent, { type: 'not-run' }>;
+    assert.equal(e.reason.kind, 'baselines');
+    assert.ok(e.reason.kind === 'baselines' && e.reason.diagnostics[0].file.endsWith('golden.json'));
+    assert.equal(await fs.readdir(config.runsDir).catch(() => 'none'), 'none');
+  });
+
+  it('an interrupted run is stopped, its gate undecided', async () => {
+    dir = await tmpProject({ 'greet.prompt.yml': PROMPT });
+    const { config, project } = await load();
+    const abort = new AbortController();
+    abort.abort();
+    let report;
+    for await (const e of runSession({ config, project, cases: project.cases, mode: 'live', cache: false, signal: abort.signal }, { env: {}, now: Date.now })) if (e.type === 'run-finished') report = e.report;
+    assert.deepEqual(report!.stopped, { kind: 'interrupted', reason: 'interrupted' });
+    assert.equal(report!.gate, 'stopped');
+  });
+});
