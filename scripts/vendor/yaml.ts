@@ -1,3 +1,3 @@
-// Built to dist/vendor/yaml.js: loaded by src/core/vendor.ts to write YAML (export) and to read
-// promptfoo's YAML vars files; a test run never needs it.
-export { parse, stringify } from 'yaml';
+// Built to dist/vendor/yaml.js: loaded by src/core/vendor.ts to write YAML (export); a test run never
+// needs it. Reading YAML is js-yaml in the bundle (src/core/yamlfile.ts).
+export { dump } from 'js-yaml';

@@ -80,7 +80,7 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
     ...(Object.keys(defaults).length ? { defaultTest: { vars: defaults } } : {}),
     tests,
   };
-  return { text: header(prompt, 'promptfoo', omitted) + vendor.yaml().stringify(doc, { lineWidth: 0 }), omitted };
+  return { text: header(prompt, 'promptfoo', omitted) + vendor.yamlDump()(doc, { lineWidth: -1, noRefs: true }), omitted };
 }
 
 export function toPrompty(prompt: PromptSpec, cases: readonly CaseSpec[]): Exported {
@@ -99,7 +99,7 @@ export function toPrompty(prompt: PromptSpec, cases: readonly CaseSpec[]): Expor
     ...(golden[0] ? { sample: golden[0].vars } : {}),
   };
   const body = t.messages.map((m) => `${m.role}:\n${m.content.trim()}\n`).join('\n');
-  return { text: `---\n${header(prompt, 'prompty', omitted)}${vendor.yaml().stringify(fm, { lineWidth: 0 })}---\n${body}`, omitted };
+  return { text: `---\n${header(prompt, 'prompty', omitted)}${vendor.yamlDump()(fm, { lineWidth: -1, noRefs: true })}---\n${body}`, omitted };
 }
 
 function header(prompt: PromptSpec, to: ExportFormat, omitted: string[]): string {

@@ -17,6 +17,7 @@ export const vendor = {
   ajv: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('ajv.js') : require('ajv')) as Mod<typeof import('ajv').default>),
   junit: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('junit-report-builder.js') : require('junit-report-builder')) as Mod<typeof import('junit-report-builder').default>),
   csvParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('csv-parse-sync.js') : require('csv-parse/sync')) as typeof import('csv-parse/sync')).parse,
-  yaml: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('yaml.js') : require('yaml')) as Pick<typeof import('yaml'), 'parse' | 'stringify'>,
+  /** js-yaml's writer (its reader is in the bundle already: src/core/yamlfile.ts). */
+  yamlDump: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('yaml.js') : require('js-yaml')) as Pick<typeof import('js-yaml'), 'dump'>).dump,
   corpus: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('corpus.json') : require('./redteam/corpus.json')) as unknown,
 };

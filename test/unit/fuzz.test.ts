@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import fc from 'fast-check';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { loadProject, type Diagnostic } from '../../src/core';
 import { removeDir, tmpProject } from '../support/tmp';
 import { cli } from '../support/cli';
@@ -47,7 +47,7 @@ const tree = fc.letrec<{ node: unknown }>((tie) => ({
 })).node;
 
 const generated = fc.tuple(fc.constantFrom<Kind>('prompt', 'suite', 'promptfoo', 'prompty'), fc.dictionary(fc.constantFrom(...KEYS), tree, { maxKeys: 8 })).map(([kind, data]) => {
-  const text = stringify(data);
+  const text = dump(data, { skipInvalid: true });
   return { kind, text: kind === 'prompty' ? `---\n${text}---\nsystem:\nhi {{x}}\n` : text };
 });
 

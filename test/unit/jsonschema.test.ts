@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import Ajv from 'ajv';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { ConfigFileSchema, JSON_SCHEMA_FILES, PromptFileSchema, SuiteFileSchema, jsonSchemas } from '../../src/core';
 
 const ROOT = path.resolve(__dirname, '../..');

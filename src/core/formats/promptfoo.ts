@@ -4,6 +4,7 @@
  * What PromptGate cannot run is a located error naming it, never a silent skip.
  */
 import * as path from 'node:path';
+import { load as loadYaml } from 'js-yaml';
 import { vendor } from '../vendor';
 import { z } from 'zod';
 import type { Diagnostic } from '../diagnostics';
@@ -255,7 +256,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       }
       try {
         const text = await read(path.resolve(dir, ref));
-        out[k] = /\.json$/i.test(ref) ? JSON.parse(text) : /\.ya?ml$/i.test(ref) ? vendor.yaml().parse(text) : text;
+        out[k] = /\.json$/i.test(ref) ? JSON.parse(text) : /\.ya?ml$/i.test(ref) ? loadYaml(text) : text;
       } catch (e) {
         if (file) err([...at, k], `variable '${k}': cannot read ${ref}: ${(e as Error).message}`, file);
       }
