@@ -6,6 +6,9 @@ import { crc32 } from 'node:zlib';
 import { isAscii } from 'node:buffer';
 import { createRequire, wrap } from 'node:module';
 
+// This whole module goes once Node 22 is the minimum: its module compile cache
+// (`module.enableCompileCache()`, NODE_COMPILE_CACHE) does the same for every module, kept by Node.
+
 /**
  * Where V8's compiled code for the CLI is kept between runs: `PROMPTGATE_CODE_CACHE` (a folder, or
  * `off`), else the user's own cache folder. Never a shared temporary folder: a planted cache is
