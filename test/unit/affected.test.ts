@@ -2,22 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { affectedCases, caseFingerprint, loadProject, type CaseSpec } from '../../src/core';
 import { removeDir, tmpProject } from '../support/tmp';
+import { greetPrompt } from '../support/fixtures';
 
-const PROMPT = `name: greet
-model: gpt-4o-mini
-messages:
-  - role: user
-    content: "Say hello to {{ who }}"
-suites:
-  golden:
-    cases:
-      - name: ann
-        vars: { who: Ann }
-        assert: [{ type: icontains, value: hello }]
-      - name: bob
-        vars: { who: Bob }
-        assert: [{ type: icontains, value: bob }]
-`;
+const PROMPT = greetPrompt();
 const SUITE = `prompt: greet.prompt.yml
 cases:
   - name: cy

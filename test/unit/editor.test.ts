@@ -5,30 +5,13 @@ import { PromptGateExtension } from '../../src/extension/promptgate';
 import { fakeVSCode, outline } from '../support/fake-vscode';
 import { startFakeOpenAI, echoReply, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
+import { greetPrompt } from '../support/fixtures';
 
 /* The editor adapter in plain Node, against a fake `vscode`: the test tree, the run handler,
    CodeLens, Problems, approve-then-refresh and settings precedence, in milliseconds. What only a
    real VS Code shows (the workbench, webviews, the .vsix) stays in the code-server suites. */
 
-const GREET = `name: Greeter
-model: gpt-4o-mini
-messages:
-  - role: user
-    content: "Say hello to {{ who }}, politely"
-suites:
-  golden:
-    cases:
-      - name: ann
-        vars: { who: Ann }
-        assert:
-          - type: icontains
-            value: hello
-      - name: bob
-        vars: { who: Bob }
-        assert:
-          - type: icontains
-            value: bob
-`;
+const GREET = greetPrompt();
 const ANN = 'greet.prompt.yml::golden::ann';
 const BOB = 'greet.prompt.yml::golden::bob';
 
@@ -59,7 +42,7 @@ describe('editor adapter (plain Node, fake vscode)', function () {
 
   it('builds folder → prompt → suite → case, with each case at its line', async () => {
     await activate({ 'greet.prompt.yml': GREET });
-    assert.equal(outline(fake.controller().items), [`- ${path.basename(dir)}`, '  - greet.prompt.yml [0]', '    - golden [7]', '      - ann [8]', '      - bob [13]'].join('\n'));
+    assert.equal(outline(fake.controller().items), [`- ${path.basename(dir)}`, '  - greet.prompt.yml [0]', '    - golden [7]', '      - ann [8]', '      - bob [11]'].join('\n'));
   });
 
   it('a run: Test Explorer states, transcript, CodeLens, Problems and the status bar come from the session', async () => {
@@ -68,13 +51,13 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     const run = fake.controller().runs.at(-1)!;
     assert.deepEqual(run.stateOf(), { [ANN]: 'passed', [BOB]: 'failed' });
     assert.ok(run.ended);
-    assert.match(run.output, /\[output\] echo: Say hello to Ann, politely/);
+    assert.match(run.output, /\[output\] echo: Say hello to Ann/);
     assert.match(run.states.get(BOB)!.messages[0].message, /pass rate 0% \(0\/1\); icontains: /);
     // A failing case without a baseline blocks the gate, as in the CLI.
     assert.equal(summary!.gateFailed, true);
-    assert.deepEqual(fake.lenses(path.join(dir, 'greet.prompt.yml')).filter((l) => !l.includes('Run') && !l.includes('Promote')), ['0: ✗ 1/2', '8: ✓ 1/1', '8: Approve', '13: ✗ 0/1', '13: Approve']);
+    assert.deepEqual(fake.lenses(path.join(dir, 'greet.prompt.yml')).filter((l) => !l.includes('Run') && !l.includes('Promote')), ['0: ✗ 1/2', '8: ✓ 1/1', '8: Approve', '11: ✗ 0/1', '11: Approve']);
     const problems = fake.diagnostics().entries.get(path.join(dir, 'greet.prompt.yml'))!;
-    assert.deepEqual(problems.map((d) => [d.range.start.line, d.message.split(':')[0]]), [[13, 'PromptGate failure']]);
+    assert.deepEqual(problems.map((d) => [d.range.start.line, d.message.split(':')[0]]), [[11, 'PromptGate failure']]);
     assert.equal(api.status().text, '$(beaker) $(check) 1/2');
   });
 

@@ -3,24 +3,11 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { filesUnder, removeDir, tmpProject } from '../support/tmp';
+import { greetPrompt } from '../support/fixtures';
 import { cli, type CliRun } from '../support/cli';
 
 const KEY = 'sk-planted-7f3c9a1e5b2d4680aa11bb22cc33dd44';
-const PROMPT = `name: Greeter
-model: gpt-4o-mini
-messages:
-  - role: user
-    content: "Say hello to {{ who }}"
-suites:
-  golden:
-    cases:
-      - name: ann
-        vars: { who: Ann }
-        assert: [{ type: icontains, value: hello }]
-      - name: bob
-        vars: { who: Bob }
-        assert: [{ type: icontains, value: hello }]
-`;
+const PROMPT = greetPrompt({ name: 'Greeter', bob: 'hello' });
 
 
 describe('the API key never reaches a file or an output', function () {

@@ -3,23 +3,9 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { loadConfig, loadProject, runSession, runSettings, type SessionEvent } from '../../src/core';
 import { removeDir, tmpProject } from '../support/tmp';
+import { greetPrompt } from '../support/fixtures';
 
-const PROMPT = `name: Greeter
-model: gpt-4o-mini
-provider: { id: echo }
-messages:
-  - role: user
-    content: "Say hello to {{ who }}"
-suites:
-  golden:
-    cases:
-      - name: ann
-        vars: { who: Ann }
-        assert: [{ type: icontains, value: hello }]
-      - name: bob
-        vars: { who: Bob }
-        assert: [{ type: icontains, value: carol }]
-`;
+const PROMPT = greetPrompt({ provider: '{ id: echo }', bob: 'carol' });
 
 describe('run session (core: the one pipeline of the CLI and the editor)', () => {
   let dir: string;
