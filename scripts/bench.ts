@@ -194,11 +194,22 @@ const medianOf = (runs: Measured[]) => [...runs].sort((a, b) => a.wallMs - b.wal
 
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
+/** Where every figure goes as well as to stdout: the docs link this file instead of retyping figures. */
+const RESULTS_FILE = path.resolve(__dirname, '..', 'docs', 'benchmark-results.md');
+let writing: Promise<void> = Promise.resolve();
+
 async function main() {
   const rows: string[] = [];
+  // Rewritten after every line, so a bench that fails part-way still leaves what it measured.
+  const write = () =>
+    fs.writeFile(
+      RESULTS_FILE,
+      `# Benchmark results\n\nWritten by \`npm run bench${process.argv.slice(2).map((a) => ` ${a}`).join('')}\` on ${new Date().toISOString().slice(0, 10)}; not edited by hand. \`docs/benchmark.md\` says what each figure measures.\n\n\`\`\`text\n${rows.join('\n')}\n\`\`\`\n`,
+    );
   const say = (s: string) => {
     rows.push(s);
     process.stdout.write(`${s}\n`);
+    writing = writing.then(write, write);
   };
   say(`PromptGate bench · node ${process.version} · ${os.cpus().length} cores · ${os.platform()}`);
   say('');
@@ -407,6 +418,10 @@ else main().then(exit, (err) => (fail(err), exit()));
 
 /** Every figure is printed; whatever is still open (a handle a child or the harness left) is named rather than left to keep the bench alive. */
 function exit(): void {
+  void writing.then(exitNow, exitNow);
+}
+
+function exitNow(): void {
   const open = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((h) => h !== process.stdout && h !== process.stderr && h !== process.stdin);
   if (open.length) process.stderr.write(`bench: ${open.length} handle(s) still open at the end (${open.map((h) => h.constructor.name).join(', ')}); exiting\n`);
   process.exit(process.exitCode ?? 0);

@@ -6,29 +6,43 @@ import { removeDir, tmpProject } from '../support/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** The README's commands and examples are the ones that work. */
-describe('README', () => {
+const loads = async (example: string) => {
+  const dir = await tmpProject({ 'example.prompt.yml': example });
+  try {
+    const project = await loadProject({ root: dir, paths: [dir] });
+    return { errors: project.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)), suites: project.suites.map((s) => s.name) };
+  } finally {
+    await removeDir(dir);
+  }
+};
+
+/** The README's and the docs' commands and examples are the ones that work. */
+describe('README and docs', () => {
   let readme: string;
+  const doc = (name: string) => fs.readFile(path.join(ROOT, 'docs', name), 'utf8');
   before(async () => {
     readme = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8');
   });
 
-  it('its complete prompt-file example loads with no errors', async () => {
-    const section = readme.slice(readme.indexOf('### Prompt file'));
-    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1];
-    const dir = await tmpProject({ 'support.prompt.yml': example });
-    try {
-      const project = await loadProject({ root: dir, paths: [dir] });
-      const errors = project.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d));
-      assert.deepEqual(errors, []);
-      assert.deepEqual(project.suites.map((s) => s.name), ['golden', 'testData']);
-    } finally {
-      await removeDir(dir);
-    }
+  it("the README's example loads with no errors", async () => {
+    const example = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## One example')))![1];
+    assert.deepEqual(await loads(example), { errors: [], suites: ['golden'] });
   });
 
-  it('documents every assertion type', () => {
-    const table = readme.slice(readme.indexOf('## Assertions'), readme.indexOf('## Providers'));
+  it('every page the README names exists, and every page in docs/ is named', async () => {
+    const named = [...readme.matchAll(/`docs\/([\w-]+\.md)`/g)].map((m) => m[1]);
+    const pages = (await fs.readdir(path.join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'));
+    assert.deepEqual([...new Set(named)].sort(), pages.sort());
+  });
+
+  it('the complete prompt-file example loads with no errors', async () => {
+    const section = (await doc('files.md')).slice((await doc('files.md')).indexOf('## Prompt file'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    assert.deepEqual(await loads(example), { errors: [], suites: ['golden', 'testData'] });
+  });
+
+  it('documents every assertion type', async () => {
+    const table = await doc('assertions.md');
     const missing = ASSERTIONS.map((a) => a.id).filter((id) => !table.includes(`\`${id}\``));
     assert.deepEqual(missing, []);
   });
