@@ -204,7 +204,7 @@ async function main() {
   const write = () =>
     fs.writeFile(
       RESULTS_FILE,
-      `# Benchmark results\n\nWritten by \`npm run bench${process.argv.slice(2).map((a) => ` ${a}`).join('')}\` on ${new Date().toISOString().slice(0, 10)}; not edited by hand. \`docs/benchmark.md\` says what each figure measures.\n\n\`\`\`text\n${rows.join('\n')}\n\`\`\`\n`,
+      `# Benchmark results\n\nWritten by \`npm run bench${process.argv.length > 2 ? ` --${process.argv.slice(2).map((a) => ` ${a}`).join('')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; not edited by hand. \`docs/benchmark.md\` says what each figure measures.\n\n\`\`\`text\n${rows.join('\n')}\n\`\`\`\n`,
     );
   const say = (s: string) => {
     rows.push(s);
