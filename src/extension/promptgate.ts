@@ -147,7 +147,6 @@ export class PromptGateExtension {
     return {
       refresh: () => this.refresh(),
       runCases: (ids: string[], token?: vscode.CancellationToken) => this.runCases(ids, token),
-      approve: (ids?: string[]) => this.commands.approve(ids),
       controller: this.controller,
       outcome: (id: string) => this.state.outcomes.get(id),
       lastRun: () => ({ count: this.runs.runCount, ids: [...this.runs.lastRun] }),

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config';
-import type { Diagnostic } from '../diagnostics';
+import { formatDiagnostic, type Diagnostic } from '../diagnostics';
 import type { Judge } from '../judge';
 import type { CaseSpec, PromptSpec } from '../model';
 import type { Project } from '../project';
@@ -73,7 +73,7 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   const settings = runSettings(config, project, ...(request.overrides ?? []));
   const cases = settings.model ? withModel(request.cases, settings.model) : [...request.cases];
   const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, request.cases));
-  for (const d of diagnostics.filter((x) => x.severity !== 'error')) yield { type: 'warning', message: d.message };
+  for (const d of diagnostics.filter((x) => x.severity !== 'error')) yield { type: 'warning', message: formatDiagnostic(d) };
   if (diagnostics.some((d) => d.severity === 'error')) {
     yield { type: 'not-run', reason: { kind: 'baselines', diagnostics } };
     return;
