@@ -1,5 +1,5 @@
 import { hashOf } from './canonical';
-import type { CaseSpec } from './model';
+import type { CaseSpec } from './types/cases';
 
 /**
  * Everything that decides a case's result: the request the model gets (messages after rendering,

@@ -1,7 +1,7 @@
 import { baselineCaseFrom, baselinePath, readBaseline, writeBaseline, type BaselineFile } from './baseline';
 import type { Diagnostic } from './diagnostics';
-import type { CaseSpec } from './model';
 import { latestResults } from './runs';
+import type { CaseSpec } from './types/cases';
 
 export interface ApprovedFile {
   file: string;

@@ -1,21 +1,7 @@
 import { diffArrays } from 'diff';
 import type { Normalizer } from './schema';
 import { normalizeOutput, numberTolerance, tokenize, tokensEqual } from './normalize';
-
-export interface DiffSegment {
-  kind: 'same' | 'added' | 'removed';
-  text: string;
-}
-
-export interface JsonChange {
-  /** `$.items[0].sku` style path. */
-  path: string;
-  kind: 'added' | 'removed' | 'changed';
-  before?: unknown;
-  after?: unknown;
-}
-
-export type OutputDiff = { kind: 'same' } | { kind: 'text'; segments: DiffSegment[] } | { kind: 'json'; changes: JsonChange[] };
+import type { DiffSegment, JsonChange, OutputDiff } from './types/report';
 
 /** Word-level diff; numbers within the tolerance count as equal. Unchanged stretches are whole segments. */
 export function wordDiff(before: string, after: string, tolerance?: number): DiffSegment[] {

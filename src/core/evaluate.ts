@@ -1,12 +1,13 @@
 import type { Diagnostic } from './diagnostics';
 import { baselineOutcomes, baselinePath, readBaseline, resultOutcomes, type BaselineCase, type BaselineFile } from './baseline';
-import type { CaseSpec, SuiteSpec } from './model';
 import { samplePlan } from './sampling';
 import type { Samples } from './schema';
 import { computeVerdicts, removedVerdict } from './verdicts';
-import { outputDiff, type OutputDiff } from './diff';
+import { outputDiff } from './diff';
 import type { CaseResult, SamplePlan, Tally } from './types/results';
 import type { CaseVerdict, SamplingPolicy, VerdictKind, VerdictPolicy } from './types/verdicts';
+import type { CaseSpec, SuiteSpec } from './types/cases';
+import type { CaseOutcome } from './types/report';
 
 /** The approved baselines of a run's suites, keyed by `prompt::suite`. */
 export class Baselines {
@@ -116,19 +117,6 @@ export function countVerdicts(verdicts: readonly CaseVerdict[]): Record<VerdictK
   const counts: Record<VerdictKind, number> = { pass: 0, fail: 0, regressed: 0, improved: 0, flaky: 0, new: 0, removed: 0, errored: 0, skipped: 0 };
   for (const v of verdicts) counts[v.kind]++;
   return counts;
-}
-
-/** One case of a finished run, with what reporters need to explain its verdict. */
-export interface CaseOutcome {
-  spec: CaseSpec;
-  results: CaseResult[];
-  verdict: CaseVerdict;
-  /** Baseline output against current output, for cases with a baseline whose outputs differ. */
-  change?: { before: string; after: string; diff: OutputDiff };
-  /** Mean score of each judged assertion, in the baseline and now. */
-  judgeScores: { assertion: string; index: number; before?: number; after?: number }[];
-  /** The lowest judge agreement among this case's judged answers (when a judge was asked more than once). */
-  judgeAgreement?: number;
 }
 
 /** Below this agreement a verdict that rests on the judge is marked as shaky. */

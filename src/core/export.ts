@@ -3,8 +3,8 @@
  * too: a promptfoo configuration, or a Prompty file. What the target cannot express is listed, never
  * dropped silently.
  */
-import type { CaseSpec, PromptSpec } from './model';
 import { vendor } from './vendor';
+import type { CaseSpec, PromptSpec } from './types/cases';
 
 export type ExportFormat = 'promptfoo' | 'prompty';
 export interface Exported {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { hashOf } from './canonical';
-import type { JudgeAnswer, JudgeContext } from './assertions/types';
 import { ProviderError, type Provider, type ProviderRequest } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
 import { estimateCost, type PriceTable } from './providers/pricing';
+import type { JudgeAnswer, JudgeContext } from './types/assertions';
 
 export interface JudgeSettings {
   /** The judge model, e.g. gpt-4o-mini. */

@@ -1,9 +1,7 @@
-import type { CaseOutcome } from './evaluate';
-import type { OutputDiff } from './diff';
-import type { AttackCategory } from './redteam/report';
 import { pct } from './stats';
 import { attackRate, judgeScoreLines } from './wording';
 import type { VerdictKind } from './types/verdicts';
+import type { AttackCategory, CaseOutcome, OutputDiff } from './types/report';
 
 /** One case as the results panel shows it: plain data, no markup. */
 export interface ResultRow {

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Diagnostic } from './diagnostics';
 import { discoverFiles } from './discover';
-import type { CaseSpec, PromptSpec, SuiteSpec } from './model';
 import { SuiteFileSchema, type ProviderOptions } from './schema';
 import { PROMPTY_FILE, PROMPTY_INDENT } from './formats/prompty';
 import { insideLexically, insideReally, realPath } from './fsutil';
@@ -12,6 +11,7 @@ import { buildSuite } from './formats/native';
 import { githubSuite } from './formats/github';
 import { promptfooSuites } from './formats/promptfoo-suites';
 import { sampleSuite } from './formats/prompty-sample';
+import type { CaseSpec, PromptSpec, SuiteSpec } from './types/cases';
 
 export interface Project {
   root: string;
@@ -31,7 +31,6 @@ export interface LoadOptions {
   /** Reads a file; the editor passes one that sees unsaved documents. */
   readFile?: (file: string) => Promise<string>;
 }
-
 
 const insideRoot = insideLexically;
 

@@ -1,28 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import { Channel } from './channel';
-import type { CaseSpec, PromptSpec } from './model';
-import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged, type PreparedAssertion } from './assertions/registry';
-import type { JudgeContext } from './assertions/types';
+import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged } from './assertions/registry';
 import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderResponse, type Usage } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
-
-
-
-
-export type RunEvent =
-  | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number }
-  | { type: 'case-started'; caseId: string; sample: number }
-  | { type: 'samples-added'; caseId: string; added: number }
-  | { type: 'case-output'; caseId: string; sample: number; output: string; source: ResponseSource; latencyMs: number }
-  | { type: 'assertions'; caseId: string; sample: number; results: AssertionResult[] }
-  | { type: 'case-finished'; result: CaseResult; spec: CaseSpec }
-  | { type: 'warning'; message: string }
-  /** The run stopped early because no further call could succeed (a refused key, no quota left). */
-  | { type: 'run-stopped'; reason: string }
-  | { type: 'run-finished'; summary: RunSummary };
-
+import type { JudgeContext, PreparedAssertion } from './types/assertions';
+import type { CaseSpec, PromptSpec } from './types/cases';
+import type { RunEvent } from './types/events';
 
 export interface RunOptions {
   runId: string;

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { RunEvent } from './runner';
 import type { CaseResult } from './types/results';
+import type { RunEvent } from './types/events';
 /** A sortable, unique run id: UTC time plus a random suffix. */
 export function newRunId(now: number): string {
   return `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PACK_NAMES } from './redteam/packs';
+import { PACK_NAMES } from './types/packs';
 
 /** Zod schemas of every file users write. They are the single source of truth for validation. */
 

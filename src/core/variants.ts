@@ -1,9 +1,10 @@
 import { hashOf } from './canonical';
-import type { CaseSpec, PromptSpec } from './model';
 import type { Provider } from './providers/types';
 import { estimateCost, findPrice, type PriceTable } from './providers/pricing';
 import { requestKey, type ResponseStore } from './store';
 import type { CaseResult, ResponseSource } from './types/results';
+import type { CaseSpec, PromptSpec } from './types/cases';
+import type { CostEstimate } from './types/report';
 
 /** GitHub Models ids carry a publisher (`openai/gpt-4o-mini`); OpenAI's own API wants the bare name. */
 export function requestModelFor(model: string, provider: { baseURL?: string }): string {
@@ -32,13 +33,6 @@ export function withModel(cases: readonly CaseSpec[], model: string): CaseSpec[]
  */
 export function acrossModels(cases: readonly CaseSpec[], models: readonly string[]): CaseSpec[] {
   return models.flatMap((m) => withModel(cases, m).map((c) => ({ ...c, id: `${c.id}@${m}`, name: `${c.name} [${m}]` })));
-}
-
-export interface CostEstimate {
-  usd: number;
-  calls: number;
-  /** Models with no price: their calls are counted but not priced. */
-  unpriced: string[];
 }
 
 /**

@@ -1,8 +1,8 @@
-import { LOW_JUDGE_AGREEMENT, type CaseOutcome } from './evaluate';
-import type { AttackCategory } from './redteam/report';
+import { LOW_JUDGE_AGREEMENT } from './evaluate';
 import { pct } from './stats';
 import type { CaseResult } from './types/results';
 import type { CaseVerdict } from './types/verdicts';
+import type { AttackCategory, CaseOutcome } from './types/report';
 
 /** How verdicts read, in one place for the terminal, the reports, the editor and the panel. */
 

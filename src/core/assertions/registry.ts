@@ -5,9 +5,10 @@ import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
 import { securityAssertions } from './security';
-import type { AssertionContext, AssertionDefinition, JudgeContext } from './types';
 import type { AssertionOutcome } from '../types/results';
 import type { AssertionResult } from '../types/results';
+import type { AssertionContext, AssertionDefinition, JudgeContext } from '../types/assertions';
+import type { PreparedAssertion } from '../types/assertions';
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
 export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...textAssertions,
@@ -37,27 +38,6 @@ export function lookupAssertion(type: string): { definition: AssertionDefinition
 export function assertionTypeNames(): string[] {
   return ASSERTIONS.map((a) => a.id);
 }
-
-/** A validated, compiled assertion ready to evaluate. */
-export interface PreparedAssertion {
-  /** As written, e.g. `not-contains`. */
-  type: string;
-  definition: AssertionDefinition;
-  negate: boolean;
-  value: unknown;
-  threshold?: number;
-  weight: number;
-  metric?: string;
-  compiled: unknown;
-  /** Applied to the output before this assertion checks it. */
-  transform?: (output: string, context: AssertionContext) => string;
-  /** The transform as written (part of the case's fingerprint). */
-  transformSource?: string;
-  /** Model-graded only: judge model and how many times to ask. */
-  judgeModel?: string;
-  judgeSamples?: number;
-}
-
 
 /** The output as the assertion sees it: through its transform, if it has one. */
 function transformed(a: PreparedAssertion, output: string, context: AssertionContext): string | AssertionOutcome {

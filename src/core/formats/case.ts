@@ -1,7 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import type { Diagnostic, Range } from '../diagnostics';
-import type { CaseSpec } from '../model';
-import { assertionTypeNames, lookupAssertion, type PreparedAssertion } from '../assertions/registry';
+import { assertionTypeNames, lookupAssertion } from '../assertions/registry';
 import { compileTransform } from '../assertions/javascript';
 import { deepEqual } from '../assertions/text';
 import type { ProviderRequest } from '../providers/types';
@@ -10,6 +9,8 @@ import { PROMPTY_INDENT } from './prompty';
 import { TemplateError, renderTemplate } from '../template';
 import { YamlFile, formatPath, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
+import type { PreparedAssertion } from '../types/assertions';
+import type { CaseSpec } from '../types/cases';
 
 /** What a suite knows of a case before its variables, request and assertions are checked. */
 export type CaseInput = Pick<CaseSpec, 'id' | 'name' | 'suite' | 'suiteKind' | 'description' | 'tags' | 'relFile' | 'range' | 'vars' | 'threshold' | 'samples' | 'passRate' | 'normalize'> & {

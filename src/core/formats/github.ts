@@ -1,11 +1,10 @@
 import type { Diagnostic } from '../diagnostics';
 import { hashOf } from '../canonical';
-import type { SuiteSpec } from '../model';
 import type { AssertionData } from '../schema';
 import type { PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import { buildCase, oneLine } from './case';
-import { DEFAULT_PASS_RATE } from '../model';
+import { DEFAULT_PASS_RATE, type SuiteSpec } from '../types/cases';
 
 /**
  * GitHub Models' built-in evaluators, run by PromptGate's judges. The rubrics are PromptGate's own

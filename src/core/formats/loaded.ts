@@ -1,8 +1,8 @@
 import type { Range } from '../diagnostics';
-import type { PromptSpec } from '../model';
 import type { ProviderRequest } from '../providers/types';
 import type { PromptFileData } from '../schema';
 import type { PathSegment, YamlFile } from '../yamlfile';
+import type { PromptSpec } from '../types/cases';
 
 /** A prompt as the formats build cases from it: its spec, its file and what rendering needs. */
 export interface LoadedPrompt {

@@ -1,17 +1,16 @@
 import type { Diagnostic } from '../diagnostics';
 import { hashOf } from '../canonical';
-import type { CaseSpec, SuiteSpec } from '../model';
 import { type AssertionData, type SuiteData } from '../schema';
 import { plantCanary } from '../redteam/canary';
-import { selectAttacks, type PackName } from '../redteam/packs';
+import { selectAttacks } from '../redteam/packs';
 import { acrossModels } from '../variants';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import { buildCase, slug, closest, type CaseInput } from './case';
-import { DEFAULT_PASS_RATE } from '../model';
+import { DEFAULT_PASS_RATE, type CaseSpec, type SuiteSpec } from '../types/cases';
+import type { PackName } from '../types/packs';
 
 const ADVERSARIAL_ONLY = ['packs', 'target', 'limit', 'seed', 'contextTokens', 'refusal', 'rubric', 'forbiddenTools'] as const;
-
 
 export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name: string, data: SuiteData, relFile: string, diagnostics: Diagnostic[]): SuiteSpec {
   const { kind, cases } = data;

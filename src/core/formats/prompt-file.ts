@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import type { Diagnostic, Range } from '../diagnostics';
 import { hashOf } from '../canonical';
-import type { PromptSpec } from '../model';
 import { compileSchema } from '../assertions/json';
 import type { ProviderRequest } from '../providers/types';
 import { PromptFileSchema, type PromptFileData, type ProviderOptions } from '../schema';
@@ -12,10 +11,9 @@ import { TemplateError, referencedVariables } from '../template';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import { checkValue, templateRange, closest } from './case';
 import type { LoadedPrompt } from './loaded';
+import type { PromptSpec } from '../types/cases';
 
 export type { LoadedPrompt } from './loaded';
-
-
 
 export async function readPromptFile(
   file: string,

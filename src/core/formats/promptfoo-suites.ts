@@ -1,12 +1,11 @@
 import type { Diagnostic } from '../diagnostics';
-import type { SuiteSpec } from '../model';
 import { assertionTypeNames } from '../assertions/registry';
 import { type PromptFileData, type ProviderOptions } from '../schema';
 import { promptfooConfigSchema, readPromptfoo } from './promptfoo';
 import { YamlFile } from '../yamlfile';
 import { type LoadedPrompt, type PromptSource, finishPrompt } from './prompt-file';
 import { buildCase } from './case';
-import { DEFAULT_PASS_RATE } from '../model';
+import { DEFAULT_PASS_RATE, type SuiteSpec } from '../types/cases';
 
 /** A promptfoo configuration: one prompt and suite per prompt × provider, each test a case. */
 export async function promptfooSuites(

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics';
-import type { SuiteSpec } from '../model';
 import type { LoadedPrompt } from './loaded';
 import { buildCase } from './case';
-import { DEFAULT_PASS_RATE } from '../model';
+import { DEFAULT_PASS_RATE, type SuiteSpec } from '../types/cases';
 
 /** A .prompty's `sample` inputs (inline, or `${file:NAME.json}` beside it) as the runnable suite `sample`. */
 export async function sampleSuite(p: LoadedPrompt, relFile: string, read: (f: string) => Promise<string>, diagnostics: Diagnostic[]): Promise<SuiteSpec | undefined> {

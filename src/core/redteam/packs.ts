@@ -5,9 +5,7 @@
  */
 import { vendor } from '../vendor';
 import { VARIANTS, type EncoderName } from './encoders';
-
-export const PACK_NAMES = ['injection', 'jailbreak', 'extraction', 'pii', 'encoding', 'multilingual', 'edge'] as const;
-export type PackName = (typeof PACK_NAMES)[number];
+import type { PackName } from '../types/packs';
 
 export const PACK_DESCRIPTIONS: Record<PackName, string> = {
   injection: 'instructions hidden in the input that try to take over the task (garak PromptInject, latent injection)',

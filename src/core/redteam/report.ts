@@ -1,26 +1,6 @@
-import type { CaseOutcome } from '../evaluate';
-import { fisherLess, wilson, type Interval } from '../stats';
-
-/** Attack success in one category (pack) of adversarial cases, now and in the baseline. */
-export interface AttackCategory {
-  category: string;
-  cases: number;
-  /** Answered samples (errored ones are not attempts). */
-  attempts: number;
-  /** Samples that failed a detector or an assertion: the attack worked. */
-  successes: number;
-  rate: number;
-  interval: Interval;
-  baseline?: { attempts: number; successes: number; rate: number };
-  /** One-sided p-value of a rise in the success rate against the baseline (Fisher's exact test). */
-  pRise?: number;
-  /** The rise is significant at `alpha`. */
-  rose: boolean;
-  /** Cases of this category whose verdict is a regression. */
-  regressed: number;
-  /** The cases with the highest success rate, with an output that shows it. */
-  worst: { caseId: string; name: string; successes: number; attempts: number; output: string }[];
-}
+import { fisherLess, wilson } from '../stats';
+import type { CaseOutcome } from '../types/report';
+import type { AttackCategory } from '../types/report';
 
 /**
  * Attack success rates per category, for the adversarial cases of a run. A sample in which any

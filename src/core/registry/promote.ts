@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import type { ResolvedConfig } from '../config';
-import type { PromptSpec } from '../model';
 import type { Project } from '../project';
 import { collectEvidence, policyProblems, versionRecord, type LabelPolicy, type Registry, type VersionEvidence, type VersionRecord } from './registry';
+import type { PromptSpec } from '../types/cases';
 
 // Loaded on first use: only registry commands run git, and every CLI start would pay for it.
 const childProcess = () => require('node:child_process') as typeof import('node:child_process');

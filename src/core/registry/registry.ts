@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config';
 import { Baselines, blocksGate, suitesWith, verdictsForRun } from '../evaluate';
-import type { CaseSpec, PromptSpec, SuiteKind } from '../model';
 import type { Project } from '../project';
 import { latestResults } from '../runs';
 import type { RegistryStore } from './folder';
+import type { CaseSpec, PromptSpec, SuiteKind } from '../types/cases';
 
 /** What a version's suites showed on its exact content hash, from the latest recorded runs. */
 export interface VersionEvidence {

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { canonicalJson } from '../canonical';
 import type { ResolvedConfig } from '../config';
 import { Judge } from '../judge';
-import type { CaseSpec, PromptSpec } from '../model';
 import { ResponseStore } from '../store';
 import type { PriceTable } from '../providers/pricing';
 import { createProvider } from '../providers/registry';
@@ -10,9 +9,8 @@ import { RecordingProvider, ReplayProvider } from '../providers/replay';
 import type { Provider } from '../providers/types';
 import { CanaryProvider } from '../redteam/canary';
 import { knownSecrets, redacting } from '../providers/secrets';
-
-/** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
-export type RunMode = 'live' | 'replay' | 'record';
+import type { CaseSpec, PromptSpec } from '../types/cases';
+import type { RunMode } from '../types/report';
 
 export interface ComposeDeps {
   env: Record<string, string | undefined>;

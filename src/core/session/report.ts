@@ -1,36 +1,12 @@
 import type { ResolvedConfig } from '../config';
-import type { CaseSpec, PromptSpec } from '../model';
 import type { Project } from '../project';
-import type { RunMode } from './compose';
 import type { Samples } from '../schema';
-import { Baselines, blocksGate, caseOutcomes, countVerdicts, verdictsForRun, type CaseOutcome } from '../evaluate';
-import { attackReport, type AttackCategory } from '../redteam/report';
+import { Baselines, blocksGate, caseOutcomes, countVerdicts, verdictsForRun } from '../evaluate';
+import { attackReport } from '../redteam/report';
 import type { CaseResult, RunSummary } from '../types/results';
-import type { CaseVerdict, VerdictKind } from '../types/verdicts';
-
-/** `failed`: a verdict blocks (exit 1); `stopped`: the run ended early, so the gate was not decided. */
-export type Gate = 'passed' | 'failed' | 'stopped';
-
-/** A finished run: what every reporter, the editor and the panel show. */
-export interface RunReport {
-  summary: RunSummary;
-  /** Live judge calls and their cost, when model-graded assertions ran. */
-  judge?: { calls: number; tokens: number; usd: number };
-  prompts: PromptSpec[];
-  /** Each case that ran, with its samples, verdict and change against the baseline. */
-  outcomes: CaseOutcome[];
-  /** Each prompt × suite that ran, with its outcomes and the approved cases that are gone. */
-  suites: { prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }[];
-  /** Attack success per category, for the adversarial cases that ran. */
-  attacks: AttackCategory[];
-  /** Approved cases that no longer exist (only for suites that ran whole). */
-  removed: CaseVerdict[];
-  counts: Record<VerdictKind, number>;
-  gate: Gate;
-  /** Why the run ended before every case ran: Ctrl-C, the budget, or a refused key or no quota (`fatal`). */
-  stopped?: { kind: 'fatal' | 'interrupted' | 'budget'; reason: string };
-  mode: RunMode;
-}
+import type { CaseSpec } from '../types/cases';
+import type { CaseOutcome, RunMode } from '../types/report';
+import type { RunReport } from '../types/report';
 
 export interface JudgeRunInput {
   project: Pick<Project, 'suites' | 'prompts'>;

@@ -1,22 +1,22 @@
 import type { ResolvedConfig } from '../config';
-import { formatDiagnostic, type Diagnostic } from '../diagnostics';
+import { formatDiagnostic } from '../diagnostics';
 import type { Judge } from '../judge';
-import type { CaseSpec, PromptSpec } from '../model';
 import type { Project } from '../project';
-import { makeJudge, makeProviders, type RunMode } from './compose';
+import { makeJudge, makeProviders } from './compose';
 import { priceTable } from '../providers/pricing';
 import { StoredOutputsProvider } from '../providers/stored';
 import { ProviderError, type Provider } from '../providers/types';
-import { runCases, type RunEvent } from '../runner';
+import { runCases } from '../runner';
 import { latestResults, newRunId, recorded, RunRecorder } from '../runs';
 import { ResponseStore } from '../store';
-import { estimateRunCost, withModel, type CostEstimate } from '../variants';
-import { Baselines, planCase, suitesWith, type CaseOutcome } from '../evaluate';
-import type { AttackCategory } from '../redteam/report';
-import { judgeRun, type RunReport } from './report';
-import { runSettings, type RunOverrides, type RunSettings } from './settings';
+import { estimateRunCost, withModel } from '../variants';
+import { Baselines, planCase, suitesWith } from '../evaluate';
+import { judgeRun } from './report';
+import { runSettings, type RunOverrides } from './settings';
 import type { CaseResult, RunSummary, SamplePlan } from '../types/results';
-import type { CaseVerdict } from '../types/verdicts';
+import type { CaseSpec, PromptSpec } from '../types/cases';
+import type { CostEstimate, RunMode, RunReport } from '../types/report';
+import type { SessionEvent } from '../types/events';
 
 /** One run, as an adapter asks for it: which cases, from where answers come, and what overrides the files. */
 export interface RunRequest {
@@ -45,23 +45,6 @@ export interface SessionPorts {
   /** Asked when the estimate is above the budget: true runs anyway, without a limit. Absent: refused. */
   overBudget?(estimate: CostEstimate, budget: number): Promise<boolean>;
 }
-
-/** Why nothing ran. */
-export type NotRunReason =
-  | { kind: 'baselines'; diagnostics: Diagnostic[] }
-  | { kind: 'provider'; message: string }
-  | { kind: 'over-budget'; estimate: CostEstimate; budget: number };
-
-/** What a session says as it goes: the runner's events, then each case's verdict, each suite, the attacks and the report. */
-export type SessionEvent =
-  | { type: 'planned'; runId: string; cases: readonly CaseSpec[]; settings: RunSettings; estimate?: CostEstimate; recordFile: string }
-  | { type: 'not-run'; reason: NotRunReason }
-  | Exclude<RunEvent, { type: 'run-finished' }>
-  | { type: 'budget-reached'; spentUsd: number; budget: number }
-  | { type: 'case-verdict'; outcome: CaseOutcome }
-  | { type: 'suite-finished'; prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }
-  | { type: 'attack-report'; attacks: AttackCategory[] }
-  | { type: 'run-finished'; summary: RunSummary; report: RunReport };
 
 /**
  * The one run pipeline of the CLI and the editor: settings precedence, provider and judge

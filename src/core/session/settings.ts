@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config';
 import type { Project } from '../project';
 import type { Samples } from '../schema';
+import type { RunSettings } from '../types/report';
 
 /** What a run request may set over the files: CLI flags, editor settings or a run profile. */
 export interface RunOverrides {
@@ -11,14 +12,6 @@ export interface RunOverrides {
   /** An OpenAI-compatible base URL that beats every file's (the editor setting). */
   baseURL?: string;
   /** Run every prompt with this model instead of its own. */
-  model?: string;
-}
-
-/** The settings a run uses, each decided once. */
-export interface RunSettings {
-  samples?: Samples;
-  concurrency: number;
-  baseURL?: string;
   model?: string;
 }
 

@@ -1,8 +1,8 @@
-import type { Range } from './diagnostics';
-import type { PreparedAssertion } from './assertions/registry';
-import type { ProviderRequest } from './providers/types';
-import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from './schema';
-
+/* The ground floor: prompts, suites and cases as loaded, plain data (a case's request is rendered at load time). */
+import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from '../schema';
+import type { ProviderRequest } from '../providers/types';
+import type { PreparedAssertion } from './assertions';
+import type { Range } from '../diagnostics';
 /** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
 export const DEFAULT_PASS_RATE = 0.5;
 

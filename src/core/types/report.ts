@@ -1,0 +1,96 @@
+/* The ground floor: a finished run as reporters, the editor and the panel see it. */
+import type { CaseResult, RunSummary } from './results';
+import type { Interval } from '../stats';
+import type { CaseSpec, PromptSpec } from './cases';
+import type { Samples } from '../schema';
+import type { CaseVerdict, VerdictKind } from './verdicts';
+export interface DiffSegment {
+  kind: 'same' | 'added' | 'removed';
+  text: string;
+}
+
+export interface JsonChange {
+  /** `$.items[0].sku` style path. */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+export type OutputDiff = { kind: 'same' } | { kind: 'text'; segments: DiffSegment[] } | { kind: 'json'; changes: JsonChange[] };
+
+/** One case of a finished run, with what reporters need to explain its verdict. */
+export interface CaseOutcome {
+  spec: CaseSpec;
+  results: CaseResult[];
+  verdict: CaseVerdict;
+  /** Baseline output against current output, for cases with a baseline whose outputs differ. */
+  change?: { before: string; after: string; diff: OutputDiff };
+  /** Mean score of each judged assertion, in the baseline and now. */
+  judgeScores: { assertion: string; index: number; before?: number; after?: number }[];
+  /** The lowest judge agreement among this case's judged answers (when a judge was asked more than once). */
+  judgeAgreement?: number;
+}
+
+/** Attack success in one category (pack) of adversarial cases, now and in the baseline. */
+export interface AttackCategory {
+  category: string;
+  cases: number;
+  /** Answered samples (errored ones are not attempts). */
+  attempts: number;
+  /** Samples that failed a detector or an assertion: the attack worked. */
+  successes: number;
+  rate: number;
+  interval: Interval;
+  baseline?: { attempts: number; successes: number; rate: number };
+  /** One-sided p-value of a rise in the success rate against the baseline (Fisher's exact test). */
+  pRise?: number;
+  /** The rise is significant at `alpha`. */
+  rose: boolean;
+  /** Cases of this category whose verdict is a regression. */
+  regressed: number;
+  /** The cases with the highest success rate, with an output that shows it. */
+  worst: { caseId: string; name: string; successes: number; attempts: number; output: string }[];
+}
+
+export interface CostEstimate {
+  usd: number;
+  calls: number;
+  /** Models with no price: their calls are counted but not priced. */
+  unpriced: string[];
+}
+
+/** `failed`: a verdict blocks (exit 1); `stopped`: the run ended early, so the gate was not decided. */
+export type Gate = 'passed' | 'failed' | 'stopped';
+
+/** A finished run: what every reporter, the editor and the panel show. */
+export interface RunReport {
+  summary: RunSummary;
+  /** Live judge calls and their cost, when model-graded assertions ran. */
+  judge?: { calls: number; tokens: number; usd: number };
+  prompts: PromptSpec[];
+  /** Each case that ran, with its samples, verdict and change against the baseline. */
+  outcomes: CaseOutcome[];
+  /** Each prompt × suite that ran, with its outcomes and the approved cases that are gone. */
+  suites: { prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }[];
+  /** Attack success per category, for the adversarial cases that ran. */
+  attacks: AttackCategory[];
+  /** Approved cases that no longer exist (only for suites that ran whole). */
+  removed: CaseVerdict[];
+  counts: Record<VerdictKind, number>;
+  gate: Gate;
+  /** Why the run ended before every case ran: Ctrl-C, the budget, or a refused key or no quota (`fatal`). */
+  stopped?: { kind: 'fatal' | 'interrupted' | 'budget'; reason: string };
+  mode: RunMode;
+}
+
+/** The settings a run uses, each decided once. */
+export interface RunSettings {
+  samples?: Samples;
+  concurrency: number;
+  baseURL?: string;
+  model?: string;
+}
+
+/** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
+export type RunMode = 'live' | 'replay' | 'record';
