@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { CaseResult } from './types/results';
 import type { RunEvent } from './types/events';
+
 /** A sortable, unique run id: UTC time plus a random suffix. */
 export function newRunId(now: number): string {
   return `${new Date(now).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;

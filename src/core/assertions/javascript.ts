@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { runIsolated } from './isolate';
 import { define, outcome } from './types';
 import type { AssertionOutcome } from '../types/results';
+
 /**
  * `value` is an expression over `output` and `context` (`output.includes('x')`), or a function body
  * with `return`. It is compiled here only to report a syntax error at its place in the file; it runs

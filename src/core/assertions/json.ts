@@ -3,6 +3,7 @@ import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { vendor } from '../vendor';
 import { define, outcome } from './types';
+
 let ajv: Ajv | undefined;
 const schemaValue = z.record(z.string(), z.unknown()).optional();
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { define, outcome } from './types';
+
 export const metricAssertions = [
   define<undefined>({
     id: 'latency',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { define, outcome } from './types';
 import type { AssertionOutcome } from '../types/results';
 import type { JudgeContext } from '../types/assertions';
+
 /**
  * Model-graded assertions (promptfoo's names). The judge answers through a JSON Schema response
  * `{pass, score, reason}`; its answer is parsed strictly in judge.ts and a malformed one is an

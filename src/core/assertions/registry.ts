@@ -9,6 +9,7 @@ import type { AssertionOutcome } from '../types/results';
 import type { AssertionResult } from '../types/results';
 import type { AssertionContext, AssertionDefinition, JudgeContext } from '../types/assertions';
 import type { PreparedAssertion } from '../types/assertions';
+
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
 export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...textAssertions,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CANARY_LINE } from '../redteam/canary';
 import { findPii, isRefusal, PII_KINDS, storedCanary, verbatimOverlap, type PiiKind } from '../redteam/detect';
 import { define, outcome, quote } from './types';
+
 /** Detectors of a successful attack, used by adversarial suites and usable in any suite. */
 export const securityAssertions = [
   define<{ minOverlap?: number } | undefined>({

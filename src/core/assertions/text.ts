@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { distance } from 'fastest-levenshtein';
 import { runIsolated } from './isolate';
 import { define, outcome, quote } from './types';
+
 const str = z.string();
 const strList = z.union([z.array(z.string()).min(1), z.string().min(1).transform((s) => s.split(',').map((x) => x.trim()))]);
 const bounds = z.union([

@@ -3,6 +3,7 @@ import type { ValidateFunction } from 'ajv';
 import { compileSchema, schemaErrors } from './json';
 import { deepEqual } from './text';
 import { define, outcome } from './types';
+
 const schemaCache = new WeakMap<object, ValidateFunction>();
 function validatorFor(parameters: Record<string, unknown>): ValidateFunction {
   let v = schemaCache.get(parameters);

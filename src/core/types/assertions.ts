@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { ProviderResponse } from '../providers/types';
 import type { AssertionOutcome } from './results';
+
 /** What an assertion may look at besides the output text. */
 export interface AssertionContext {
   vars: Record<string, unknown>;

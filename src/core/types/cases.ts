@@ -3,6 +3,7 @@ import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, Va
 import type { ProviderRequest } from '../providers/types';
 import type { PreparedAssertion } from './assertions';
 import type { Range } from '../diagnostics';
+
 /** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
 export const DEFAULT_PASS_RATE = 0.5;
 

@@ -4,6 +4,8 @@ import type { AttackCategory, CaseOutcome, CostEstimate, RunReport, RunSettings 
 import type { Diagnostic } from '../diagnostics';
 import type { CaseSpec } from './cases';
 import type { CaseVerdict } from './verdicts';
+
+/** What the runner yields as a run goes: each sample as it starts, answers and finishes, then the summary. */
 export type RunEvent =
   | { type: 'run-started'; runId: string; startedAt: string; total: number; cases: number }
   | { type: 'case-started'; caseId: string; sample: number }

@@ -4,6 +4,7 @@ import type { Interval } from '../stats';
 import type { CaseSpec, PromptSpec } from './cases';
 import type { Samples } from '../schema';
 import type { CaseVerdict, VerdictKind } from './verdicts';
+
 export interface DiffSegment {
   kind: 'same' | 'added' | 'removed';
   text: string;
