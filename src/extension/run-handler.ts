@@ -109,7 +109,9 @@ export class RunHandler {
     this.lastRun = outcomes.map((o) => o.spec.id);
     this.runCount++;
     const counts = countVerdicts([...outcomes.map((o) => o.verdict), ...removed]);
-    this.present(counts);
+    // After "Run and approve", what is shown is judged against the baselines just written.
+    if (approve) this.present();
+    else this.present(counts);
     return { outcomes, counts, gateFailed: reports.some((r) => r.gate === 'failed'), removed, stopped: reports.flatMap((r) => (r.stopped ? [r.stopped.reason] : [])) };
   }
 

@@ -390,6 +390,15 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
     /** Runs a registered command as the palette would. */
     command: (id: string, ...args: unknown[]) => vscode.commands.executeCommand(id, ...args),
     controller: () => controllers[0],
+    /** The test item with this id, anywhere in the tree. */
+    item: (id: string): TestItem | undefined => {
+      const find = (items: TestItemCollection): TestItem | undefined => {
+        let found: TestItem | undefined;
+        items.forEach((i) => (found ??= i.id === id ? i : find(i.children)));
+        return found;
+      };
+      return find(controllers[0].items);
+    },
     diagnostics: () => diagnostics[0],
     /** The CodeLens titles of a file, each with its zero-based line. */
     lenses: (file: string) => lensProviders.flatMap((p) => p.provideCodeLenses(new TextDocument(Uri.file(file), ''))).map((l) => `${l.range.start.line}: ${l.command?.title}`),

@@ -81,6 +81,22 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     assert.ok(!fake.diagnostics().entries.get(file)!.some((d) => d.message.startsWith('PromptGate regressed')));
   });
 
+  it('"Run and approve as baseline" shows the verdicts against the baseline it wrote', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET });
+    await api.runCases([ANN, BOB]);
+    await fake.command('promptgate.approve', [ANN, BOB]);
+    const file = path.join(dir, 'greet.prompt.yml');
+    await fs.writeFile(file, GREET.replace('Say hello', 'Say hi'));
+    await api.refresh();
+    const profile = fake.controller().profiles.find((p) => p.label === 'Run and approve as baseline')!;
+    const { CancellationTokenSource, TestRunRequest } = fake.vscode;
+    await profile.handler(new TestRunRequest([fake.item(ANN)!]), new CancellationTokenSource().token);
+    assert.equal(fake.controller().runs.at(-1)!.stateOf()[ANN], 'failed', 'the run itself regressed');
+    assert.equal(api.outcome(ANN)!.verdict.kind, 'fail', 'then it was approved, failing');
+    assert.doesNotMatch(api.status().text, /regressed/);
+    assert.ok(fake.lenses(file).includes('8: ✗ 0/1 (approved failing)'), fake.lenses(file).join('\n'));
+  });
+
   it('reports approved cases that are gone when their suite ran whole', async () => {
     const api = await activate({ 'greet.prompt.yml': GREET });
     await api.runCases([ANN, BOB]);
