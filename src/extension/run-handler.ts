@@ -82,7 +82,10 @@ export class RunHandler {
     const byFolder = new Map<FolderState, CaseSpec[]>();
     for (const c of cases) {
       const s = state.stateFor(c);
-      if (s) byFolder.set(s, [...(byFolder.get(s) ?? []), c]);
+      if (!s) continue;
+      const list = byFolder.get(s);
+      if (list) list.push(c);
+      else byFolder.set(s, [c]);
     }
     const reports: RunReport[] = [];
     const abort = new AbortController();
@@ -116,10 +119,12 @@ export class RunHandler {
   }
 
   /** Shows the latest outcomes everywhere: status bar, Problems, CodeLens, results panel. */
-  present(counts: Record<string, number> = countVerdicts([...this.deps.state.outcomes.values()].filter((o) => this.lastRun.includes(o.spec.id)).map((o) => o.verdict))): void {
+  present(counts?: Record<string, number>): void {
     const { state, status, problems, results } = this.deps;
     const latest = [...state.outcomes.values()];
-    const last = latest.filter((o) => this.lastRun.includes(o.spec.id));
+    const ran = new Set(this.lastRun);
+    const last = latest.filter((o) => ran.has(o.spec.id));
+    counts ??= countVerdicts(last.map((o) => o.verdict));
     status.text = `$(beaker) ${counts.regressed ? `$(warning) ${counts.regressed} regressed` : `$(check) ${last.filter((o) => o.verdict.passing).length}/${last.length}`}`;
     status.tooltip = `PromptGate: ${countsLine(counts)}`;
     problems.publishOutcomes(state);

@@ -31,6 +31,17 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     return ext.api;
   }
 
+  /** Both cases run and approved, then the prompt edited so that ann regresses (not run yet). */
+  async function approvedThenEdited() {
+    const api = await activate({ 'greet.prompt.yml': GREET });
+    await api.runCases([ANN, BOB]);
+    await fake.command('promptgate.approve', [ANN, BOB]);
+    const file = path.join(dir, 'greet.prompt.yml');
+    await fs.writeFile(file, GREET.replace('Say hello', 'Say hi'));
+    await api.refresh();
+    return { api, file };
+  }
+
   beforeEach(async () => {
     server = await startFakeOpenAI({ respond: echoReply });
   });
@@ -62,12 +73,7 @@ describe('editor adapter (plain Node, fake vscode)', function () {
   });
 
   it('after Approve Baseline, lenses, Problems and the status bar show verdicts against the new baseline at once', async () => {
-    const api = await activate({ 'greet.prompt.yml': GREET });
-    await api.runCases([ANN, BOB]);
-    await fake.command('promptgate.approve', [ANN, BOB]);
-    const file = path.join(dir, 'greet.prompt.yml');
-    await fs.writeFile(file, GREET.replace('Say hello', 'Say hi'));
-    await api.refresh();
+    const { api, file } = await approvedThenEdited();
     await api.runCases([ANN]);
     assert.equal(api.outcome(ANN)!.verdict.kind, 'regressed');
     assert.ok(fake.lenses(file).includes('8: ⚠ regressed 100% → 0%'));
@@ -82,12 +88,7 @@ describe('editor adapter (plain Node, fake vscode)', function () {
   });
 
   it('"Run and approve as baseline" shows the verdicts against the baseline it wrote', async () => {
-    const api = await activate({ 'greet.prompt.yml': GREET });
-    await api.runCases([ANN, BOB]);
-    await fake.command('promptgate.approve', [ANN, BOB]);
-    const file = path.join(dir, 'greet.prompt.yml');
-    await fs.writeFile(file, GREET.replace('Say hello', 'Say hi'));
-    await api.refresh();
+    const { api, file } = await approvedThenEdited();
     const profile = fake.controller().profiles.find((p) => p.label === 'Run and approve as baseline')!;
     const { CancellationTokenSource, TestRunRequest } = fake.vscode;
     await profile.handler(new TestRunRequest([fake.item(ANN)!]), new CancellationTokenSource().token);

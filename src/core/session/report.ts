@@ -40,6 +40,7 @@ export function rejudgeOutcomes(outcomes: readonly CaseOutcome[], baselines: Bas
 export function judgeRun(input: JudgeRunInput): RunReport {
   const { project, config, cases, results, baselines } = input;
   const ran = new Set(cases.map((k) => k.id));
+  const promptFiles = new Set(cases.map((k) => k.prompt.file));
   const completeSuites = new Set(project.suites.filter((s) => s.cases.length && s.cases.every((k) => ran.has(k.id))).map((s) => Baselines.key(s.prompt.relFile, s.name)));
   const verdicts = verdictsForRun(cases, results, baselines, { override: input.samples, policy: config.verdicts, sampling: config.sampling, completeSuites });
   const outcomes = caseOutcomes(cases, results, verdicts, baselines);
@@ -59,7 +60,7 @@ export function judgeRun(input: JudgeRunInput): RunReport {
   return {
     summary: input.summary,
     judge: input.judge,
-    prompts: project.prompts.filter((p) => cases.some((k) => k.prompt.file === p.file)),
+    prompts: project.prompts.filter((p) => promptFiles.has(p.file)),
     outcomes,
     suites: [...suites.values()],
     attacks: attackReport(outcomes, config.verdicts.alpha),
