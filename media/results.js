@@ -103,7 +103,7 @@
           el('td', { className: 'num', text: String(r.hits) }),
         ),
       );
-      const details = [r.driver && `driver: ${r.driver}`, r.note].filter(Boolean).join(' · ');
+      const details = [r.text.evidence, r.driver && `driver: ${r.driver}`, r.note].filter(Boolean).join(' · ');
       const diff = diffNode(r.diff);
       if (details || diff || (!r.passing && r.output !== undefined)) {
         const cell = el('td', { colspan: '9' });

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { fork, spawn } from 'node:child_process';
 import { startFakeOpenAI, type FakeOpenAIOptions } from '../test/support/fake-openai';
-import { simulate } from '../test/support/simulation';
-import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY, alphaPerLook, requiredSamples } from '../src/core';
+import { simulateGate } from '../test/support/simulation';
+import { DEFAULT_SAMPLING, DEFAULT_VERDICT_POLICY } from '../src/core';
 import { harnessInstalled, launchWorkbench, runHostSuite } from '../test/vscode/workbench';
 
 const CLI = path.resolve(__dirname, 'cli.js');
@@ -214,19 +214,22 @@ async function main() {
   say(`PromptGate bench · node ${process.version} · ${os.cpus().length} cores · ${os.platform()}`);
   say('');
 
-  // Verdict quality: the seeded simulation of auto sampling against baselines (the unit test's, larger).
+  // Verdict quality: issue 18's measurement on the functions the runner and the session use
+  // (the auto plan and the verdicts), with 100 trials where the issue ran 15.
   {
     const t0 = performance.now();
-    const r = simulate({ seed: 20261127, cases: 20000, drop: 0.3, policy: DEFAULT_VERDICT_POLICY, sampling: DEFAULT_SAMPLING });
-    const a = alphaPerLook(DEFAULT_VERDICT_POLICY, DEFAULT_SAMPLING);
-    say(`verdicts    simulation of 20,000 cases (3/4 near-deterministic, 1/4 with pass probability 0.3-0.9), auto sampling, alpha ${DEFAULT_VERDICT_POLICY.alpha} over ${Math.round(DEFAULT_VERDICT_POLICY.alpha / a)} looks, ${fmt((performance.now() - t0) / 1000, 1)} s`);
-    for (const [label, rows, what] of [['unchanged', r.unchanged, 'false alarms'], ['30-point drop', r.dropped, 'detected']] as const) {
-      for (const g of rows) {
-        say(`            ${label.padEnd(13)} ${g.group.padEnd(24)} ${String(g.cases).padStart(6)} cases  ${what} ${fmt(g.rate * 100, 2).padStart(6)}%  samples mean ${fmt(g.meanSamples, 1).padStart(5)} max ${String(g.maxSamples).padStart(2)}  (baseline mean ${fmt(g.meanBaselineSamples, 1)})`);
-      }
-    }
-    const worst = requiredSamples(0.6, 0.3, a, 0.95);
-    say(`            95% power for 0.6 → 0.3 at the per-look alpha ${a.toFixed(4)} needs ${worst} samples per side (baseline and run); the cap is ${DEFAULT_SAMPLING.max}`);
+    const trials = 100;
+    const g = simulateGate({ seed: 20261202, trials, cases: 400, drop: 0.3, policy: DEFAULT_VERDICT_POLICY, sampling: DEFAULT_SAMPLING });
+    const p = (x: number) => `${fmt(x * 100, 2)}%`;
+    const check = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+    say(`verdicts    gate simulation, ${trials} trials of a 400-case run (200 unchanged, 200 dropped by 30 points; each half 3/8 p = 1.0, 3/8 p = 0.98, 1/4 p in 0.3-0.9), a 200-case unchanged run and a 200-case run with 10% dropped; --samples auto for baseline and candidate; ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    say(`            per-case false alarms on unchanged cases      ${p(g.perCaseFalseAlarms).padStart(7)}   target ≤ 1%    ${check(g.perCaseFalseAlarms <= 0.01)}`);
+    say(`            unchanged runs the gate blocks                ${p(g.falseBlocks).padStart(7)}   target ≤ 5%    ${check(g.falseBlocks <= 0.05)}`);
+    say(`            detection, p = 1.0 / p = 0.98 / stochastic    ${p(g.detection['p = 1.0'])} / ${p(g.detection['p = 0.98'])} / ${p(g.detection.stochastic)}   target ≥ 95% / ≥ 95% / ≥ 80%   ${check(g.detection['p = 1.0'] >= 0.95 && g.detection['p = 0.98'] >= 0.95 && g.detection.stochastic >= 0.8)}`);
+    say(`            runs with 10% dropped that the gate blocks    ${p(g.tenPercentBlocked).padStart(7)}   target ≥ 99%   ${check(g.tenPercentBlocked >= 0.99)}`);
+    say(`            samples per unchanged case, mean · max        ${fmt(g.unchangedSamples.mean, 1)} · ${g.unchangedSamples.max}   target ≤ 15 · ≤ 60   ${check(g.unchangedSamples.mean <= 15 && g.maxSamples <= 60)}  (p = 1.0 ${fmt(g.unchangedSamples.byGroup['p = 1.0'], 1)}, p = 0.98 ${fmt(g.unchangedSamples.byGroup['p = 0.98'], 1)}, stochastic ${fmt(g.unchangedSamples.byGroup.stochastic, 1)})`);
+    say(`            samples per case to approve a baseline, mean  ${fmt(g.baselineSamples, 1)}   target ≤ 30   ${check(g.baselineSamples <= 30)}`);
+    say(`            mixed runs with a false regressed beside the true ones: ${p(g.mixedRunsWithFalseRegressed)} (the false discovery rate is what bh bounds there; correction: holm bounds this one)`);
   }
   say('');
 

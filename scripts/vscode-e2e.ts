@@ -93,8 +93,13 @@ async function main(): Promise<number> {
     {
       name: 'a prompt edit that regresses opens in the diff editor',
       run: async (page) => {
+        // The runs so far took one sample per case: too thin for a baseline, so approving offers to top them up.
         await palette(page, 'PromptGate: Approve Baseline');
-        await page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'PromptGate: approved' }).first().waitFor({ timeout: 15_000 });
+        const thin = page.locator('.notifications-toasts .notification-list-item', { hasText: 'too few samples to be a baseline' }).first();
+        await thin.waitFor({ timeout: 15_000 });
+        await thin.locator('.monaco-button', { hasText: 'Top up and approve' }).first().click();
+        await acceptBudgetIfAsked(page);
+        await page.locator('.notifications-toasts .notification-list-item-message', { hasText: /PromptGate: approved [1-9]\d* case/ }).first().waitFor({ timeout: 60_000 });
         const file = path.join(wb.ws, 'greet.prompt.yml');
         await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Say hello', 'Say hi'));
         await palette(page, 'PromptGate: Reload Prompt Files');

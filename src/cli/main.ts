@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json';
 import { EXIT, type CliIO } from './io';
-import { approveCommand } from './approve-command';
+import { approveCommand, type ApproveOptions } from './approve-command';
 import { diffCommand } from './diff-command';
 import { exportCommand, type ExportOptions } from './export-command';
 import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand, statusCommand } from './registry-command';
@@ -68,8 +68,11 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .argument('[paths...]', 'prompt files, suite files or folders')
     .option('-s, --suite <name>', 'only this suite (repeatable)', repeatable)
     .option('--case <id>', 'only this case, by id or name (repeatable)', repeatable)
-    .action(async (paths: string[], opts: Selection) => {
-      code = await approveCommand(io, paths, opts);
+    .option('--top-up', 'first sample the cases whose latest run is too thin for a baseline, until it is strong enough')
+    .option('--replay', 'with --top-up: answer from recorded cassettes only')
+    .option('--budget <usd>', 'with --top-up: refuse to start above this many dollars, and stop when it is spent', usdArg)
+    .action(async (paths: string[], opts: ApproveOptions) => {
+      code = await approveCommand(io, paths, opts, signal);
     });
 
   program

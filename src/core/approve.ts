@@ -1,7 +1,9 @@
 import { baselineCaseFrom, baselinePath, readBaseline, writeBaseline, type BaselineFile } from './baseline';
 import type { Diagnostic } from './diagnostics';
 import { latestResults } from './runs';
+import { baselineShortfall } from './sampling';
 import type { CaseSpec } from './types/cases';
+import type { SamplingPolicy } from './types/verdicts';
 
 export interface ApprovedFile {
   file: string;
@@ -17,17 +19,25 @@ export interface Approval {
   files: ApprovedFile[];
   /** Selected cases that could not be approved, with the reason. */
   skipped: { caseId: string; reason: string }[];
+  /**
+   * Cases whose latest run has too few samples to judge later runs against: not approved until
+   * topped up (`promptgate approve --top-up`, or "Top up and approve" in the editor).
+   */
+  weak: { spec: CaseSpec; reason: string }[];
   diagnostics: Diagnostic[];
 }
 
 /**
  * Turns the latest recorded run of each selected case into its approved baseline. A case whose
- * prompt changed since that run, or whose samples all errored, is not approved. With `wholeSuites`,
- * approved cases that no longer exist are dropped from their files.
+ * prompt changed since that run, or whose samples all errored, is not approved; nor is one with
+ * too few samples for a baseline (`baselineShortfall`), unless its own file fixes a sample count
+ * and the run has it. With `wholeSuites`, approved cases that no longer exist are dropped from
+ * their files.
  */
-export async function planApproval(options: { cases: readonly CaseSpec[]; wholeSuites: boolean; baselinesDir: string; runsDir: string }): Promise<Approval> {
+export async function planApproval(options: { cases: readonly CaseSpec[]; wholeSuites: boolean; baselinesDir: string; runsDir: string; sampling: SamplingPolicy }): Promise<Approval> {
   const latest = await latestResults(options.runsDir, new Set(options.cases.map((c) => c.id)));
   const skipped: Approval['skipped'] = [];
+  const weak: Approval['weak'] = [];
   const diagnostics: Diagnostic[] = [];
   const groups = new Map<string, { prompt: string; suite: string; model: string; versionId: string; cases: CaseSpec[]; all: string[] }>();
   for (const spec of options.cases) {
@@ -63,6 +73,11 @@ export async function planApproval(options: { cases: readonly CaseSpec[]; wholeS
         skipped.push({ caseId: spec.id, reason: 'every sample of its last run errored or was cancelled' });
         continue;
       }
+      const short = typeof spec.samples === 'number' ? (entry.total >= spec.samples ? undefined : `${entry.total} of the ${spec.samples} samples its file asks for`) : baselineShortfall(entry, options.sampling);
+      if (short) {
+        weak.push({ spec, reason: short });
+        continue;
+      }
       baseline.cases[spec.id] = entry;
       approved.push(spec.id);
     }
@@ -81,7 +96,7 @@ export async function planApproval(options: { cases: readonly CaseSpec[]; wholeS
     baseline.model = g.model;
     files.push({ file, prompt: g.prompt, suite: g.suite, baseline, approved, dropped });
   }
-  return { files, skipped, diagnostics };
+  return { files, skipped, weak, diagnostics };
 }
 
 /** Writes every approved file atomically. */

@@ -16,6 +16,9 @@ export const baselineFileSchema = lazily(() => {
       pass: z.boolean(),
       score: z.number(),
       assertions: z.array(z.object({ type: z.string(), pass: z.boolean(), score: z.number() }).strict()),
+      /** The model that answered and its fingerprint, as the API reported them: a later change is drift. */
+      model: z.string().optional(),
+      fingerprint: z.string().optional(),
     })
     .strict();
 
@@ -88,6 +91,8 @@ export function baselineCaseFrom(results: readonly CaseResult[]): BaselineCase |
       pass: r.status === 'passed',
       score: r.score,
       assertions: r.assertions.map((a) => ({ type: a.type, pass: a.pass, score: a.score })),
+      ...(r.servedModel ? { model: r.servedModel } : {}),
+      ...(r.fingerprint ? { fingerprint: r.fingerprint } : {}),
     }));
   if (!samples.length) return undefined;
   return { name: results[0].name, promptVersionId: versionId, passed: samples.filter((s) => s.pass).length, total: samples.length, samples };

@@ -7,7 +7,7 @@ import { outputDiff } from './diff';
 import type { CaseResult, SamplePlan, Tally } from './types/results';
 import type { CaseVerdict, SamplingPolicy, VerdictKind, VerdictPolicy } from './types/verdicts';
 import type { CaseSpec, SuiteSpec } from './types/cases';
-import type { CaseOutcome } from './types/report';
+import type { CaseOutcome, ModelDrift } from './types/report';
 
 /** The approved baselines of a run's suites, keyed by `prompt::suite`. */
 export class Baselines {
@@ -54,13 +54,20 @@ export function suitesWith(suites: readonly SuiteSpec[], cases: readonly CaseSpe
   return suites.filter((s) => s.cases.some((k) => wanted.has(k)));
 }
 
-/** Samples for a case: the run's override, else the case's or suite's, else `auto` when a judge grades it, else one. */
-export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples {
-  return override ?? spec.samples ?? (spec.assertions.some((a) => a.definition.kind === 'model') ? 'auto' : 1);
+/**
+ * Samples for a case: the run's override, else the case's or suite's, else `auto` when a judge
+ * grades it, else `confirm` (one sample, auto sampling when it fails where the baseline passes).
+ */
+export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples | 'confirm' {
+  return override ?? spec.samples ?? (spec.assertions.some((a) => a.definition.kind === 'model') ? 'auto' : 'confirm');
 }
 
-export function planCase(spec: CaseSpec, override: Samples | undefined, baselines: Baselines, policy: VerdictPolicy, sampling: SamplingPolicy): SamplePlan {
-  return samplePlan(effectiveSamples(spec, override), baselines.tally(spec), policy, sampling);
+/** A case's sample plan. `family` is how many cases of the run have a baseline; `asBaseline` plans a run that is to become the baseline. */
+export function planCase(spec: CaseSpec, override: Samples | undefined, baselines: Baselines, policy: VerdictPolicy, sampling: SamplingPolicy, context: { family: number; asBaseline?: boolean }): SamplePlan {
+  const samples = effectiveSamples(spec, override);
+  // A baseline run samples to `baselineSettled`, unless the case's own file fixes its sample count.
+  if (context.asBaseline) return samplePlan(typeof spec.samples === 'number' ? spec.samples : 'auto', undefined, policy, sampling);
+  return samplePlan(samples, baselines.tally(spec), policy, sampling, { family: context.family, passRate: spec.passRate });
 }
 
 export interface VerdictOptions {
@@ -77,12 +84,13 @@ export function verdictsForRun(cases: readonly CaseSpec[], results: ReadonlyMap<
   const verdicts = computeVerdicts(
     ran.map((spec) => {
       const b = baselines.forCase(spec);
-      const rs = results.get(spec.id)!;
+      const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
+      const samples = effectiveSamples(spec, options.override);
       return {
         caseId: spec.id,
         skipped: rs.every((r) => r.status === 'skipped'),
         passRate: spec.passRate,
-        sequential: effectiveSamples(spec, options.override) === 'auto',
+        sequential: samples === 'auto' || (samples === 'confirm' && rs.length > 1),
         current: resultOutcomes(rs),
         currentVersionId: spec.prompt.versionId,
         baseline: b && { samples: baselineOutcomes(b.entry), versionId: b.versionId },
@@ -135,7 +143,9 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
       const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
       const verdict = byId.get(spec.id)!;
       const b = baselines.forCase(spec);
-      const outcome: CaseOutcome = { spec, results: rs, verdict, ...judgeFigures(spec, rs, b?.entry) };
+      const outcome: CaseOutcome = { spec, results: rs, verdict, cached: rs.filter((r) => r.source === 'cache').length, ...judgeFigures(spec, rs, b?.entry) };
+      const drift = b && modelDrift(b.entry.samples, rs);
+      if (drift) outcome.drift = drift;
       const counted = rs.filter((r) => r.status === 'passed' || r.status === 'failed');
       if (!b || !counted.length) return outcome;
       const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;
@@ -147,6 +157,24 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
     });
 }
 
+/**
+ * Whether the model reported as answering changed since the baseline: a model name that none of
+ * the baseline's samples reported, or, for the same model, only `system_fingerprint`s none of them
+ * reported. Only samples
+ * that reported one count; a change is drift even when the verdict did not move.
+ */
+export function modelDrift(before: readonly { model?: string; fingerprint?: string }[], after: readonly CaseResult[]): ModelDrift | undefined {
+  const set = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => !!x))].sort();
+  // Any new model name is drift; a backend's fingerprints rotate, so only a complete turnover is.
+  const compare = (kind: ModelDrift['kind'], was: string[], now: string[]): ModelDrift | undefined =>
+    was.length && now.length && (kind === 'model' ? now.some((x) => !was.includes(x)) : now.every((x) => !was.includes(x))) ? { kind, before: was, after: now } : undefined;
+  const answered = after.filter((r) => r.status === 'passed' || r.status === 'failed');
+  return (
+    compare('model', set(before.map((s) => s.model)), set(answered.map((r) => r.servedModel))) ??
+    compare('fingerprint', set(before.map((s) => s.fingerprint)), set(answered.map((r) => r.fingerprint)))
+  );
+}
+
 function judgeFigures(spec: CaseSpec, results: readonly CaseResult[], baseline: BaselineCase | undefined): Pick<CaseOutcome, 'judgeScores' | 'judgeAgreement'> {
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   const judgeScores: CaseOutcome['judgeScores'] = [];
@@ -156,7 +184,8 @@ function judgeFigures(spec: CaseSpec, results: readonly CaseResult[], baseline: 
     const now = results.map((r) => r.assertions[index]).filter((x) => x && x.type === a.type && x.judge);
     for (const x of now) if (x.judge!.samples > 1) judgeAgreement = Math.min(judgeAgreement ?? 1, x.judge!.agreement);
     const before = baseline?.samples.map((s) => s.assertions[index]).filter((x) => x && x.type === a.type).map((x) => x.score) ?? [];
-    judgeScores.push({ assertion: a.type, index, before: mean(before), after: mean(now.map((x) => x.score)) });
+    const failed = now.length ? undefined : results.map((r) => r.assertions[index]).find((x) => x && x.type === a.type && x.errored)?.reason;
+    judgeScores.push({ assertion: a.type, index, before: mean(before), after: mean(now.map((x) => x.score)), ...(failed ? { error: failed } : {}) });
   });
   return { judgeScores, judgeAgreement };
 }

@@ -1,5 +1,5 @@
 import { pct } from './stats';
-import { attackRate, judgeScoreLines } from './wording';
+import { attackRate, driftLine, gateLine, judgeScoreLines } from './wording';
 import type { VerdictKind } from './types/verdicts';
 import type { AttackCategory, CaseOutcome, OutputDiff } from './types/report';
 
@@ -30,7 +30,7 @@ export interface ResultRow {
   diff?: OutputDiff;
   output?: string;
   /** The cells as they read (the page only places text). */
-  text: { passRate: string; baseline: string; judge: string };
+  text: { passRate: string; baseline: string; judge: string; /** The verdict's arithmetic and model drift, for the line under the row (cache use is the hits column). */ evidence: string };
 }
 
 /** An attack category as the results panel shows it. */
@@ -66,7 +66,7 @@ export function resultRows(outcomes: readonly CaseOutcome[]): ResultRow[] {
       pDrop: v.pDrop,
       driver: v.driver && `${v.driver.assertion} (${v.driver.kind})`,
       note: v.note,
-      judges: o.judgeScores.map((j) => ({ assertion: j.assertion, before: j.before, after: j.after, reason: firstJudged(j.assertion) })),
+      judges: o.judgeScores.map((j) => ({ assertion: j.assertion, before: j.before, after: j.after, reason: j.error ?? firstJudged(j.assertion) })),
       judgeAgreement: o.judgeAgreement,
       latencyMs: live.length ? live.reduce((s, r) => s + (r.latencyMs ?? 0), 0) / live.length : undefined,
       tokens: live.reduce((s, r) => s + (r.usage?.totalTokens ?? 0), 0),
@@ -76,8 +76,9 @@ export function resultRows(outcomes: readonly CaseOutcome[]): ResultRow[] {
       output: (o.results.find((r) => r.status === 'failed') ?? o.results[0])?.output,
       text: {
         passRate: `${pct(v.current.rate)} [${pct(v.current.interval.lower)}–${pct(v.current.interval.upper)}] of ${v.current.total + v.current.errored}`,
-        baseline: v.baseline ? `${pct(v.baseline.rate)}${v.pDrop !== undefined && v.kind === 'regressed' ? ` (p ${v.pDrop.toPrecision(2)})` : ''}` : '',
+        baseline: v.baseline ? `${pct(v.baseline.rate)} (${v.baseline.passed}/${v.baseline.total})` : '',
         judge: [judgeScoreLines(o).join('; '), o.judgeAgreement !== undefined ? `agreement ${pct(o.judgeAgreement)}` : ''].filter(Boolean).join(' · '),
+        evidence: [gateLine(v), driftLine(o)].filter(Boolean).join(' · '),
       },
     };
   });

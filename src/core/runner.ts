@@ -256,6 +256,8 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
   r.toolCalls = response.toolCalls.length ? response.toolCalls : undefined;
   r.finishReason = response.finishReason;
   r.source = source;
+  r.servedModel = response.model;
+  r.fingerprint = response.fingerprint;
   r.latencyMs = latencyMs;
   r.usage = response.usage;
   r.cost = cost;

@@ -1,19 +1,17 @@
 import { lookupAssertion } from './assertions/registry';
-import { benjaminiHochberg, fisherGreater, fisherLess, holm, minFisherLess, wilson, zFor, pct } from './stats';
-import { alphaPerLook } from './sampling';
-import type { CaseVerdict, FlipDriver, SampleOutcome, SamplingPolicy, VerdictPolicy } from './types/verdicts';
+import { minBoschlooLess, wilson, zFor, pct } from './stats';
+import { sequentialP } from './sampling';
+import type { CaseVerdict, FlipDriver, GateArithmetic, SampleOutcome, SamplingPolicy, VerdictPolicy } from './types/verdicts';
 import type { Tally } from './types/results';
-
-
-
 
 export interface VerdictInput {
   caseId: string;
   /** Every sample was cancelled before it finished. */
   skipped?: boolean;
   passRate: number;
-  /** Whether the case was sampled sequentially (its alpha is then split over the looks). */
+  /** Whether the case was sampled sequentially (its p-value then spans the looks it reached). */
   sequential: boolean;
+  /** The current samples in the order they were drawn. */
   current: SampleOutcome[];
   currentVersionId: string;
   baseline?: { samples: SampleOutcome[]; versionId: string };
@@ -24,31 +22,56 @@ export function tally(samples: readonly SampleOutcome[]): Tally {
   return { passed: counted.filter((s) => s.pass).length, total: counted.length };
 }
 
-/** Verdicts for a run's cases against their baselines, with p-values corrected across cases. */
+/**
+ * The threshold each p-value is judged by once the family shares alpha, per the policy's
+ * correction: Benjamini–Hochberg rejects the k smallest p-values where the k-th is at most
+ * alpha·k/m; Holm steps down from alpha/m while each clears its step; `none` is alpha for each.
+ * A p-value that is not rejected gets the level it would have needed.
+ */
+export function familyThresholds(ps: readonly number[], policy: Pick<VerdictPolicy, 'alpha' | 'correction'>): GateArithmetic[] {
+  const m = ps.length;
+  const a = policy.alpha;
+  if (policy.correction === 'none') return ps.map(() => ({ method: 'none', alpha: a, family: m, threshold: a, rejected: 0 }));
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+  const out = new Array<GateArithmetic>(m);
+  if (policy.correction === 'holm') {
+    let step = 0;
+    while (step < m && order[step].p <= a / (m - step)) step++;
+    order.forEach(({ i }, rank) => (out[i] = { method: 'holm', alpha: a, family: m, threshold: a / (m - Math.min(rank, step)), rejected: step }));
+    return out;
+  }
+  let k = 0;
+  order.forEach(({ p }, rank) => {
+    if (p <= (a * (rank + 1)) / m) k = rank + 1;
+  });
+  for (const { i } of order) out[i] = { method: 'bh', alpha: a, family: m, threshold: (a * Math.max(1, k)) / m, rejected: k };
+  return out;
+}
+
+/** Verdicts for a run's cases against their baselines, with alpha shared across the cases that have one. */
 export function computeVerdicts(inputs: readonly VerdictInput[], policy: VerdictPolicy, sampling: SamplingPolicy): CaseVerdict[] {
   const z = zFor(policy.confidence);
   const prepared = inputs.map((input) => {
     const cur = tally(input.current);
     const base = input.baseline ? tally(input.baseline.samples) : undefined;
-    const comparable = base && base.total > 0 && cur.total > 0;
+    const comparable = !input.skipped && base && base.total > 0 && cur.total > 0;
+    const seen = input.current.map((s) => (s.errored ? undefined : s.pass));
+    const looks = input.sequential ? sampling : undefined;
     return {
       input,
       cur,
       base,
-      pDrop: comparable ? fisherLess(base.passed, base.total, cur.passed, cur.total) : undefined,
-      pRise: comparable ? fisherGreater(base.passed, base.total, cur.passed, cur.total) : undefined,
+      pDrop: comparable ? sequentialP(base, seen, looks, 'drop') : undefined,
+      pRise: comparable ? sequentialP(base, seen, looks, 'rise') : undefined,
     };
   });
-  const adjust = (ps: number[]) => (policy.correction === 'holm' ? holm(ps) : policy.correction === 'bh' ? benjaminiHochberg(ps) : ps);
   const withP = prepared.filter((p) => p.pDrop !== undefined);
-  const drops = adjust(withP.map((p) => p.pDrop!));
-  const rises = adjust(withP.map((p) => p.pRise!));
-  withP.forEach((p, i) => {
-    p.pDrop = drops[i];
-    p.pRise = rises[i];
-  });
+  const drops = familyThresholds(withP.map((p) => p.pDrop!), policy);
+  const rises = familyThresholds(withP.map((p) => p.pRise!), policy);
+  const gates = new Map(withP.map((p, i) => [p, { drop: drops[i], rise: rises[i] }]));
 
-  return prepared.map(({ input, cur, base, pDrop, pRise }) => {
+  return prepared.map((prep) => {
+    const { input, cur, base, pDrop, pRise } = prep;
     const errored = input.current.length - cur.total;
     const rate = cur.total ? cur.passed / cur.total : 0;
     const interval = wilson(cur.passed, cur.total, z);
@@ -67,26 +90,26 @@ export function computeVerdicts(inputs: readonly VerdictInput[], policy: Verdict
 
     verdict.pDrop = pDrop;
     verdict.pRise = pRise;
+    const gate = gates.get(prep)!;
     const b = verdict.baseline;
-    const alpha = input.sequential ? alphaPerLook(policy, sampling) : policy.alpha;
     const wasPassing = b.rate >= input.passRate;
-    if (pDrop !== undefined && pDrop < alpha) {
-      return decided(verdict, { kind: 'regressed', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'drop') });
+    if (pDrop! <= gate.drop.threshold) {
+      return decided(verdict, { kind: 'regressed', significant: true, gate: gate.drop, driver: flipDriver(input.baseline!.samples, input.current, 'drop') });
     }
-    if (pRise !== undefined && pRise < alpha) {
-      return decided(verdict, { kind: 'improved', significant: true, driver: flipDriver(input.baseline!.samples, input.current, 'rise') });
+    if (pRise! <= gate.rise.threshold) {
+      return decided(verdict, { kind: 'improved', significant: true, gate: gate.rise, driver: flipDriver(input.baseline!.samples, input.current, 'rise') });
     }
-    // Too few samples for any test to reach alpha: a flip of the pass/fail outcome still counts, marked as such.
-    const powerless = minFisherLess(b.total, cur.total) >= alpha;
+    // A fixed sample count too small for any test to reach alpha: a flip of the pass/fail outcome still counts, marked as such.
+    const powerless = !input.sequential && minBoschlooLess(b.total, cur.total) > policy.alpha;
     if (powerless && wasPassing && !passing) {
-      return decided(verdict, { kind: 'regressed', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'drop'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance; run with more samples`) });
+      return decided(verdict, { kind: 'regressed', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'drop'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance; run with --samples auto`) });
     }
     if (powerless && !wasPassing && passing) {
       return decided(verdict, { kind: 'improved', significant: false, driver: flipDriver(input.baseline!.samples, input.current, 'rise'), note: joinNote(verdict.note, `${b.total} + ${cur.total} samples cannot show significance`) });
     }
     if (flakyNow || wasPassing !== passing) {
       const note = wasPassing !== passing ? `pass rate ${pct(b.rate)} → ${pct(rate)}, not significant (p = ${(passing ? pRise : pDrop)!.toPrecision(2)})` : undefined;
-      return decided(verdict, { kind: 'flaky', note: joinNote(verdict.note, note) });
+      return decided(verdict, { kind: 'flaky', gate: passing ? gate.rise : gate.drop, note: joinNote(verdict.note, note) });
     }
     return decided(verdict, { kind: passing ? 'pass' : 'fail' });
   });

@@ -14,28 +14,81 @@ export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** `100% (5/5) → 20% (1/5), p = 0.0024; driver: icontains (deterministic) 100% → 20%` */
+/**
+ * `pass rate 100% (20/20) → 10% (2/20); p = 1.2e-8 ≤ 0.015 (Benjamini–Hochberg: 0.05 × 3 regressions / 10 cases);
+ * driver: icontains (deterministic) 100% → 10%`
+ */
 export function verdictLine(v: CaseVerdict): string {
   const now = `${pct(v.current.rate)} (${v.current.passed}/${v.current.total})`;
   const parts: string[] = [];
   if (v.baseline) parts.push(`pass rate ${pct(v.baseline.rate)} (${v.baseline.passed}/${v.baseline.total}) → ${now}`);
   else parts.push(`pass rate ${now}`);
-  const p = v.kind === 'improved' ? v.pRise : v.pDrop;
-  if ((v.kind === 'regressed' || v.kind === 'improved') && p !== undefined) parts.push(`p = ${p.toPrecision(2)}${v.significant ? '' : ' (not significant)'}`);
+  const arithmetic = gateLine(v);
+  if (arithmetic) parts.push(arithmetic);
+  else if ((v.kind === 'regressed' || v.kind === 'improved') && !v.significant) parts.push('not significant');
   if (v.driver) parts.push(`driver: ${v.driver.assertion} (${v.driver.kind}) ${pct(v.driver.before)} → ${pct(v.driver.after)}`);
   if (v.current.errored) parts.push(`${v.current.errored} errored`);
   if (v.note) parts.push(v.note);
   return parts.join('; ');
 }
 
-/** `llm-rubric 0.90 → 0.40` per judged assertion (`–` when it was not judged this run). */
+/**
+ * The arithmetic of a regressed, improved or flaky verdict: the case's p-value beside the threshold
+ * the gate judged it by, and where that threshold came from. Undefined for other verdicts.
+ */
+export function gateLine(v: CaseVerdict): string | undefined {
+  if (!v.gate || !(v.kind === 'regressed' || v.kind === 'improved' || v.kind === 'flaky')) return undefined;
+  const rising = v.kind === 'improved' || (v.kind === 'flaky' && v.passing);
+  const p = rising ? v.pRise : v.pDrop;
+  if (p === undefined) return undefined;
+  const g = v.gate;
+  const cleared = p <= g.threshold;
+  const fmt = (x: number) => (x >= 0.001 ? x.toFixed(4).replace(/0+$/, '').replace(/\.$/, '') : x.toExponential(1));
+  const cases = `${g.family} case${g.family === 1 ? '' : 's'}`;
+  const why =
+    g.method === 'bh'
+      ? `Benjamini–Hochberg: ${fmt(g.alpha)} × ${Math.max(1, g.rejected)} / ${cases}`
+      : g.method === 'holm'
+        ? `Holm: ${fmt(g.alpha)} / ${Math.round(g.alpha / g.threshold)} of ${cases}`
+        : 'alpha per case';
+  return `p = ${fmt(p)} ${cleared ? '≤' : '>'} ${fmt(g.threshold)} (${why})`;
+}
+
+/** `model changed since the baseline: gpt-4o-2024-08-06 → gpt-4o-2024-11-20` when the API reported another model. */
+export function driftLine(o: Pick<CaseOutcome, 'drift'>): string | undefined {
+  const d = o.drift;
+  if (!d) return undefined;
+  return `${d.kind === 'model' ? 'model' : 'backend (system_fingerprint)'} changed since the baseline: ${d.before.join(', ')} → ${d.after.join(', ')}`;
+}
+
+/**
+ * What a run's reports say about drift and the cache: the cases whose model changed since the
+ * baseline, and how many verdicts rest on cached answers. Empty when neither applies.
+ */
+export function provenanceLines(outcomes: readonly CaseOutcome[]): string[] {
+  const lines: string[] = [];
+  const drifted = outcomes.filter((o) => o.drift);
+  if (drifted.length) {
+    const kinds = new Map<string, number>();
+    for (const o of drifted) kinds.set(driftLine(o)!, (kinds.get(driftLine(o)!) ?? 0) + 1);
+    for (const [line, n] of kinds) lines.push(`model drift in ${n} case${n === 1 ? '' : 's'}: ${line}`);
+  }
+  const cached = outcomes.filter((o) => o.cached > 0);
+  if (cached.length) {
+    const whole = cached.filter((o) => o.cached === o.results.length).length;
+    lines.push(`${cached.length} of ${outcomes.length} verdicts rest on cached answers (${whole} entirely): they show the model as it answered then, not now; run with --no-cache (in the editor: Run fresh) to ask it`);
+  }
+  return lines;
+}
+
+/** `llm-rubric 0.90 → 0.40` per judged assertion (`–` when it was not judged this run; the reason when the judge failed). */
 export function judgeScoreLines(o: Pick<CaseOutcome, 'judgeScores'>): string[] {
-  return o.judgeScores.map((j) => `${j.assertion} ${j.before !== undefined ? `${j.before.toFixed(2)} → ` : ''}${j.after !== undefined ? j.after.toFixed(2) : '–'}`);
+  return o.judgeScores.map((j) => `${j.assertion} ${j.before !== undefined ? `${j.before.toFixed(2)} → ` : ''}${j.after !== undefined ? j.after.toFixed(2) : j.error ? `errored: ${truncate(j.error, 140)}` : '–'}`);
 }
 
 /** `judge llm-rubric 0.90 → 0.40; judge agreement 67% (low)` for cases graded by a judge. */
 export function judgeLine(o: CaseOutcome): string | undefined {
-  const parts = judgeScoreLines({ judgeScores: o.judgeScores.filter((j) => j.after !== undefined) }).map((s) => `judge ${s}`);
+  const parts = judgeScoreLines({ judgeScores: o.judgeScores.filter((j) => j.after !== undefined || j.error) }).map((s) => `judge ${s}`);
   if (o.judgeAgreement !== undefined) parts.push(`judge agreement ${pct(o.judgeAgreement)}${o.judgeAgreement < LOW_JUDGE_AGREEMENT ? ' (low: this verdict rests on an inconsistent judge)' : ''}`);
   return parts.length ? parts.join('; ') : undefined;
 }
@@ -56,6 +109,8 @@ export function explain(o: CaseOutcome, renderDiff?: (o: CaseOutcome) => string)
   const lines = [`${o.verdict.kind}: ${verdictLine(o.verdict)}`];
   const judge = judgeLine(o);
   if (judge) lines.push(judge);
+  const drift = driftLine(o);
+  if (drift) lines.push(drift);
   const r = failingSample(o);
   if (r) lines.push(...failureLines(r));
   if (renderDiff && o.change) lines.push('baseline → now:', renderDiff(o));
@@ -65,7 +120,7 @@ export function explain(o: CaseOutcome, renderDiff?: (o: CaseOutcome) => string)
 /** One line for a case: its verdict figures, then why its failing sample failed. */
 export function reasonLine(o: CaseOutcome): string {
   const r = failingSample(o);
-  return [verdictLine(o.verdict), ...(r ? failureLines(r) : [])].join('; ');
+  return [verdictLine(o.verdict), ...(r ? failureLines(r) : []), driftLine(o)].filter(Boolean).join('; ');
 }
 
 /** A short title for a case's verdict (a CodeLens, a status): `⚠ regressed 100% → 20%`, `✓ 5/5`. */

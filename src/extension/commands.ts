@@ -1,12 +1,13 @@
 import type * as vscode from 'vscode';
 import { Baselines, formatDiagnostic, planApproval, rejudgeOutcomes, suitesWith, writeApproval } from '../core';
+import type { EditorRunOptions } from './run-handler';
 import { SECRET_KEY, type EditorState } from './state';
 
 export interface CommandDeps {
   state: EditorState;
   log: vscode.LogOutputChannel;
   refresh(): Promise<void>;
-  runCases(ids: string[]): Promise<unknown>;
+  runCases(ids: string[], options?: EditorRunOptions): Promise<unknown>;
   /** Shows the outcomes again after they changed without a run (an approval). */
   present(): void;
 }
@@ -25,6 +26,7 @@ export class Commands {
       vs.commands.registerCommand('promptgate.runAll', () => this.runCommand()),
       vs.commands.registerCommand('promptgate.runFile', (uri?: vscode.Uri) => this.runCommand((uri ?? vs.window.activeTextEditor?.document.uri)?.fsPath)),
       vs.commands.registerCommand('promptgate.runAdversarial', () => this.runCommand(undefined, 'adversarial')),
+      vs.commands.registerCommand('promptgate.runFresh', (uri?: vscode.Uri) => this.runCommand(uri?.fsPath, undefined, { fresh: true })),
       vs.commands.registerCommand('promptgate.approve', (ids?: string[]) => this.approve(ids)),
       vs.commands.registerCommand('promptgate.showDiff', (id?: string) => this.showDiff(id)),
       vs.commands.registerCommand('promptgate.setApiKey', (value?: string) => this.setApiKey(value)),
@@ -33,7 +35,7 @@ export class Commands {
     );
   }
 
-  private async runCommand(file?: string, kind?: 'adversarial'): Promise<unknown> {
+  private async runCommand(file?: string, kind?: 'adversarial', options?: EditorRunOptions): Promise<unknown> {
     await this.deps.refresh();
     const ids = this.deps.state
       .allCases()
@@ -43,27 +45,36 @@ export class Commands {
       void this.vs.window.showInformationMessage('PromptGate: no cases to run here.');
       return undefined;
     }
-    return this.deps.runCases(ids);
+    return this.deps.runCases(ids, options);
   }
 
-  /** Approves the latest recorded results as baselines; the verdicts shown are judged again against them at once. */
+  /**
+   * Approves the latest recorded results as baselines; the verdicts shown are judged again against
+   * them at once. Cases whose latest run is too thin for a baseline are not approved: the message
+   * offers to top them up (a baseline run of those cases, then approve).
+   */
   async approve(ids?: string[]): Promise<void> {
     const { vs } = this;
     const { state, log } = this.deps;
     await this.deps.refresh();
     const cases = ids?.length ? state.allCases().filter((c) => ids.includes(c.id)) : state.allCases();
+    const weak: { id: string; reason: string }[] = [];
+    let approvedCount = 0;
     for (const folder of state.folders.values()) {
       const mine = cases.filter((c) => state.stateFor(c) === folder);
       if (!mine.length) continue;
-      const approval = await planApproval({ cases: mine, wholeSuites: !ids?.length, baselinesDir: folder.config.baselinesDir, runsDir: folder.config.runsDir });
+      const approval = await planApproval({ cases: mine, wholeSuites: !ids?.length, baselinesDir: folder.config.baselinesDir, runsDir: folder.config.runsDir, sampling: folder.config.sampling });
       if (approval.diagnostics.length) {
         void vs.window.showErrorMessage(`PromptGate: ${approval.diagnostics.map((d) => formatDiagnostic(d)).join('; ')}`);
         continue;
       }
       await writeApproval(approval);
       const n = approval.files.reduce((s, f) => s + f.approved.length, 0);
-      log.info(`approved ${n} cases; not approved: ${approval.skipped.map((s) => `${s.caseId} (${s.reason})`).join(', ') || 'none'}`);
-      void vs.window.showInformationMessage(`PromptGate: approved ${n} case${n === 1 ? '' : 's'}${approval.skipped.length ? `, ${approval.skipped.length} not approved (see the PromptGate log)` : ''}.`);
+      const refused = [...approval.skipped.map((s) => `${s.caseId} (${s.reason})`), ...approval.weak.map((w) => `${w.spec.id} (too thin for a baseline: ${w.reason})`)];
+      log.info(`approved ${n} cases; not approved: ${refused.join(', ') || 'none'}`);
+      approvedCount += n;
+      weak.push(...approval.weak.map((w) => ({ id: w.spec.id, reason: w.reason })));
+      if (!approval.weak.length) void vs.window.showInformationMessage(`PromptGate: approved ${n} case${n === 1 ? '' : 's'}${approval.skipped.length ? `, ${approval.skipped.length} not approved (see the PromptGate log)` : ''}.`);
       // The outcomes on screen were judged against the old baselines.
       const shown = mine.map((c) => state.outcomes.get(c.id)).filter((o) => o !== undefined);
       if (!shown.length) continue;
@@ -71,6 +82,14 @@ export class Commands {
       for (const o of rejudgeOutcomes(shown, baselines, folder.config)) state.outcomes.set(o.spec.id, o);
     }
     this.deps.present();
+    if (!weak.length) return;
+    const many = weak.length === 1 ? 'case has' : 'cases have';
+    const choice = await vs.window.showWarningMessage(
+      `PromptGate: approved ${approvedCount}; ${weak.length} ${many} too few samples to be a baseline (${weak[0].reason}).`,
+      { detail: 'A baseline must be strong enough to judge later runs against. Topping up samples those cases until it is (a baseline run), then approves them.' },
+      'Top up and approve',
+    );
+    if (choice === 'Top up and approve') await this.deps.runCases(weak.map((w) => w.id), { approve: true });
   }
 
   /** The native diff editor between the baseline output and the current one (read-only virtual documents). */

@@ -5,7 +5,7 @@ import { Lenses } from './lenses';
 import { RegistryView, type RegistryHost } from './registry';
 import { RegistryCommands } from './registry-commands';
 import { RESULTS_VIEW, ResultsPanel } from './results';
-import { RunHandler, type RunSummaryForEditor } from './run-handler';
+import { RunHandler, type EditorRunOptions, type RunSummaryForEditor } from './run-handler';
 import { EditorState, FILE_GLOB, SECRET_KEY, type EditorPorts } from './state';
 import { TestTree } from './tree';
 import { Watchers } from './watchers';
@@ -57,7 +57,7 @@ export class PromptGateExtension {
       folders: () => [...this.state.folders.values()],
       settings: (scope) => this.state.settings(scope),
       refresh: () => this.refresh(),
-      runCases: (ids, samples) => this.runCases(ids, undefined, samples),
+      runCases: (ids, samples) => this.runCases(ids, undefined, { samples }),
       lensesChanged: () => this.lensChanged.fire(),
       log: this.log,
       env: ports.env,
@@ -65,10 +65,10 @@ export class PromptGateExtension {
     this.registry = new RegistryView(vs, this.registryHost);
     this.registryCommands = new RegistryCommands(vs, this.registryHost, this.registry);
     const lensesChanged = () => this.lensChanged.fire();
-    this.commands = new Commands(vs, context, { state: this.state, log: this.log, refresh: () => this.refresh(), runCases: (ids) => this.runCases(ids), present: () => this.runs.present() });
+    this.commands = new Commands(vs, context, { state: this.state, log: this.log, refresh: () => this.refresh(), runCases: (ids, options) => this.runCases(ids, undefined, options), present: () => this.runs.present() });
     this.runs = new RunHandler(vs, { state: this.state, tree: this.tree, problems: this.problems, results: this.results, status: this.status, log: this.log, lensesChanged, approve: (ids) => this.commands.approve(ids) });
     this.lenses = new Lenses(vs, this.state, this.registry, () => this.ensureLoaded());
-    this.watchers = new Watchers(vs, { state: this.state, tree: this.tree, log: this.log, refresh: () => this.refresh(), runCases: (ids, token, samples) => this.runCases(ids, token, samples), timings: this.timings });
+    this.watchers = new Watchers(vs, { state: this.state, tree: this.tree, log: this.log, refresh: () => this.refresh(), runCases: (ids, token, samples) => this.runCases(ids, token, { samples }), timings: this.timings });
     context.subscriptions.push(this.controller, diagnostics, this.log, this.status, this.lensChanged);
   }
 
@@ -79,15 +79,16 @@ export class PromptGateExtension {
       if (!item) await this.refresh();
     };
     this.controller.refreshHandler = () => this.refresh();
-    const run = (samples?: number, approve = false) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
-      await this.runRequest(request, token, samples, approve);
+    const run = (options: EditorRunOptions = {}) => async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
+      await this.runRequest(request, token, options);
     };
     // Run and Run with 5 samples also run continuously: the watched cases re-run whenever a file
     // they depend on changes, saved in the editor or on disk, until the user stops it.
     this.profiles = [
       this.controller.createRunProfile('Run', vs.TestRunProfileKind.Run, run(), true, undefined, true),
-      this.controller.createRunProfile('Run with 5 samples', vs.TestRunProfileKind.Run, run(5), false, undefined, true),
-      this.controller.createRunProfile('Run and approve as baseline', vs.TestRunProfileKind.Run, run(undefined, true), false),
+      this.controller.createRunProfile('Run with 5 samples', vs.TestRunProfileKind.Run, run({ samples: 5 }), false, undefined, true),
+      this.controller.createRunProfile('Run fresh (no cache)', vs.TestRunProfileKind.Run, run({ fresh: true }), false),
+      this.controller.createRunProfile('Run and approve as baseline', vs.TestRunProfileKind.Run, run({ approve: true }), false),
     ];
     context.subscriptions.push(
       vs.languages.registerCodeLensProvider([{ pattern: FILE_GLOB }], { onDidChangeCodeLenses: this.lensChanged.event, provideCodeLenses: (doc) => this.lenses.provide(doc) }),
@@ -127,26 +128,26 @@ export class PromptGateExtension {
   }
 
   /** Runs cases by id through a TestRun, so the Test Explorer shows them. Returns what lenses and tests read. */
-  async runCases(ids: readonly string[], token?: vscode.CancellationToken, samples?: number): Promise<RunSummaryForEditor | undefined> {
+  async runCases(ids: readonly string[], token?: vscode.CancellationToken, options: EditorRunOptions = {}): Promise<RunSummaryForEditor | undefined> {
     if (!this.state.folders.size) await this.refresh();
     const items = ids.map((id) => this.tree.items.get(id)).filter((i): i is vscode.TestItem => !!i);
-    return this.runRequest(new this.vs.TestRunRequest(items), token ?? new this.vs.CancellationTokenSource().token, samples);
+    return this.runRequest(new this.vs.TestRunRequest(items), token ?? new this.vs.CancellationTokenSource().token, options);
   }
 
-  private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken, samples?: number, approve = false): Promise<RunSummaryForEditor | undefined> {
-    if (request.continuous && !approve) {
-      this.watchers.startWatch(request, token, samples);
+  private async runRequest(request: vscode.TestRunRequest, token: vscode.CancellationToken, options: EditorRunOptions = {}): Promise<RunSummaryForEditor | undefined> {
+    if (request.continuous && !options.approve && !options.fresh) {
+      this.watchers.startWatch(request, token, options.samples);
       return undefined;
     }
     if (!this.state.folders.size) await this.refresh();
-    return this.runs.run(request, token, samples, approve);
+    return this.runs.run(request, token, options);
   }
 
   /** For tests and other extensions. */
   get api() {
     return {
       refresh: () => this.refresh(),
-      runCases: (ids: string[], token?: vscode.CancellationToken) => this.runCases(ids, token),
+      runCases: (ids: string[], token?: vscode.CancellationToken, options?: EditorRunOptions) => this.runCases(ids, token, options),
       controller: this.controller,
       outcome: (id: string) => this.state.outcomes.get(id),
       lastRun: () => ({ count: this.runs.runCount, ids: [...this.runs.lastRun] }),

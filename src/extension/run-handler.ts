@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import {
+  provenanceLines,
   attackRows,
   caseFingerprint,
   countsLine,
@@ -44,6 +45,15 @@ export interface RunHandlerDeps {
   approve(ids: string[]): Promise<void>;
 }
 
+/** What a run profile or command asks of a run beyond its cases. */
+export interface EditorRunOptions {
+  samples?: number;
+  /** Sample as a baseline, then approve (the "Run and approve as baseline" profile, "Top up and approve"). */
+  approve?: boolean;
+  /** Ignore the response cache (the "Run fresh" profile and command). */
+  fresh?: boolean;
+}
+
 /**
  * Runs from the editor: a Testing API request becomes one core session per workspace folder, and
  * the session's events become the TestRun's states and output, the Problems, the CodeLens, the
@@ -58,7 +68,8 @@ export class RunHandler {
     private readonly deps: RunHandlerDeps,
   ) {}
 
-  async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, samples?: number, approve = false): Promise<RunSummaryForEditor | undefined> {
+  async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, options: EditorRunOptions = {}): Promise<RunSummaryForEditor | undefined> {
+    const { approve = false } = options;
     const { vs } = this;
     const { state, tree, log } = this.deps;
     const ids = tree.leaves(request);
@@ -92,7 +103,7 @@ export class RunHandler {
     token.onCancellationRequested(() => abort.abort());
     try {
       for (const [folder, specs] of byFolder) {
-        const report = await this.runFolder(folder, specs, run, itemOf, abort.signal, samples);
+        const report = await this.runFolder(folder, specs, run, itemOf, abort.signal, options);
         if (report) reports.push(report);
       }
       if (approve && !abort.signal.aborted) await this.deps.approve(reports.flatMap((r) => r.outcomes.map((o) => o.spec.id)));
@@ -132,7 +143,7 @@ export class RunHandler {
     results.update(resultRows(latest), `Last run: ${countsLine(counts) || 'nothing ran'}`, attackRows(attackReport(latest, state.policyAlpha())));
   }
 
-  private async runFolder(folder: FolderState, specs: CaseSpec[], run: vscode.TestRun, itemOf: Map<string, vscode.TestItem>, signal: AbortSignal, samples?: number): Promise<RunReport | undefined> {
+  private async runFolder(folder: FolderState, specs: CaseSpec[], run: vscode.TestRun, itemOf: Map<string, vscode.TestItem>, signal: AbortSignal, options: EditorRunOptions): Promise<RunReport | undefined> {
     const { vs } = this;
     const { state } = this.deps;
     if (folder.configErrors.length) throw new Error(`fix promptgate.config.yml first:\n${folder.configErrors.join('\n')}`);
@@ -144,9 +155,12 @@ export class RunHandler {
         config: folder.config,
         cases: specs,
         mode: 'live',
-        cache: true,
+        // A fresh run asks the model again: a provider that changed the model behind the same name shows.
+        cache: !options.fresh,
+        // "Run and approve as baseline" samples each case until it is strong enough to be one.
+        asBaseline: options.approve,
         // A run profile's samples, then the settings, then the files.
-        overrides: [{ samples }, { samples: settings.samples ?? undefined, concurrency: settings.concurrency ?? undefined, baseURL: settings.baseURL || undefined }],
+        overrides: [{ samples: options.samples }, { samples: settings.samples ?? undefined, concurrency: settings.concurrency ?? undefined, baseURL: settings.baseURL || undefined }],
         budget: settings.budget ?? undefined,
         meta: { from: 'vscode' },
         signal,
@@ -204,6 +218,8 @@ export class RunHandler {
           if (e.removed.length) run.appendOutput(`PromptGate: ${e.removed.length} approved case${e.removed.length === 1 ? ' is' : 's are'} no longer in ${e.prompt} › ${e.suite} (removed): ${e.removed.map((v) => v.caseId).join(', ')}. Approve the suite to drop ${e.removed.length === 1 ? 'it' : 'them'}.\r\n`);
           break;
         case 'run-finished':
+          // Verdicts that rest on cached answers, and a model that changed under the same name, are said at the end of every run.
+          for (const line of provenanceLines(e.report.outcomes)) run.appendOutput(`PromptGate: ${line}.\r\n`);
           return e.report;
       }
     }

@@ -13,7 +13,7 @@ import { filesUnder } from '../support/tmp';
 
 interface Api {
   refresh(): Promise<void>;
-  runCases(ids: string[], token?: vscode.CancellationToken): Promise<{ outcomes: { spec: { id: string }; verdict: { kind: string; passing: boolean }; change?: { before: string; after: string } }[] } | undefined>;
+  runCases(ids: string[], token?: vscode.CancellationToken, options?: { approve?: boolean; fresh?: boolean }): Promise<{ outcomes: { spec: { id: string }; verdict: { kind: string; passing: boolean }; change?: { before: string; after: string } }[] } | undefined>;
   controller: vscode.TestController;
   outcome(id: string): { verdict: { kind: string }; change?: { before: string; after: string } } | undefined;
   lastRun(): { count: number; ids: string[] };
@@ -56,7 +56,8 @@ suite('PromptGate in VS Code', () => {
   test('a run that passes, then an edit that regresses with a baseline → current diff', async () => {
     const first = await api.runCases(['greet.prompt.yml::golden::ann', 'greet.prompt.yml::golden::bob']);
     assert.deepEqual(first!.outcomes.map((o) => [o.spec.id.split('::')[2], o.verdict.kind, o.verdict.passing]), [['ann', 'new', true], ['bob', 'new', true]], JSON.stringify(first!.outcomes.map((o) => (o as unknown as { results: unknown }).results)));
-    await vscode.commands.executeCommand('promptgate.approve', ['greet.prompt.yml::golden::ann', 'greet.prompt.yml::golden::bob']);
+    // One sample per case is too thin for a baseline: "Run and approve as baseline" samples them to strength.
+    await api.runCases(['greet.prompt.yml::golden::ann', 'greet.prompt.yml::golden::bob'], undefined, { approve: true });
     await fs.access(path.join(root(), '.promptgate/baselines/greet.prompt.yml/golden.json'));
 
     const file = path.join(root(), 'greet.prompt.yml');
@@ -438,7 +439,7 @@ suite('PromptGate in VS Code', () => {
     await api.refresh();
     const r = await api.runCases(['farewell.prompt.yml::golden::carl']);
     assert.equal(r!.outcomes[0].verdict.passing, true);
-    await vscode.commands.executeCommand('promptgate.approve', ['farewell.prompt.yml::golden::carl']);
+    await api.runCases(['farewell.prompt.yml::golden::carl'], undefined, { approve: true });
     const promoted = await vscode.commands.executeCommand<{ version?: number }>('promptgate.promote', { file, label: 'staging', yes: true });
     assert.ok(promoted?.version, JSON.stringify(promoted));
     const written = await filesUnder(root());

@@ -7,6 +7,10 @@ export interface Reply {
   toolCalls?: { name: string; arguments: string }[];
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /** The model the answer reports (default: the one asked for), as a provider does when an alias moves to a new snapshot. */
+  model?: string;
+  /** Reported as `system_fingerprint`. */
+  fingerprint?: string;
 }
 
 export type Fault =
@@ -164,7 +168,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         id,
         object: 'chat.completion',
         created: 0,
-        model: body.model,
+        model: reply.model ?? body.model,
+        ...(reply.fingerprint ? { system_fingerprint: reply.fingerprint } : {}),
         choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined }, finish_reason: finish }],
         usage,
       });
@@ -184,7 +189,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (delta: unknown, finishReason: string | null = null, extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: body.model, choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`);
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 0, model: reply.model ?? body.model, ...(reply.fingerprint ? { system_fingerprint: reply.fingerprint } : {}), choices: delta === null ? [] : [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`);
     send({ role: 'assistant', content: '' });
     if (fault?.kind === 'stall') return;
     const text = content ?? '';

@@ -66,7 +66,7 @@ describe('approve, verdicts, diff and reports (built CLI)', () => {
     await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('Say hello', 'Say hi'));
     const r = await cli(['test', '--junit', 'junit.xml', '--markdown', 'summary.md'], dir, env);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /REGRESSED greet\.prompt\.yml › golden › ann {2}greet\.prompt\.yml:10\n {5}pass rate 100% \(5\/5\) → 0% \(0\/5\); p = 0\.0040; driver: icontains \(deterministic\) 100% → 0%; baseline is for content hash [0-9a-f]{12}/);
+    assert.match(r.stdout, /REGRESSED greet\.prompt\.yml › golden › ann {2}greet\.prompt\.yml:10\n {5}pass rate 100% \(5\/5\) → 0% \(0\/5\); p = 9\.8e-4 ≤ 0\.025 \(Benjamini–Hochberg: 0\.05 × 1 \/ 2 cases\); driver: icontains \(deterministic\) 100% → 0%; baseline is for content hash [0-9a-f]{12}/);
     assert.match(r.stdout, /echo: Say \[-hello-\]\{\+hi\+\} to Ann, politely/);
     assert.match(r.stdout, /verdicts: 1 pass, 1 regressed — gate failed/);
 
@@ -77,7 +77,7 @@ describe('approve, verdicts, diff and reports (built CLI)', () => {
 
     const md = await fs.readFile(path.join(dir, 'summary.md'), 'utf8');
     assert.match(md, /^## PromptGate: ❌ gate failed$/m);
-    assert.match(md, /^\| greet\.prompt\.yml › golden › ann \| 100% \(5\/5\) \| 0% \(0\/5\) \| 0\.0040 \| icontains \(deterministic\) 100% → 0% \|  \|$/m);
+    assert.match(md, /^\| greet\.prompt\.yml › golden › ann \| 100% \(5\/5\) \| 0% \(0\/5\) \| p = 9\.8e-4 ≤ 0\.025 \(Benjamini–Hochberg: 0\.05 × 1 \/ 2 cases\) \| icontains \(deterministic\) 100% → 0% \|  \|$/m);
 
     const diff = await cli(['diff'], dir, env);
     assert.equal(diff.code, 0);
@@ -132,15 +132,54 @@ describe('approve, verdicts, diff and reports (built CLI)', () => {
     assert.match(approveOver.stderr, /fix the file or delete it/);
   });
 
+  it('approve refuses a one-sample run as a baseline and names the command; --top-up samples it to strength; drift and the cache are reported', async () => {
+    let served = 'gpt-4o-mini';
+    await server.close();
+    server = await startFakeOpenAI({ respond: (body) => ({ content: `echo: ${body.messages.at(-1)!.content}`, model: served, fingerprint: 'fp_1' }) });
+    env = { OPENAI_BASE_URL: server.baseURL };
+    await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('    samples: 5\n', ''));
+    assert.equal((await cli(['test'], dir, env)).code, 0);
+    assert.equal(server.count, 2, 'one sample per case');
+    const thin = await cli(['approve'], dir, env);
+    assert.equal(thin.code, 1);
+    assert.match(thin.stderr, /not approved: greet\.prompt\.yml::golden::ann: too thin for a baseline \(1\/1 samples; a baseline needs 20 agreeing\)/);
+    assert.match(thin.stderr, /run promptgate approve --top-up to sample them and approve/);
+    await assert.rejects(fs.stat(path.join(dir, '.promptgate/baselines/greet.prompt.yml/golden.json')));
+
+    const topped = await cli(['approve', '--top-up'], dir, env);
+    assert.equal(topped.code, 0, topped.stderr);
+    assert.match(topped.stdout, /approved 2 cases of greet\.prompt\.yml › golden/);
+    assert.equal(server.count, 40, 'a baseline run of 20 samples per case, the first of each from the cache');
+    const baseline = JSON.parse(await fs.readFile(path.join(dir, '.promptgate/baselines/greet.prompt.yml/golden.json'), 'utf8'));
+    assert.equal(baseline.cases['greet.prompt.yml::golden::ann'].total, 20);
+    assert.equal(baseline.cases['greet.prompt.yml::golden::ann'].samples[0].model, 'gpt-4o-mini');
+
+    // The provider moves the alias to a new snapshot. A cached run cannot see it, and says so.
+    served = 'gpt-4o-mini-2026-11-30';
+    const cached = await cli(['test', '--markdown', 'cached.md'], dir, env);
+    assert.equal(cached.code, 0);
+    assert.equal(server.count, 40);
+    assert.match(cached.stdout, /2 of 2 verdicts rest on cached answers \(2 entirely\)/);
+    assert.match(await fs.readFile(path.join(dir, 'cached.md'), 'utf8'), /> ⚠️ 2 of 2 verdicts rest on cached answers/);
+    const fresh = await cli(['test', '--no-cache', '--json', 'r.json', '--reporter', 'github'], dir, env);
+    assert.equal(fresh.code, 0, 'drift is shown, not blocking');
+    assert.match(fresh.stdout, /::warning file=greet\.prompt\.yml,line=9,title=PromptGate model drift%3A greet\.prompt\.yml › golden › ann::model changed since the baseline: gpt-4o-mini → gpt-4o-mini-2026-11-30/);
+    const json = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8'));
+    assert.deepEqual(json.cases[0].drift, { kind: 'model', before: ['gpt-4o-mini'], after: ['gpt-4o-mini-2026-11-30'] });
+    assert.equal(json.cases[0].cached, 0);
+    assert.equal(json.results[0].servedModel, 'gpt-4o-mini-2026-11-30');
+    assert.equal(json.results[0].fingerprint, 'fp_1');
+  });
+
   it('--samples auto samples until clear, and --samples on a cached run costs nothing', async () => {
     const first = await cli(['test', '--samples', 'auto'], dir, env);
     assert.equal(first.code, 0, first.stdout + first.stderr);
-    assert.equal(server.count, 54, 'no baseline: 27 agreeing samples per case');
+    assert.equal(server.count, 40, 'no baseline: 20 agreeing samples per case');
     await cli(['approve'], dir, env);
     const again = await cli(['test', '--samples', 'auto'], dir, env);
     assert.equal(again.code, 0);
     assert.match(again.stdout, /verdicts: 2 pass/);
-    assert.equal(server.count, 54, 'the samples it needed were cached');
+    assert.equal(server.count, 40, 'the samples it needed were cached');
     assert.equal((await cli(['test', '--samples', 'lots'], dir, env)).code, 2);
   });
 });

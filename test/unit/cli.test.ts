@@ -103,7 +103,7 @@ describe('promptgate CLI (built)', function () {
     const gh = await cli(['test', '--reporter', 'github'], { cwd: dir, env: { OPENAI_BASE_URL: server.baseURL } });
     assert.equal(gh.code, 1);
     assert.match(gh.stdout, /^::error file=greet\.prompt\.yml,line=15,title=PromptGate failed%3A greet\.prompt\.yml › golden › bob::icontains: output does not contain "carol"$/m);
-    assert.match(gh.stdout, /^::notice title=PromptGate::1 passed, 1 failed, 0 errored, 0 skipped of 2; verdicts: 2 new$/m);
+    assert.match(gh.stdout, /^::notice title=PromptGate::1 passed, 1 failed, 0 errored, 0 skipped of 2; verdicts: 2 new%0A2 of 2 verdicts rest on cached answers \(2 entirely\)/m);
   });
 
   it('exits 1 when a case errors (provider failure) and says why', async () => {

@@ -31,9 +31,11 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     return ext.api;
   }
 
-  /** Both cases run and approved, then the prompt edited so that ann regresses (not run yet). */
+  const TOP_UP = [{ match: /too few samples to be a baseline/, choice: 'Top up and approve' }];
+
+  /** Both cases run, topped up and approved, then the prompt edited so that ann regresses (not run yet). */
   async function approvedThenEdited() {
-    const api = await activate({ 'greet.prompt.yml': GREET });
+    const api = await activate({ 'greet.prompt.yml': GREET }, {}, TOP_UP);
     await api.runCases([ANN, BOB]);
     await fake.command('promptgate.approve', [ANN, BOB]);
     const file = path.join(dir, 'greet.prompt.yml');
@@ -42,8 +44,11 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     return { api, file };
   }
 
+  /** What the fake model answers; a test may swap it mid-way (a provider moving an alias to a new snapshot). */
+  let reply: typeof echoReply;
   beforeEach(async () => {
-    server = await startFakeOpenAI({ respond: echoReply });
+    reply = echoReply;
+    server = await startFakeOpenAI({ respond: (body) => reply(body) });
   });
   afterEach(async () => {
     fake?.dispose();
@@ -82,7 +87,7 @@ describe('editor adapter (plain Node, fake vscode)', function () {
 
     await fake.command('promptgate.approve', [ANN]);
     assert.equal(api.outcome(ANN)!.verdict.kind, 'fail', 'approved while failing');
-    assert.ok(fake.lenses(file).includes('8: ✗ 0/1 (approved failing)'), fake.lenses(file).join('\n'));
+    assert.ok(fake.lenses(file).includes('8: ✗ 0/20 (approved failing)'), fake.lenses(file).join('\n'));
     assert.doesNotMatch(api.status().text, /regressed/);
     assert.ok(!fake.diagnostics().entries.get(file)!.some((d) => d.message.startsWith('PromptGate regressed')));
   });
@@ -95,11 +100,52 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     assert.equal(fake.controller().runs.at(-1)!.stateOf()[ANN], 'failed', 'the run itself regressed');
     assert.equal(api.outcome(ANN)!.verdict.kind, 'fail', 'then it was approved, failing');
     assert.doesNotMatch(api.status().text, /regressed/);
-    assert.ok(fake.lenses(file).includes('8: ✗ 0/1 (approved failing)'), fake.lenses(file).join('\n'));
+    assert.ok(fake.lenses(file).includes('8: ✗ 0/20 (approved failing)'), fake.lenses(file).join('\n'));
+  });
+
+  it('Approve Baseline refuses a one-sample run as a baseline and offers to top it up; topping up samples it to strength', async () => {
+    let api = await activate({ 'greet.prompt.yml': GREET });
+    await api.runCases([ANN]);
+    await fake.command('promptgate.approve', [ANN]);
+    assert.ok(fake.messages.some((m) => m.kind === 'warning' && /approved 0; 1 case has too few samples to be a baseline \(1\/1 samples; a baseline needs 20 agreeing\)/.test(m.text)), JSON.stringify(fake.messages));
+    await assert.rejects(fs.stat(path.join(dir, '.promptgate/baselines/greet.prompt.yml/golden.json')), 'nothing written');
+    fake.dispose();
+    await removeDir(dir);
+    api = await activate({ 'greet.prompt.yml': GREET }, {}, TOP_UP);
+    await api.runCases([ANN]);
+    const before = server.count;
+    await fake.command('promptgate.approve', [ANN]);
+    assert.equal(server.count - before, 19, 'a baseline run: 20 agreeing samples, the first from the cache');
+    const baseline = JSON.parse(await fs.readFile(path.join(dir, '.promptgate/baselines/greet.prompt.yml/golden.json'), 'utf8'));
+    assert.equal(baseline.cases[ANN].total, 20);
+    assert.equal(api.outcome(ANN)!.verdict.kind, 'pass');
+  });
+
+  it('Run fresh asks the model again where a plain run answers from the cache, and shows a changed model as drift', async () => {
+    const api = await activate({ 'greet.prompt.yml': GREET }, {}, TOP_UP);
+    await api.runCases([ANN]);
+    await fake.command('promptgate.approve', [ANN]);
+    // The provider moves the alias to a new snapshot; nothing changes on our side.
+    reply = (body) => ({ ...echoReply(body), model: 'gpt-4o-mini-2026-11-30' });
+    const before = server.count;
+    await api.runCases([ANN]);
+    assert.equal(server.count, before, 'answered from the cache');
+    assert.equal(api.outcome(ANN)!.cached, 1);
+    assert.match(fake.controller().runs.at(-1)!.output, /1 of 1 verdicts rest on cached answers \(1 entirely\)/);
+    const fresh = fake.controller().profiles.find((p) => p.label === 'Run fresh (no cache)')!;
+    const { CancellationTokenSource, TestRunRequest } = fake.vscode;
+    await fresh.handler(new TestRunRequest([fake.item(ANN)!]), new CancellationTokenSource().token);
+    assert.equal(server.count, before + 1, 'asked the model');
+    const o = api.outcome(ANN)!;
+    assert.equal(o.cached, 0);
+    assert.deepEqual(o.drift, { kind: 'model', before: ['gpt-4o-mini'], after: ['gpt-4o-mini-2026-11-30'] });
+    assert.match(fake.controller().runs.at(-1)!.output, /model drift in 1 case: model changed since the baseline: gpt-4o-mini → gpt-4o-mini-2026-11-30/);
+    await fake.command('promptgate.runFresh');
+    assert.equal(server.count, before + 2 + 1, 'the command runs every case fresh (ann and bob)');
   });
 
   it('reports approved cases that are gone when their suite ran whole', async () => {
-    const api = await activate({ 'greet.prompt.yml': GREET });
+    const api = await activate({ 'greet.prompt.yml': GREET }, {}, TOP_UP);
     await api.runCases([ANN, BOB]);
     await fake.command('promptgate.approve');
     await fs.writeFile(path.join(dir, 'greet.prompt.yml'), GREET.slice(0, GREET.indexOf('      - name: bob')));

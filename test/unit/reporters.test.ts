@@ -34,7 +34,7 @@ function outcome(name: string, r: CaseResult, kind: CaseVerdict['kind']): CaseOu
   const spec = { id: `p.prompt.yml::s::${name}`, name, suite: 's', relFile: 'p.prompt.yml', range: { start: { line: 9, character: 6 }, end: { line: 9, character: 6 } }, prompt: { relFile: 'p.prompt.yml', versionId: 'abcdef123456', version: '1.0.0' }, request: { model: 'm', messages: [] } } as unknown as CaseSpec;
   const passing = r.status === 'passed';
   const verdict: CaseVerdict = { caseId: spec.id, kind, passing, current: { passed: passing ? 1 : 0, total: 1, rate: passing ? 1 : 0, interval: { lower: 0, upper: 1 }, errored: r.status === 'errored' ? 1 : 0 } };
-  return { spec, results: [r], verdict, judgeScores: [] };
+  return { spec, results: [r], verdict, judgeScores: [], cached: 0 };
 }
 
 const summary: RunSummary = { runId: 'r', startedAt: '', durationMs: 1200, total: 2, passed: 1, failed: 1, errored: 0, skipped: 0, hits: 0, tokens: { promptTokens: 1, completionTokens: 1, totalTokens: 2 }, cost: 0.5, metrics: {} };

@@ -38,7 +38,7 @@ describe('the API key never reaches a file or an output', function () {
     const second = await run(['test', '--record']);
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.equal((await run(['test', '--samples', '2'])).code, 0, 'a live run with the cache');
-    assert.equal((await run(['approve'])).code, 0);
+    assert.equal((await run(['approve', '--top-up'])).code, 0);
     assert.equal((await run(['promote', 'greet.prompt.yml', '--label', 'production'])).code, 0);
     assert.equal((await run(['export', 'greet.prompt.yml', '--to', 'promptfoo', '-o', 'exported.yaml'])).code, 0);
     assert.equal((await run(['test', '--replay', '--reporter', 'github'])).code, 0);
@@ -63,7 +63,7 @@ describe('the API key never reaches a file or an output', function () {
     const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: KEY, SERVICE_TOKEN: other };
     const runs = [
       await cli(['test', '--record', '--json', 'report.json', '--junit', 'report.xml', '--markdown', 'report.md'], dir, env),
-      await cli(['approve'], dir, env),
+      await cli(['approve', '--top-up'], dir, env),
       await cli(['test', '--replay', '--reporter', 'json'], dir, env),
     ];
     for (const r of runs) assert.ok(r.code === 0 || r.code === 1, r.stderr);

@@ -1,4 +1,4 @@
-import { attackRateLine, blocksGate, caseTitle, explain, isPackAttack, PLAIN_MARKS, renderDiff } from '../../core';
+import { attackRateLine, blocksGate, caseTitle, driftLine, explain, isPackAttack, PLAIN_MARKS, provenanceLines, renderDiff } from '../../core';
 import type { RunReport } from './types';
 
 // Workflow commands: data escapes %, CR, LF; properties also , and :.
@@ -18,6 +18,10 @@ export function githubAnnotations(report: RunReport): string {
     const message = explain(o, (x) => renderDiff(x.change!.diff, PLAIN_MARKS)).replace(/^new: [^\n]*\n/, '');
     lines.push(`::${blocking ? 'error' : 'warning'} file=${escProp(report.display(o.spec.relFile))},line=${o.spec.range.start.line + 1},title=${escProp(`PromptGate ${label}: ${caseTitle(o)}`)}::${escData(message)}`);
   }
+  for (const o of report.outcomes) {
+    if (!o.drift || blocksGate(o.verdict)) continue;
+    lines.push(`::warning file=${escProp(report.display(o.spec.relFile))},line=${o.spec.range.start.line + 1},title=${escProp(`PromptGate model drift: ${caseTitle(o)}`)}::${escData(driftLine(o)!)}`);
+  }
   for (const a of report.attacks) {
     const failing = report.outcomes.filter((o) => o.spec.attack?.pack === a.category && isPackAttack(o) && o.verdict.kind === 'new' && !o.verdict.passing);
     if (!failing.length) continue;
@@ -27,6 +31,6 @@ export function githubAnnotations(report: RunReport): string {
   }
   const s = report.summary;
   const counts = Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-  lines.push(`::notice title=PromptGate::${escData(`${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped of ${s.total}; verdicts: ${counts}`)}`);
+  lines.push(`::notice title=PromptGate::${escData([`${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped of ${s.total}; verdicts: ${counts}`, ...provenanceLines(report.outcomes)].join('\n'))}`);
   return `${lines.join('\n')}\n`;
 }

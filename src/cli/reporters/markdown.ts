@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, failureLines, isPackAttack, judgeLine, pct, PLAIN_MARKS, renderDiff, truncate, type CaseOutcome } from '../../core';
+import { attackRateLine, caseTitle, failingSample, failureLines, gateLine, isPackAttack, judgeLine, pct, PLAIN_MARKS, provenanceLines, renderDiff, truncate, type CaseOutcome } from '../../core';
 import type { RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -16,11 +16,11 @@ export function markdownReport(report: RunReport): string {
 
   const regressed = report.outcomes.filter((o) => o.verdict.kind === 'regressed');
   if (regressed.length) {
-    out.push(`### Regressions (${regressed.length})`, '', '| case | before | now | p | flip driver | judge |', '| --- | ---: | ---: | ---: | --- | --- |');
+    out.push(`### Regressions (${regressed.length})`, '', '| case | before | now | p-value against the threshold | flip driver | judge |', '| --- | ---: | ---: | --- | --- | --- |');
     for (const o of regressed) {
       const v = o.verdict;
       const driver = v.driver ? `${v.driver.assertion} (${v.driver.kind}) ${pct(v.driver.before)} → ${pct(v.driver.after)}` : '';
-      out.push(`| ${cell(caseTitle(o))} | ${pct(v.baseline!.rate)} (${v.baseline!.passed}/${v.baseline!.total}) | ${pct(v.current.rate)} (${v.current.passed}/${v.current.total}) | ${v.pDrop?.toPrecision(2) ?? ''}${v.significant ? '' : ' (not significant)'} | ${cell(driver)} | ${cell(judgeLine(o) ?? '')} |`);
+      out.push(`| ${cell(caseTitle(o))} | ${pct(v.baseline!.rate)} (${v.baseline!.passed}/${v.baseline!.total}) | ${pct(v.current.rate)} (${v.current.passed}/${v.current.total}) | ${cell(gateLine(v) ?? 'not significant: too few samples for any test, a pass/fail flip')} | ${cell(driver)} | ${cell(judgeLine(o) ?? '')} |`);
     }
     out.push('');
     for (const o of regressed) out.push(...details(o));
@@ -55,6 +55,8 @@ export function markdownReport(report: RunReport): string {
     }
     out.push('');
   }
+  const provenance = provenanceLines(report.outcomes);
+  if (provenance.length) out.push(...provenance.map((l) => `> ⚠️ ${l}`), '');
   if (report.removed.length) out.push(`${report.removed.length} approved case(s) no longer exist: ${report.removed.map((v) => `\`${v.caseId}\``).join(', ')}`, '');
 
   const s = report.summary;

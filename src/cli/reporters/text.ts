@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, renderDiff, truncate, verdictLine, type SessionEvent } from '../../core';
+import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, truncate, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
 import type { RunReport } from './types';
 
@@ -92,6 +92,8 @@ export class TextReporter {
     }
     const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
     if (stale.size) lines.push(c.yellow(`The prompt changed since these baselines were approved: ${[...stale].join(', ')}`), '');
+    const provenance = provenanceLines(report.outcomes);
+    if (provenance.length) lines.push(...provenance.map((l) => c.yellow(l)), '');
 
     if (report.attacks.length) {
       lines.push(c.bold('Attack success by category (adversarial suites):'));

@@ -148,7 +148,7 @@ export class OpenAIProvider implements Provider {
         const fn = c as { id: string; function: { name: string; arguments: string } };
         return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
       });
-    return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model);
+    return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model, completion.system_fingerprint ?? undefined);
   }
 
   private preparing?: Promise<PostTarget>;
@@ -189,10 +189,12 @@ export class OpenAIProvider implements Provider {
     let finishReason: string | undefined;
     let usage: OpenAI.CompletionUsage | undefined;
     let model: string | undefined;
+    let fingerprint: string | undefined;
     const calls: { id?: string; name: string; arguments: string }[] = [];
     for await (const chunk of stream) {
       alive();
       model ??= chunk.model;
+      fingerprint ??= chunk.system_fingerprint ?? undefined;
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];
       if (!choice) continue;
@@ -206,7 +208,7 @@ export class OpenAIProvider implements Provider {
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
     if (!finishReason) throw new ProviderError('network', 'the stream ended before the model finished');
-    return finish(content, calls.filter(Boolean), finishReason, usage, model);
+    return finish(content, calls.filter(Boolean), finishReason, usage, model, fingerprint);
   }
 }
 
@@ -218,8 +220,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function finish(content: string, toolCalls: ToolCall[], finishReason: string | undefined, usage: OpenAI.CompletionUsage | undefined | null, model?: string): ProviderResponse {
+function finish(content: string, toolCalls: ToolCall[], finishReason: string | undefined, usage: OpenAI.CompletionUsage | undefined | null, model?: string, fingerprint?: string): ProviderResponse {
   return {
+    fingerprint,
     output: content || (toolCalls.length ? JSON.stringify(toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))) : ''),
     toolCalls,
     finishReason,

@@ -33,7 +33,10 @@ export interface ProviderResponse {
   toolCalls: ToolCall[];
   finishReason?: string;
   usage?: Usage;
+  /** The model that answered, as the API reports it (a dated snapshot behind an alias, often). */
   model?: string;
+  /** The API's `system_fingerprint`: the backend configuration that answered. */
+  fingerprint?: string;
   /** Set by replay: the latency measured when the answer was recorded. */
   latencyMs?: number;
 }

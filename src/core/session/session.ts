@@ -33,6 +33,11 @@ export interface RunRequest {
   overrides?: RunOverrides[];
   /** USD: a run estimated above this is refused unless `ports.overBudget` says to go on; a run that spends it stops. */
   budget?: number;
+  /**
+   * This run is to become the baseline (approve's top-up, "Run and approve as baseline"): cases
+   * are sampled until `baselineSettled`, whatever baseline they have now.
+   */
+  asBaseline?: boolean;
   /** Kept in the run record's first line (argv, where the run came from). */
   meta?: Record<string, unknown>;
   signal?: AbortSignal;
@@ -67,7 +72,8 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   const prices = priceTable(config.prices);
   let providerFor: (p: PromptSpec) => Provider;
   let judge: Judge | undefined;
-  let plan = (spec: CaseSpec): SamplePlan => planCase(spec, settings.samples, baselines, config.verdicts, config.sampling);
+  const family = cases.filter((k) => baselines.tally(k)).length;
+  let plan = (spec: CaseSpec): SamplePlan => planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
   const deps = { env: ports.env, now: ports.now, baseURL: settings.baseURL };
   try {
     if (request.rejudge) {

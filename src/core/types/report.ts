@@ -28,9 +28,21 @@ export interface CaseOutcome {
   /** Baseline output against current output, for cases with a baseline whose outputs differ. */
   change?: { before: string; after: string; diff: OutputDiff };
   /** Mean score of each judged assertion, in the baseline and now. */
-  judgeScores: { assertion: string; index: number; before?: number; after?: number }[];
+  judgeScores: { assertion: string; index: number; before?: number; after?: number; /** Why the judge gave no score this run (it answered no JSON, say): the sample is errored, not failed. */ error?: string }[];
   /** The lowest judge agreement among this case's judged answers (when a judge was asked more than once). */
   judgeAgreement?: number;
+  /** Samples answered from the response cache: their verdict says nothing about the model as it is today. */
+  cached: number;
+  /** The model that answers is not the one that answered the baseline (same name asked, another model or backend reported). */
+  drift?: ModelDrift;
+}
+
+/** What the API reported as answering, in the baseline and now, when they differ. */
+export interface ModelDrift {
+  /** `model`: another model (a new snapshot behind the alias); `fingerprint`: the same model, another backend configuration. */
+  kind: 'model' | 'fingerprint';
+  before: string[];
+  after: string[];
 }
 
 /** Attack success in one category (pack) of adversarial cases, now and in the baseline. */

@@ -45,6 +45,9 @@ export interface CaseResult {
   finishReason?: string;
   error?: { kind: string; message: string };
   source?: ResponseSource;
+  /** The model that answered and its `system_fingerprint`, as the API reported them (kept in the cache and cassettes too). */
+  servedModel?: string;
+  fingerprint?: string;
   /** Model latency; for cache and replay hits, the recorded one. */
   latencyMs?: number;
   usage?: Usage;

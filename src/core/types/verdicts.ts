@@ -6,24 +6,24 @@ import type { Tally } from './results';
 export interface VerdictPolicy {
   /** Significance level per case for `regressed` and `improved`. */
   alpha: number;
-  /** Correction across the cases of a run. */
+  /**
+   * How the cases of a run share alpha: `bh` (the default) keeps the false discovery rate at
+   * alpha, which on a run where nothing changed is the chance the gate blocks at all; `holm` keeps
+   * the chance of any false regression at alpha whatever else changed; `none` tests each case at
+   * alpha on its own (a suite of 200 then blocks about every other unchanged run).
+   */
   correction: 'none' | 'holm' | 'bh';
   /** The smallest drop in pass rate worth detecting; auto sampling stops once a drop this large is ruled out. */
   effect: number;
   /** Confidence level of the pass-rate intervals shown and used for `flaky`. */
   confidence: number;
-  /** One-sided confidence with which auto sampling must rule out a drop of `effect` before it stops early. */
+  /** One-sided confidence with which auto sampling must rule out a drop of `effect` before it stops early (from half the maximum samples on, halfway to certainty). */
   futility: number;
 }
 
 export interface SamplingPolicy {
   min: number;
   max: number;
-  /**
-   * Without a baseline (the run that may become one), samples that must agree before sampling
-   * stops: a baseline of 5 agreeing samples is too weak to show a later drop as significant.
-   */
-  baselineMin: number;
 }
 
 export type VerdictKind = 'pass' | 'fail' | 'regressed' | 'improved' | 'flaky' | 'new' | 'removed' | 'errored' | 'skipped';
@@ -45,6 +45,18 @@ export interface FlipDriver {
   after: number;
 }
 
+/** How the threshold of a verdict came about, for showing the arithmetic. */
+export interface GateArithmetic {
+  method: 'bh' | 'holm' | 'none';
+  alpha: number;
+  /** Cases of the run with a baseline, which share alpha. */
+  family: number;
+  /** The level the case's p-value was compared with. */
+  threshold: number;
+  /** How many cases of the family cleared their threshold in the same direction. */
+  rejected: number;
+}
+
 export interface CaseVerdict {
   caseId: string;
   kind: VerdictKind;
@@ -52,9 +64,11 @@ export interface CaseVerdict {
   passing: boolean;
   current: Tally & { rate: number; interval: Interval; errored: number };
   baseline?: Tally & { rate: number; interval: Interval; versionId: string; stale: boolean };
-  /** One-sided p-values (drop, rise), after any correction across cases. */
+  /** The case's one-sided p-values (drop, rise) over the looks it reached, before alpha is shared across cases. */
   pDrop?: number;
   pRise?: number;
+  /** For a regressed, improved or flaky case: the threshold its p-value was judged by, and why that one. */
+  gate?: GateArithmetic;
   /** Whether the regression or improvement met the significance level. */
   significant?: boolean;
   driver?: FlipDriver;
