@@ -1,2 +1,2 @@
 // Built to dist/vendor/openai.js: loaded by src/core/vendor.ts on the first live call.
-export { default } from 'openai';
+export { default, AzureOpenAI } from 'openai';

@@ -32,6 +32,7 @@ export function printDiagnostics(io: CliIO, diagnostics: readonly Diagnostic[]):
   const display = (f: string) => path.relative(io.cwd, f) || f;
   for (const d of diagnostics) {
     const text = formatDiagnostic(d, display);
-    io.err(`${d.severity === 'error' ? c.red('error') : c.yellow('warning')}: ${text}\n`);
+    // Compiler style: `error: file:1:2: message`, and `file:1:2: warning: message`.
+    io.err(d.severity === 'error' ? `${c.red('error')}: ${text}\n` : `${c.yellow(text)}\n`);
   }
 }

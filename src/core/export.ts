@@ -73,11 +73,13 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
     if (c.samples !== undefined && c.samples !== 1) omitted.push(`${c.suite} › ${c.name}: samples ${c.samples} (promptfoo repeats whole runs: evaluateOptions.repeat)`);
     return test;
   });
+  // promptfoo runs a test once per element of a list variable unless told not to; here a list is one value.
+  const lists = cases.some((c) => Object.values(c.vars).some(Array.isArray));
   const doc: Record<string, unknown> = {
     description: `${prompt.name}${prompt.version ? ` ${prompt.version}` : ''}${prompt.description ? `: ${prompt.description}` : ''}`,
     prompts: [{ raw: single ? t.messages[0].content : JSON.stringify(t.messages), label: prompt.name }],
     providers: [provider],
-    ...(Object.keys(defaults).length ? { defaultTest: { vars: defaults } } : {}),
+    ...(Object.keys(defaults).length || lists ? { defaultTest: { ...(Object.keys(defaults).length ? { vars: defaults } : {}), ...(lists ? { options: { disableVarExpansion: true } } : {}) } } : {}),
     tests,
   };
   return { text: header(prompt, 'promptfoo', omitted) + vendor.yamlDump()(doc, { lineWidth: -1, noRefs: true }), omitted };

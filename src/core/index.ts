@@ -24,6 +24,7 @@ export * from './providers/registry';
 export * from './providers/adaptive';
 export { ReplayProvider, RecordingProvider } from './providers/replay';
 export { OpenAIProvider, classify as classifyProviderError } from './providers/openai';
+export { parseModelRef, type ModelRef } from './providers/ids';
 export * from './providers/retry';
 export { knownSecrets, redactSecrets, REDACTED } from './providers/secrets';
 export * from './stats';

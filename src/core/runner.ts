@@ -117,7 +117,7 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     const emit = (e: RunEvent) => channel.push(e);
     let result: CaseResult;
     try {
-      const got = stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
+      const got = spec.skip ? unsupported(spec, sample) : stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
       if (!('response' in got) && got.error && FATAL.has(got.error.kind) && !stop.signal.aborted) {
         // A refused key or an account out of quota fails every call the same way: stop now, with
         // the reason, rather than fail every case one by one (or retry them for hours).
@@ -279,6 +279,10 @@ function base(spec: CaseSpec, sample: number) {
 
 function skipped(spec: CaseSpec, sample: number): CaseResult {
   return { ...base(spec, sample), status: 'skipped', score: 0, assertions: [], error: { kind: 'aborted', message: 'cancelled before it finished' } };
+}
+
+function unsupported(spec: CaseSpec, sample: number): CaseResult {
+  return { ...base(spec, sample), status: 'skipped', score: 0, assertions: [], error: { kind: 'unsupported', message: `${spec.skip!.reason} (${spec.skip!.where})` } };
 }
 
 /** Running totals, so a run of any size keeps no per-case data for its summary. */

@@ -29,6 +29,7 @@ export const ModelParametersSchema = z
     stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
     presencePenalty: z.number().min(-2).max(2).optional(),
     frequencyPenalty: z.number().min(-2).max(2).optional(),
+    extra: z.record(z.string(), z.unknown()).optional().describe('Other request body parameters, sent as written (e.g. reasoning_effort, max_completion_tokens).'),
   })
   .strict();
 
@@ -54,6 +55,7 @@ export const ProviderOptionsSchema = z
     timeoutMs: z.number().int().positive().optional(),
     maxRetries: z.number().int().min(0).max(20).optional(),
     stream: z.boolean().optional(),
+    apiVersion: z.string().optional().describe('Azure OpenAI: the API version (default OPENAI_API_VERSION, else 2024-10-21).'),
     rpm: z.number().int().positive().optional().describe('Requests per minute this endpoint allows; PromptGate stays under it.'),
     tpm: z.number().int().positive().optional().describe('Tokens per minute this endpoint allows; requests wait while the budget is spent.'),
   })

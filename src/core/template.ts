@@ -22,6 +22,15 @@ export class TemplateError extends Error {
 
 // Prompts are not HTML: escaping would corrupt them. Undefined values throw instead of rendering as ''.
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+/**
+ * Third-party files (promptfoo, Prompty) render as their own tools do: an undefined variable is
+ * empty text, and promptfoo's `load` filter parses JSON.
+ */
+const lenientEnv = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+for (const e of [env, lenientEnv]) e.addFilter('load', (text: unknown) => (typeof text === 'string' ? JSON.parse(text) : text));
+
+/** How a template treats an undefined variable: `strict` (PromptGate's files) fails, `lenient` renders it empty. */
+export type TemplateDialect = 'strict' | 'lenient';
 
 /** What one render may spend: template steps (loop turns, calls, lookups), characters out, time. */
 export const RENDER_LIMITS = { steps: 5_000_000, chars: 16_000_000, ms: 3_000, rangeLength: 1_000_000, width: 100_000 };
@@ -246,19 +255,20 @@ function forEachNode(value: unknown, fn: (node: unknown) => void) {
   }
 }
 
-const compiled = new Map<string, nunjucks.Template>();
+const compiled: Record<TemplateDialect, Map<string, nunjucks.Template>> = { strict: new Map(), lenient: new Map() };
 /** Templates that ran out of budget once: every case fails at once instead of spending it again. */
 const overBudget = new Map<string, TemplateError>();
 
 /** Renders `{{ var }}` and the Jinja-style subset (loops, conditionals, filters) without HTML escaping. */
-export function renderTemplate(source: string, vars: Record<string, unknown>): string {
+export function renderTemplate(source: string, vars: Record<string, unknown>, dialect: TemplateDialect = 'strict'): string {
   if (!source.includes('{{') && !source.includes('{%') && !source.includes('{#')) return source;
-  let template = compiled.get(source);
+  const cache = compiled[dialect];
+  let template = cache.get(source);
   if (!template) {
     parse(source); // located syntax errors
-    template = new nunjucks.Template(source, env, undefined, true);
-    if (compiled.size > 5000) compiled.clear();
-    compiled.set(source, template);
+    template = new nunjucks.Template(source, dialect === 'strict' ? env : lenientEnv, undefined, true);
+    if (cache.size > 5000) cache.clear();
+    cache.set(source, template);
   }
   const known = overBudget.get(source);
   if (known) throw known;

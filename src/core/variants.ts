@@ -1,5 +1,7 @@
 import { hashOf } from './canonical';
-import type { Provider } from './providers/types';
+import { parseModelRef } from './providers/ids';
+import { ProviderError, type Provider } from './providers/types';
+import type { ProviderOptions } from './schema';
 import { estimateCost, findPrice, type PriceTable } from './providers/pricing';
 import { requestKey, type ResponseStore } from './store';
 import type { CaseResult, ResponseSource } from './types/results';
@@ -16,15 +18,24 @@ export function requestModelFor(model: string, provider: { baseURL?: string }): 
  * approved baseline; the prompt's version id changes with the model, so that baseline is flagged.
  */
 export function withModel(cases: readonly CaseSpec[], model: string): CaseSpec[] {
+  const ref = parseModelRef(model);
+  if ('unsupported' in ref) throw new ProviderError('config', ref.unsupported);
   const prompts = new Map<PromptSpec, PromptSpec>();
   return cases.map((c) => {
     let p = prompts.get(c.prompt);
     if (!p) {
-      p = { ...c.prompt, model, versionId: hashOf({ base: c.prompt.versionId, model }).slice(0, 12) };
+      // `anthropic:messages:…` and the like switch the provider too; its endpoint and key are the new provider's own.
+      const provider = ref.provider && ref.provider !== c.prompt.provider.id ? { ...withoutEndpoint(c.prompt.provider), id: ref.provider } : c.prompt.provider;
+      p = { ...c.prompt, model: ref.model, provider, versionId: hashOf({ base: c.prompt.versionId, model }).slice(0, 12) };
       prompts.set(c.prompt, p);
     }
-    return { ...c, prompt: p, request: { ...c.request, model: requestModelFor(model, c.prompt.provider) } };
+    return { ...c, prompt: p, request: { ...c.request, model: requestModelFor(ref.model, p.provider) } };
   });
+}
+
+function withoutEndpoint(options: ProviderOptions): ProviderOptions {
+  const { baseURL: _baseURL, apiKeyEnv: _apiKeyEnv, apiVersion: _apiVersion, ...rest } = options;
+  return rest;
 }
 
 /**
@@ -51,6 +62,7 @@ export async function estimateRunCost(
   let calls = 0;
   const unpriced = new Set<string>();
   for (const spec of cases) {
+    if (spec.skip) continue;
     const provider = providerFor(spec.prompt);
     if (provider.recorded) continue;
     const promptTokens = Math.ceil(spec.request.messages.reduce((n, m) => n + m.content.length + 16, 0) / 4);

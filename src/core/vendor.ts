@@ -14,6 +14,8 @@ const unwrap = <T>(m: Mod<T>): T => m.default ?? m;
 
 export const vendor = {
   openai: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('openai.js') : require('openai')) as Mod<typeof import('openai').default>),
+  azureOpenAI: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('openai.js') : require('openai')) as typeof import('openai')).AzureOpenAI,
+  anthropic: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('anthropic.js') : require('@anthropic-ai/sdk')) as Mod<typeof import('@anthropic-ai/sdk').default>),
   ajv: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('ajv.js') : require('ajv')) as Mod<typeof import('ajv').default>),
   junit: () => unwrap((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('junit-report-builder.js') : require('junit-report-builder')) as Mod<typeof import('junit-report-builder').default>),
   csvParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('csv-parse-sync.js') : require('csv-parse/sync')) as typeof import('csv-parse/sync')).parse,

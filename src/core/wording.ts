@@ -171,3 +171,29 @@ export function attackRateLine(a: AttackCategory): string {
 
 /** Whether a non-green case is an attack from a pack (summarised per category, not listed one by one). */
 export const isPackAttack = (o: CaseOutcome) => !!o.spec.attack && o.spec.attack.pack !== 'custom';
+
+/** Cases skipped because they use something PromptGate does not run, grouped by that reason (with where it is written). */
+export function unsupportedGroups(outcomes: readonly CaseOutcome[]): { reason: string; outcomes: CaseOutcome[] }[] {
+  const groups = new Map<string, CaseOutcome[]>();
+  for (const o of outcomes) {
+    if (!o.spec.skip) continue;
+    const reason = `${o.spec.skip.reason} (${o.spec.skip.where})`;
+    const list = groups.get(reason);
+    if (list) list.push(o);
+    else groups.set(reason, [o]);
+  }
+  return [...groups].map(([reason, list]) => ({ reason, outcomes: list }));
+}
+
+/** `3 cases skipped, not run by PromptGate:` and one line per reason, naming the cases when there are few. */
+export function unsupportedLines(outcomes: readonly CaseOutcome[], listUpTo = 3): string[] {
+  const groups = unsupportedGroups(outcomes);
+  if (!groups.length) return [];
+  const n = groups.reduce((k, g) => k + g.outcomes.length, 0);
+  const lines = [`${n} case${n === 1 ? '' : 's'} skipped: ${n === 1 ? 'it uses' : 'they use'} what PromptGate does not run`];
+  for (const g of groups) {
+    lines.push(`  ${g.outcomes.length} × ${g.reason}`);
+    if (g.outcomes.length <= listUpTo) for (const o of g.outcomes) lines.push(`      ${caseTitle(o)}`);
+  }
+  return lines;
+}

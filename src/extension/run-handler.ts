@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import {
   provenanceLines,
+  unsupportedLines,
   attackRows,
   caseFingerprint,
   countsLine,
@@ -220,6 +221,7 @@ export class RunHandler {
         case 'run-finished':
           // Verdicts that rest on cached answers, and a model that changed under the same name, are said at the end of every run.
           for (const line of provenanceLines(e.report.outcomes)) run.appendOutput(`PromptGate: ${line}.\r\n`);
+          for (const line of unsupportedLines(e.report.outcomes)) run.appendOutput(`PromptGate: ${line}\r\n`);
           return e.report;
       }
     }

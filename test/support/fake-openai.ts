@@ -47,7 +47,7 @@ export interface FakeOpenAIOptions {
 
 export interface FakeOpenAI {
   baseURL: string;
-  requests: { body: ChatBody; authorization?: string; headers: http.IncomingHttpHeaders; at: number }[];
+  requests: { body: ChatBody; authorization?: string; headers: http.IncomingHttpHeaders; at: number; url: string }[];
   count: number;
   maxSeenInFlight: number;
   close(): Promise<void>;
@@ -100,7 +100,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       });
       return;
     }
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+    // Azure OpenAI adds the deployment to the path and the API version as a query.
+    if (req.method !== 'POST' || !req.url?.split('?')[0].endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;
     }
@@ -109,7 +110,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatBody;
       const n = state.count++;
-      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization, headers: req.headers, at: Date.now() });
+      if (options.keepRequests !== false) state.requests.push({ body, authorization: req.headers.authorization, headers: req.headers, at: Date.now(), url: req.url ?? '' });
       if (options.maxInFlight !== undefined && inFlight >= options.maxInFlight) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '50' }).end(JSON.stringify({ error: { message: 'too many requests in flight' } }));
         return;

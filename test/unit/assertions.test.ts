@@ -22,7 +22,7 @@ function ctx(over: Partial<AssertionContext> = {}): AssertionContext {
 
 function prep(a: Partial<AssertionData> & { type: string }, vars: Record<string, unknown> = {}): PreparedAssertion {
   const errors: string[] = [];
-  const p = prepareAssertion({ weight: 1, ...a }, vars, (sub, m) => errors.push(`${sub.join('.')}: ${m}`));
+  const p = prepareAssertion({ weight: 1, ...a }, vars, 'strict', (sub, m) => errors.push(`${sub.join('.')}: ${m}`));
   assert.ok(p, `expected ${a.type} to prepare, got: ${errors.join('; ')}`);
   return p;
 }
@@ -33,7 +33,7 @@ function run(a: Partial<AssertionData> & { type: string }, output: string, c: Pa
 
 function prepError(a: Partial<AssertionData> & { type: string }): string {
   const errors: string[] = [];
-  const p = prepareAssertion({ weight: 1, ...a }, {}, (sub, m) => errors.push(`${sub.join('.')}: ${m}`));
+  const p = prepareAssertion({ weight: 1, ...a }, {}, 'strict', (sub, m) => errors.push(`${sub.join('.')}: ${m}`));
   assert.equal(p, null);
   return errors.join('; ');
 }
@@ -75,7 +75,9 @@ const CASES: { a: Partial<AssertionData> & { type: string }; pass: [string, Part
   { a: { type: 'javascript', value: 'const n = Number(output);\nreturn { pass: n % 2 === 0, score: 1, reason: `n=${n}` };' }, pass: ['4'], fail: ['5'] },
   { a: { type: 'javascript', value: 'output.length / 10', threshold: 0.5 }, pass: ['0123456789'], fail: ['0123'] },
   { a: { type: 'latency', threshold: 200 }, pass: ['x', { latencyMs: 150 }], fail: ['x', { latencyMs: 250 }] },
-  { a: { type: 'cost', threshold: 0.001 }, pass: ['x', { cost: 0.0005 }], fail: ['x', { cost: undefined }] },
+  { a: { type: 'cost', threshold: 0.001 }, pass: ['x', { cost: 0.0005 }], fail: ['x', { cost: 0.002 }] },
+  // A model without a price: the cost is unknown, and the check is not made rather than failed.
+  { a: { type: 'cost', threshold: 0.001 }, pass: ['x', { cost: undefined }], fail: ['x', { cost: 0.0011 }] },
   { a: { type: 'finish-reason', value: 'stop' }, pass: ['x'], fail: ['x', { response: { output: 'x', toolCalls: [], finishReason: 'length' } }] },
   { a: { type: 'levenshtein', value: 'kitten', threshold: 3 }, pass: ['sitting'], fail: ['sat on a mat'] },
   { a: { type: 'equals', value: 'HELLO', transform: 'output.toUpperCase()' }, pass: ['hello'], fail: ['help'] },

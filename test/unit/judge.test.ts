@@ -25,7 +25,7 @@ import { removeDir, tmpProject } from '../support/tmp';
 const ctx: AssertionContext = { vars: {}, response: { output: '', toolCalls: [] }, latencyMs: 1, cached: false, tools: [], question: 'What is the capital of France?' };
 
 function prep(a: Partial<AssertionData> & { type: string }): PreparedAssertion {
-  const p = prepareAssertion({ weight: 1, ...a }, {}, (_s, m) => assert.fail(m));
+  const p = prepareAssertion({ weight: 1, ...a }, {}, 'strict', (_s, m) => assert.fail(m));
   return p!;
 }
 
@@ -93,7 +93,7 @@ describe('judges and model-graded assertions', () => {
 
   it('rejects provider and judge options on assertions that are not judged', () => {
     const errors: string[] = [];
-    prepareAssertion({ type: 'contains', value: 'x', weight: 1, judge: { samples: 3 } }, {}, (_s, m) => errors.push(m));
+    prepareAssertion({ type: 'contains', value: 'x', weight: 1, judge: { samples: 3 } }, {}, 'strict', (_s, m) => errors.push(m));
     assert.match(errors[0], /not model-graded/);
   });
 });

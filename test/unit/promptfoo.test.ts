@@ -72,7 +72,7 @@ describe('promptfoo configurations, read unchanged', () => {
     const types = assertionTypeNames();
     const s = (t: string) => {
       const a = assertionFromShorthand(t, types);
-      return [a.type, a.value, a.threshold];
+      return 'unsupported' in a ? ['skipped', a.unsupported] : [a.type, a.value, a.threshold];
     };
     assert.deepEqual(s('contains:refund'), ['contains', 'refund', undefined]);
     assert.deepEqual(s('not-icontains: sorry '), ['not-icontains', 'sorry', undefined]);
@@ -84,30 +84,84 @@ describe('promptfoo configurations, read unchanged', () => {
     assert.deepEqual(s('javascript: output.length < 10'), ['javascript', 'output.length < 10', undefined]);
     assert.deepEqual(s('Paris'), ['equals', 'Paris', undefined]);
     assert.deepEqual(s('unknown-type:x'), ['equals', 'unknown-type:x', undefined]);
+    // promptfoo types PromptGate lacks are skipped with the reason, never read as an equals.
+    assert.deepEqual(s('rouge-n(0.7):hello'), ['skipped', "assertion 'rouge-n' is not run by PromptGate"]);
+    assert.deepEqual(s('python:file://check.py'), ['skipped', "'python:file://check.py': python assertions are not run by PromptGate"]);
   });
 
-  it('maps provider ids and config; other providers are named in the error', () => {
-    assert.deepEqual(mapProvider('openai:chat:gpt-4o-mini'), { model: 'gpt-4o-mini', provider: { id: 'openai' }, parameters: { temperature: undefined, maxTokens: undefined, topP: undefined, seed: undefined, stop: undefined, presencePenalty: undefined, frequencyPenalty: undefined }, request: { responseFormat: undefined, jsonSchema: undefined, tools: undefined, toolChoice: undefined }, unsupported: undefined });
-    const r = mapProvider('openai:responses:gpt-4.1', { apiBaseUrl: 'http://127.0.0.1:9/v1', temperature: 0.3 });
-    assert.ok(!('error' in r) && r.model === 'gpt-4.1' && r.provider.baseURL === 'http://127.0.0.1:9/v1' && r.parameters.temperature === 0.3);
-    const bad = mapProvider('anthropic:messages:claude-3');
-    assert.ok('error' in bad && bad.error.startsWith("provider 'anthropic:messages:claude-3' is not supported"));
+  it('maps provider ids and config onto PromptGate providers; other providers are unsupported, with the reason', () => {
+    const plain = mapProvider('openai:chat:gpt-4o-mini');
+    assert.ok(!('unsupported' in plain));
+    assert.deepEqual([plain.model, plain.provider], ['gpt-4o-mini', { id: 'openai' }]);
+    const r = mapProvider('openai:responses:gpt-4.1', { apiBaseUrl: 'http://127.0.0.1:9/v1', temperature: 0.3, reasoning_effort: 'low', max_completion_tokens: 200 });
+    assert.ok(!('unsupported' in r));
+    assert.deepEqual([r.model, r.provider.baseURL, r.parameters.temperature], ['gpt-4.1', 'http://127.0.0.1:9/v1', 0.3]);
+    // Keys PromptGate does not map are sent as written; max_completion_tokens stays itself.
+    assert.deepEqual(r.parameters.extra, { reasoning_effort: 'low', max_completion_tokens: 200 });
+    assert.equal(r.parameters.maxTokens, undefined);
+    const ids = (id: string) => {
+      const m = mapProvider(id, { apiHost: 'x.openai.azure.com' });
+      return 'unsupported' in m ? m.unsupported : `${m.provider.id} ${m.model}${m.provider.baseURL ? ` ${m.provider.baseURL}` : ''}`;
+    };
+    assert.equal(ids('anthropic:messages:claude-3-5-haiku-latest'), 'anthropic claude-3-5-haiku-latest https://x.openai.azure.com/v1');
+    assert.equal(ids('azure:chat:my-deployment'), 'azure my-deployment https://x.openai.azure.com');
+    assert.equal(ids('google:gemini-2.0-flash'), 'gemini gemini-2.0-flash https://x.openai.azure.com/v1');
+    assert.equal(ids('ollama:chat:llama3.2:3b'), 'ollama llama3.2:3b https://x.openai.azure.com/v1');
+    assert.match(ids('replicate:meta/llama-3-8b'), /^provider 'replicate:meta\/llama-3-8b' is not supported: PromptGate calls openai:, anthropic:/);
+    assert.match(ids('openai:completion:gpt-3.5-turbo-instruct'), /the OpenAI completion API is not run by PromptGate/);
+    assert.match(ids('file://provider.js'), /is not supported/);
   });
 
-  it('what PromptGate cannot run is a located error that names it', async () => {
+  it('what PromptGate does not run skips the cases that use it, with the reason where it is written; the rest loads', async () => {
     dir = await copy((c) =>
       c
-        .replace('  - openai:chat:gpt-4o-mini\n', '  - openai:chat:gpt-4o-mini\n  - anthropic:messages:claude-3\n')
-        .replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: rouge-n\n        value: x\n      - type: contains\n        value: y\n        transform: "output.("\n')
-        .replace('evaluateOptions:', 'scenarios: []\nevaluateOptions:'),
+        .replace('  - openai:chat:gpt-4o-mini\n', '  - openai:chat:gpt-4o-mini\n  - replicate:meta/llama-3-8b\n')
+        .replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: rouge-n\n        value: x\n')
+        .replace('evaluateOptions:', 'redteam:\n  plugins: [pii]\nevaluateOptions:'),
     );
     const project = await loadProject({ root: dir, paths: [dir] });
     const messages = project.diagnostics.map((d) => formatDiagnostic(d, (f) => path.relative(dir, f)));
+    assert.ok(project.diagnostics.every((d) => d.severity === 'warning'), messages.join('\n'));
     const has = (re: RegExp) => assert.ok(messages.some((m) => re.test(m)), `${re}\n${messages.join('\n')}`);
-    has(/^promptfooconfig\.yaml:10:5: provider 'anthropic:messages:claude-3' is not supported/);
-    has(/^promptfooconfig\.yaml:\d+:\d+: unknown assertion type 'rouge-n'/);
+    has(/^promptfooconfig\.yaml:10:5: warning: provider 'replicate:meta\/llama-3-8b' is not supported: .*; the cases that use it are skipped$/);
+    has(/^promptfooconfig\.yaml:44:15: warning: assertion 'rouge-n' is not run by PromptGate; the cases that use it are skipped$/);
+    has(/^promptfooconfig\.yaml:29:3: warning: 'redteam': promptfoo's red team is not run/);
+    // Every case is listed; those that use what PromptGate lacks carry the reason and its place.
+    const skipped = project.cases.filter((k) => k.skip);
+    assert.equal(project.cases.length, 4 * 3 * 4);
+    assert.equal(skipped.filter((k) => k.suite.endsWith('@replicate-meta-llama-3-8b')).length, 4 * 4);
+    const refund = project.cases.find((k) => k.id === 'promptfooconfig.yaml::prompt-1@big::refund-request')!;
+    assert.deepEqual(refund.skip, { reason: "assertion 'rouge-n' is not run by PromptGate", where: 'promptfooconfig.yaml:44:15' });
+    assert.equal(project.cases.find((k) => k.id === 'promptfooconfig.yaml::prompt-1@big::test-2')!.skip, undefined);
+  });
+
+  it('a broken file is still a located error', async () => {
+    dir = await copy((c) => c.replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: contians\n        value: y\n      - type: contains\n        value: y\n        transform: "output.("\n'));
+    const project = await loadProject({ root: dir, paths: [dir] });
+    const messages = project.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d, (f) => path.relative(dir, f)));
+    const has = (re: RegExp) => assert.ok(messages.some((m) => re.test(m)), `${re}\n${messages.join('\n')}`);
+    has(/^promptfooconfig\.yaml:\d+:\d+: unknown assertion type 'contians' \(did you mean 'contains'\?\)/);
     has(/^promptfooconfig\.yaml:\d+:\d+: transform: /);
-    has(/^promptfooconfig\.yaml:\d+:\d+: 'scenarios' is not supported by PromptGate/);
+  });
+
+  it('runs what it can through the CLI and reports the skipped cases with their reason; the exit code reflects what ran', async () => {
+    dir = await copy((c) => c.replace('  - openai:chat:gpt-4o-mini\n', '  - openai:chat:gpt-4o-mini\n  - replicate:meta/llama-3-8b\n'));
+    const server = await startFakeOpenAI({});
+    const env = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test' };
+    try {
+      const run = await cli(['test', 'promptfooconfig.yaml', '--json', 'r.json'], dir, env);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.equal(server.requests.length, 8 * 4 * 2, 'the skipped provider is never called');
+      assert.match(run.stderr, /promptfooconfig\.yaml:10:5: warning: provider 'replicate:meta\/llama-3-8b' is not supported/);
+      assert.match(run.stdout, /16 cases skipped: they use what PromptGate does not run\n\s+16 × provider 'replicate:meta\/llama-3-8b' is not supported: [^\n]*\(promptfooconfig\.yaml:10:5\)/);
+      const report = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8'));
+      const skipped = report.cases.filter((k: { verdict: { kind: string } }) => k.verdict.kind === 'skipped');
+      assert.equal(skipped.length, 16);
+      assert.match(skipped[0].unsupported.reason, /^provider 'replicate:meta\/llama-3-8b' is not supported: /);
+      assert.equal(skipped[0].unsupported.where, 'promptfooconfig.yaml:10:5');
+    } finally {
+      await server.close();
+    }
   });
 
   it('runs through the CLI against an OpenAI-compatible server, with baselines and a regression after an edit', async () => {

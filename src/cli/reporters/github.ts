@@ -1,4 +1,4 @@
-import { attackRateLine, blocksGate, caseTitle, driftLine, explain, isPackAttack, PLAIN_MARKS, provenanceLines, renderDiff } from '../../core';
+import { attackRateLine, blocksGate, caseTitle, driftLine, explain, isPackAttack, PLAIN_MARKS, provenanceLines, renderDiff, unsupportedGroups } from '../../core';
 import type { RunReport } from './types';
 
 // Workflow commands: data escapes %, CR, LF; properties also , and :.
@@ -21,6 +21,12 @@ export function githubAnnotations(report: RunReport): string {
   for (const o of report.outcomes) {
     if (!o.drift || blocksGate(o.verdict)) continue;
     lines.push(`::warning file=${escProp(report.display(o.spec.relFile))},line=${o.spec.range.start.line + 1},title=${escProp(`PromptGate model drift: ${caseTitle(o)}`)}::${escData(driftLine(o)!)}`);
+  }
+  // One notice per construct PromptGate skipped, where it is written.
+  for (const g of unsupportedGroups(report.outcomes)) {
+    const at = /\(([^()]+):(\d+):\d+\)$/.exec(g.reason);
+    const where = at ? `file=${escProp(report.display(at[1]))},line=${at[2]},` : '';
+    lines.push(`::warning ${where}title=${escProp(`PromptGate: ${g.outcomes.length} case${g.outcomes.length === 1 ? '' : 's'} skipped`)}::${escData(g.reason)}`);
   }
   for (const a of report.attacks) {
     const failing = report.outcomes.filter((o) => o.spec.attack?.pack === a.category && isPackAttack(o) && o.verdict.kind === 'new' && !o.verdict.passing);

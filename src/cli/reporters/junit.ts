@@ -23,6 +23,7 @@ export function junitXml(report: RunReport): string {
     if (v.kind === 'regressed' || (v.kind === 'new' && !v.passing)) tc.failure(message, v.kind === 'regressed' ? 'regression' : 'assertion');
     else if (v.kind === 'errored') tc.error(message, o.results.find((r) => r.error)?.error?.kind ?? 'error');
     else if (v.kind === 'fail' || v.kind === 'skipped') tc.skipped();
+    if (o.spec.skip) tc.standardOutput(`skipped, not run by PromptGate: ${o.spec.skip.reason} (${o.spec.skip.where})`);
     const sample = o.results.find((r) => r.status === 'failed') ?? o.results[0];
     if (v.kind !== 'pass' && sample?.output !== undefined) tc.standardOutput(`${message}\n\n${sample.output}`);
   }

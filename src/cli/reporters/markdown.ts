@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, failureLines, gateLine, isPackAttack, judgeLine, pct, PLAIN_MARKS, provenanceLines, renderDiff, truncate, type CaseOutcome } from '../../core';
+import { attackRateLine, caseTitle, failingSample, failureLines, gateLine, isPackAttack, judgeLine, pct, PLAIN_MARKS, provenanceLines, renderDiff, truncate, unsupportedGroups, type CaseOutcome } from '../../core';
 import type { RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -53,6 +53,12 @@ export function markdownReport(report: RunReport): string {
       const v = o.verdict;
       out.push(`| ${cell(caseTitle(o))} | ${v.kind} | ${v.baseline ? pct(v.baseline.rate) : ''} | ${pct(v.current.rate)} (${v.current.passed}/${v.current.total}) |`);
     }
+    out.push('');
+  }
+  const unsupported = unsupportedGroups(report.outcomes);
+  if (unsupported.length) {
+    out.push(`### Skipped: not run by PromptGate (${unsupported.reduce((n, g) => n + g.outcomes.length, 0)})`, '', '| cases | reason |', '| ---: | --- |');
+    for (const g of unsupported) out.push(`| ${g.outcomes.length} | ${cell(g.reason)} |`);
     out.push('');
   }
   const provenance = provenanceLines(report.outcomes);

@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, truncate, verdictLine, type SessionEvent } from '../../core';
+import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
 import type { RunReport } from './types';
 
@@ -90,6 +90,8 @@ export class TextReporter {
     if (report.removed.length) {
       lines.push(c.dim(`${report.removed.length} approved case${report.removed.length === 1 ? ' is' : 's are'} no longer in the files (removed): ${report.removed.slice(0, 5).map((v) => v.caseId).join(', ')}${report.removed.length > 5 ? ', …' : ''}`), '');
     }
+    const unsupported = unsupportedLines(report.outcomes);
+    if (unsupported.length) lines.push(c.yellow(unsupported[0]), ...unsupported.slice(1).map((l) => c.dim(l)), '');
     const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
     if (stale.size) lines.push(c.yellow(`The prompt changed since these baselines were approved: ${[...stale].join(', ')}`), '');
     const provenance = provenanceLines(report.outcomes);

@@ -20,7 +20,8 @@ export const metricAssertions = [
     value: z.undefined(),
     threshold: 'required',
     evaluate: ({ threshold, context }) => {
-      if (context.cost === undefined) return outcome(false, 'cost unknown: the model has no price (add it under `prices` in promptgate.config.yml) or no usage was reported');
+      // An unknown cost is not a failed one: the check is reported as not made.
+      if (context.cost === undefined) return outcome(true, 'cost unknown, not checked: the model has no price (add it under `prices` in promptgate.config.yml) or no usage was reported');
       return outcome(context.cost <= threshold!, `cost $${context.cost.toFixed(6)}, at most $${threshold} allowed`);
     },
   }),

@@ -6,7 +6,7 @@ import { deepEqual } from '../assertions/text';
 import type { ProviderRequest } from '../providers/types';
 import { type AssertionData, type VariableData } from '../schema';
 import { PROMPTY_INDENT } from './prompty';
-import { TemplateError, renderTemplate } from '../template';
+import { TemplateError, renderTemplate, type TemplateDialect } from '../template';
 import { YamlFile, formatPath, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import type { PreparedAssertion } from '../types/assertions';
@@ -16,6 +16,8 @@ import type { CaseSpec } from '../types/cases';
 export type CaseInput = Pick<CaseSpec, 'id' | 'name' | 'suite' | 'suiteKind' | 'description' | 'tags' | 'relFile' | 'range' | 'vars' | 'threshold' | 'samples' | 'passRate' | 'normalize'> & {
   varsPath: PathSegment[];
   assertions: { a: AssertionData; path: PathSegment[] }[];
+  /** What the case uses that PromptGate does not run (reported by the format where it is written): the case is skipped. */
+  skip?: CaseSpec['skip'];
 };
 
 export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnostics: Diagnostic[]): CaseSpec | null {
@@ -36,7 +38,7 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
     const problem = checkValue(v, vars[name]);
     if (problem) err(yaml.hasPath([...c.varsPath, name]) ? [...c.varsPath, name] : c.varsPath, `case '${c.name}': variable '${name}' ${problem}`, 'variables');
   }
-  for (const r of p.refs) {
+  for (const r of p.dialect === 'strict' ? p.refs : []) {
     // Undeclared names were reported at the template; optional declared ones may be absent.
     if (vars[r.name] === undefined && !p.data.variables) {
       // Prompty bodies are indented in their YAML form (diagnostics are put back at the end; this text is not).
@@ -50,7 +52,7 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
   const messages: ProviderRequest['messages'] = [];
   for (const m of varsOk ? p.messages : []) {
     try {
-      const rendered = renderTemplate(m.content, vars);
+      const rendered = renderTemplate(m.content, vars, p.dialect);
       messages.push({ role: m.role, content: m.trim ? rendered.trim() : rendered });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
@@ -75,7 +77,7 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
       assertions.push(shared);
       continue;
     }
-    const prepared = prepareAssertion(a, vars, (sub, message) => err([...apath, ...sub], message, 'assertion'));
+    const prepared = prepareAssertion(a, vars, p.dialect, (sub, message) => err([...apath, ...sub], message, 'assertion'));
     if (prepared) {
       assertions.push(prepared);
       if (!mentionsTemplate(a.value)) sharedAssertions.set(a, prepared);
@@ -101,6 +103,7 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
     samples: c.samples,
     passRate: c.passRate,
     normalize: c.normalize,
+    ...(c.skip ? { skip: c.skip } : {}),
   };
 }
 
@@ -115,6 +118,7 @@ export function withMessages(base: Omit<ProviderRequest, 'messages'>, messages: 
 export function prepareAssertion(
   a: AssertionData,
   vars: Record<string, unknown>,
+  dialect: TemplateDialect,
   fail: (sub: PathSegment[], message: string) => void,
 ): PreparedAssertion | null {
   const found = lookupAssertion(a.type);
@@ -125,7 +129,7 @@ export function prepareAssertion(
   }
   let value: unknown;
   try {
-    value = renderDeep(a.value, vars);
+    value = renderDeep(a.value, vars, dialect);
   } catch (e) {
     fail(['value'], (e as Error).message);
     return null;
@@ -186,9 +190,9 @@ export function mentionsTemplate(value: unknown): boolean {
   return false;
 }
 
-export function renderDeep(value: unknown, vars: Record<string, unknown>): unknown {
-  if (typeof value === 'string') return value.includes('{{') || value.includes('{%') ? renderTemplate(value, vars) : value;
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars));
+export function renderDeep(value: unknown, vars: Record<string, unknown>, dialect: TemplateDialect = 'strict'): unknown {
+  if (typeof value === 'string') return value.includes('{{') || value.includes('{%') ? renderTemplate(value, vars, dialect) : value;
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, vars, dialect));
   return value;
 }
 

@@ -1,6 +1,7 @@
 import type { Range } from '../diagnostics';
 import type { ProviderRequest } from '../providers/types';
 import type { PromptFileData } from '../schema';
+import type { TemplateDialect } from '../template';
 import type { PathSegment, YamlFile } from '../yamlfile';
 import type { PromptSpec } from '../types/cases';
 
@@ -15,5 +16,7 @@ export interface LoadedPrompt {
   sample?: Record<string, unknown> | string;
   bodyLine?: number;
   refs: { name: string; range: Range }[];
+  /** Third-party formats render undefined variables as empty text, as their own tools do. */
+  dialect: TemplateDialect;
   baseRequest: Omit<ProviderRequest, 'messages'>;
 }

@@ -5,9 +5,10 @@ import { compileSchema } from '../assertions/json';
 import type { ProviderRequest } from '../providers/types';
 import { PromptFileSchema, type PromptFileData, type ProviderOptions } from '../schema';
 import { PROVIDERS } from '../providers/registry';
+import { parseModelRef } from '../providers/ids';
 import { PROMPTY_FILE, promptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
 import { requestModelFor } from '../variants';
-import { TemplateError, referencedVariables } from '../template';
+import { TemplateError, referencedVariables, type TemplateDialect } from '../template';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import { checkValue, templateRange, closest } from './case';
 import type { LoadedPrompt } from './loaded';
@@ -63,7 +64,7 @@ export async function readPromptFile(
     }
     data = parsed.data;
   }
-  return finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine }, providerDefaults, diagnostics);
+  return finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine, dialect: prompty ? 'lenient' : 'strict' }, providerDefaults, diagnostics);
 }
 
 /** How a prompt's fields are found in the file it came from (they differ for .prompty and promptfoo files). */
@@ -76,6 +77,10 @@ export interface PromptSource {
   bodyLine?: number;
   /** Where the prompt is named (its CodeLens and Test Explorer range). */
   range?: Range;
+  /** `lenient` for third-party formats (default `strict`). */
+  dialect?: TemplateDialect;
+  /** The provider is one PromptGate does not run: its cases are skipped, so its id is not checked. */
+  unsupportedProvider?: boolean;
 }
 
 /** Checks a prompt's templates, response format, tools and provider, and computes its request and version. */
@@ -172,17 +177,28 @@ export function finishPrompt(
     }
   });
 
+  // A model written as `anthropic:messages:claude-…` (promptfoo's way) names its provider too.
+  const ref = source.unsupportedProvider ? { model: data.model } : parseModelRef(data.model);
+  if ('unsupported' in ref) err(['model'], ref.unsupported);
+  else if (ref.provider && ref.provider !== 'echo') {
+    const named = typeof data.provider === 'string' ? data.provider : data.provider?.id;
+    if (named && named !== ref.provider) err(['model'], `model '${data.model}' names provider '${ref.provider}', and provider says '${named}'`);
+    data = { ...data, model: ref.model, provider: typeof data.provider === 'object' ? { ...data.provider, id: ref.provider } : ref.provider };
+  }
   const provider: ProviderOptions = {
     ...providerDefaults,
     ...(typeof data.provider === 'string' ? { id: data.provider } : (data.provider ?? {})),
     id: (typeof data.provider === 'string' ? data.provider : data.provider?.id) ?? providerDefaults.id ?? 'openai',
   };
-  if (!PROVIDERS.some((f) => f.id === provider.id)) {
+  // Defaults for another provider (an OpenAI base URL or key) do not carry over to this one.
+  if (provider.id !== (providerDefaults.id ?? 'openai')) for (const k of ['baseURL', 'apiKeyEnv'] as const) if (provider[k] === providerDefaults[k] && !(typeof data.provider === 'object' && data.provider[k])) delete provider[k];
+  if (!source.unsupportedProvider && !PROVIDERS.some((f) => f.id === provider.id)) {
     err(data.provider !== undefined ? (typeof data.provider === 'string' ? ['provider'] : ['provider', 'id']) : ['model'], `unknown provider '${provider.id}' (known: ${PROVIDERS.map((f) => f.id).join(', ')})`);
   }
   const requestModel = requestModelFor(data.model, provider);
   const mp = data.modelParameters;
   const baseRequest: Omit<ProviderRequest, 'messages'> = {
+    ...mp.extra,
     model: requestModel,
     temperature: mp.temperature,
     max_tokens: mp.maxTokens,
@@ -227,6 +243,7 @@ export function finishPrompt(
     yaml,
     data,
     refs,
+    dialect: source.dialect ?? 'strict',
     baseRequest,
     messages: data.messages.map((m, i) => ({ role: m.role, content: m.content, path: messagePath(i), trim: source.trim })),
     sample: source.sample,

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics';
 import { assertionTypeNames } from '../assertions/registry';
 import { type PromptFileData, type ProviderOptions } from '../schema';
-import { promptfooConfigSchema, readPromptfoo } from './promptfoo';
+import { mapProvider, promptfooConfigSchema, readPromptfoo, type Skip } from './promptfoo';
 import { YamlFile } from '../yamlfile';
 import { type LoadedPrompt, type PromptSource, finishPrompt } from './prompt-file';
 import { buildCase } from './case';
@@ -37,23 +37,32 @@ export async function promptfooSuites(
   const relFile = rel(file);
   const safe = (t: string) => t.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'prompt';
   const suites: SuiteSpec[] = [];
+  const where = (k: Skip) => `${rel(k.file)}:${k.range.start.line + 1}:${k.range.start.character + 1}`;
   for (const prompt of pf.prompts) {
     for (const provider of pf.providers) {
       const name = pf.providers.length > 1 ? `${safe(prompt.label)}@${safe(provider.label)}` : safe(prompt.label);
-      const data: PromptFileData = { name: prompt.label, model: provider.model, provider: { ...provider.provider }, modelParameters: provider.parameters, messages: prompt.messages, ...provider.request };
+      // A prompt's own config goes over its provider's (promptfoo's prompt-level config).
+      const mapped = prompt.config && !provider.skip ? mapProvider(provider.id, { ...provider.config, ...prompt.config }) : provider;
+      const skip = prompt.skip ?? provider.skip ?? ('unsupported' in mapped ? { reason: mapped.unsupported, file, range: yaml.rangeOf(prompt.path) } : undefined);
+      const m = 'unsupported' in mapped ? provider : mapped;
+      const data: PromptFileData = { name: prompt.label, model: m.model, provider: { ...m.provider }, modelParameters: m.parameters, messages: prompt.messages, ...m.request };
       const source: PromptSource = {
         messagePath: () => prompt.path,
         loc: (p) => (p[0] === 'model' || p[0] === 'provider' || p[0] === 'modelParameters' ? provider.path : prompt.path),
         trim: false,
         range: yaml.rangeOf(prompt.path),
+        dialect: 'lenient',
+        unsupportedProvider: !!provider.skip,
       };
       const p = finishPrompt(file, relFile, yaml, data, source, providerDefaults, diagnostics);
       if (!p) continue;
       keep(p);
       const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [] };
       for (const t of pf.tests) {
-        if (t.providers && !t.providers.some((x) => x === provider.label || x === provider.provider.id || (x.endsWith('*') && provider.label.startsWith(x.slice(0, -1))))) continue;
+        if (t.providers && !t.providers.some((x) => matches(x, provider.label) || matches(x, provider.id))) continue;
+        if (t.prompts && !t.prompts.some((x) => matches(x, prompt.label))) continue;
         const tyaml = t.yaml ?? yaml;
+        const first = skip ?? t.skips[0];
         const spec = buildCase(p, tyaml, {
           id: `${relFile}::${name}::${t.key}`,
           name: t.name,
@@ -65,11 +74,13 @@ export async function promptfooSuites(
           range: tyaml.rangeOf(t.path),
           vars: t.vars,
           varsPath: t.varsPath,
-          assertions: t.assertions.map(({ a, path: ap }) => ({ a, path: ap })),
+          // A skipped case is never run: its assertions are not prepared (one may be what it lacks).
+          assertions: first ? [] : t.assertions.map(({ a, path: ap }) => ({ a, path: ap })),
           threshold: t.threshold,
           samples: pf.repeat,
           passRate: DEFAULT_PASS_RATE,
           normalize: [],
+          ...(first ? { skip: { reason: first.reason, where: where(first) } } : {}),
         }, diagnostics);
         if (spec) suite.cases.push(spec);
       }
@@ -77,4 +88,9 @@ export async function promptfooSuites(
     }
   }
   return suites;
+}
+
+/** promptfoo's filters: an exact label or id, or a prefix ending in `*`. */
+function matches(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }

@@ -1,56 +1,83 @@
 /**
  * promptfoo configurations (`promptfooconfig.yaml`, or any YAML named on the command line) read as
  * they are: prompts × providers become PromptGate prompts, each with one suite holding the tests.
- * What PromptGate cannot run is a located error naming it, never a silent skip.
+ * A broken file is a located error. A construct PromptGate does not run (a provider, an assertion
+ * type, a test option) is not: the cases that use it are skipped, each with the reason and where
+ * it is written, and the rest of the file runs.
  */
 import * as path from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { vendor } from '../vendor';
 import { z } from 'zod';
-import type { Diagnostic } from '../diagnostics';
+import type { Diagnostic, Range } from '../diagnostics';
+import { parseModelRef } from '../providers/ids';
 import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from '../schema';
 import { YamlFile, type PathSegment } from '../yamlfile';
+import { oneLine } from './case';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
 
 /** A promptfoo configuration and its tests as PromptGate reads them (built on first use: see lazily). */
 const schemas = lazily(() => {
   const assertion = z.object({ type: z.string().min(1) }).passthrough();
+  // Tests and the config keep keys PromptGate does not know: each is reported by name where it is
+  // written, and a test that depends on one is skipped, rather than the whole file rejected.
   const test = z
     .object({
       description: z.string().optional(),
-      vars: z.record(z.string(), z.unknown()).optional(),
+      vars: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
       assert: z.array(z.union([assertion, z.object({ $ref: z.string() }).strict()])).optional(),
       threshold: z.number().min(0).max(1).optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
       options: z.record(z.string(), z.unknown()).optional(),
       providers: z.array(z.string()).optional(),
+      prompts: z.array(z.string()).optional(),
     })
-    .strict();
+    .passthrough();
+  const prompt = z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
+  const provider = z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
+  const scenario = z.object({ description: z.string().optional(), config: z.array(test), tests: z.array(test) }).passthrough();
 
   const config = z
     .object({
       description: z.string().optional(),
       tags: z.record(z.string(), z.unknown()).optional(),
-      prompts: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional() }).strict()]))]),
-      providers: z.union([z.string(), z.array(z.union([z.string(), z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).strict()]))]),
-      defaultTest: test.optional(),
+      prompts: z.union([z.string(), z.array(z.union([z.string(), prompt]))]),
+      providers: z.union([z.string(), z.array(z.union([z.string(), provider]))]),
+      defaultTest: z.union([test, z.string()]).optional(),
       tests: z.union([z.string(), z.array(z.union([z.string(), test]))]).optional(),
+      scenarios: z.array(z.union([scenario, z.string()])).optional(),
       assertionTemplates: z.record(z.string(), assertion).optional(),
-      evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional(), delay: z.number().optional(), showProgressBar: z.boolean().optional(), cache: z.boolean().optional() }).strict().optional(),
-      outputPath: z.union([z.string(), z.array(z.string())]).optional(),
-      sharing: z.unknown().optional(),
-      writeLatestResults: z.boolean().optional(),
-      // Present in promptfoo but not runnable here: reported by name.
-      scenarios: z.unknown().optional(),
-      redteam: z.unknown().optional(),
-      extensions: z.unknown().optional(),
-      nunjucksFilters: z.unknown().optional(),
-      env: z.unknown().optional(),
+      evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional() }).passthrough().optional(),
     })
-    .strict();
+    .passthrough();
   return { config, test };
 });
+
+/** Config keys that change nothing PromptGate decides (output files, sharing, display). */
+const HARMLESS_KEYS = new Set(['description', 'tags', 'prompts', 'providers', 'defaultTest', 'tests', 'scenarios', 'assertionTemplates', 'evaluateOptions', 'outputPath', 'sharing', 'writeLatestResults', 'metadata', 'commandLineOptions', 'tracing', 'derivedMetrics']);
+/** evaluateOptions that only pace or display a run. */
+const HARMLESS_EVALUATE = new Set(['maxConcurrency', 'repeat', 'delay', 'showProgressBar', 'cache', 'timeoutMs', 'maxEvalTimeMs', 'interactiveProviders']);
+/** Test options PromptGate follows, and ones that change nothing it decides. */
+const TEST_OPTIONS = new Set(['provider', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
+
+/** promptfoo's assertion types (its BaseAssertionTypesSchema): those PromptGate lacks are skipped, others are typos. */
+export const PROMPTFOO_ASSERTION_TYPES: readonly string[] = [
+  'answer-relevance', 'bleu', 'classifier', 'contains', 'contains-all', 'contains-any', 'contains-html', 'contains-json', 'contains-sql', 'contains-xml',
+  'context-faithfulness', 'context-recall', 'context-relevance', 'conversation-relevance', 'cost', 'equals', 'factuality', 'finish-reason', 'g-eval', 'gleu',
+  'guardrails', 'human', 'icontains', 'icontains-all', 'icontains-any', 'is-html', 'is-json', 'is-refusal', 'is-sql', 'is-valid-function-call',
+  'is-valid-openai-function-call', 'is-valid-openai-tools-call', 'is-xml', 'javascript', 'latency', 'levenshtein', 'llm-rubric', 'pi', 'meteor',
+  'model-graded-closedqa', 'model-graded-factuality', 'moderation', 'perplexity', 'perplexity-score', 'python', 'regex', 'rouge-l', 'rouge-n', 'rouge-s', 'ruby',
+  'select-best', 'max-score', 'similar', 'similar:cosine', 'similar:dot', 'similar:euclidean', 'starts-with', 'tool-call-f1', 'trace-error-spans', 'trace-span-count',
+  'trace-span-duration', 'webhook', 'word-count', 'assert-set',
+];
+
+/** Something a test uses that PromptGate does not run: the reason and where it is written. */
+export interface Skip {
+  reason: string;
+  file: string;
+  range: Range;
+}
 
 export const promptfooConfigSchema = () => schemas().config;
 export type PromptfooConfig = z.infer<ReturnType<typeof promptfooConfigSchema>>;
@@ -63,6 +90,9 @@ export interface PfPrompt {
   messages: PromptFileData['messages'];
   /** Where the prompt is listed in the config. */
   path: PathSegment[];
+  /** Provider config the prompt adds (promptfoo's prompt-level `config`). */
+  config?: Record<string, unknown>;
+  skip?: Skip;
 }
 
 export interface PfProvider {
@@ -73,6 +103,10 @@ export interface PfProvider {
   /** Response format and tools from the provider's config. */
   request: Pick<PromptFileData, 'responseFormat' | 'jsonSchema' | 'tools' | 'toolChoice'>;
   path: PathSegment[];
+  /** The provider's id and raw config as written, mapped again under a prompt's own config. */
+  id: string;
+  config: Record<string, unknown>;
+  skip?: Skip;
 }
 
 export interface PfTest {
@@ -89,7 +123,13 @@ export interface PfTest {
   threshold?: number;
   /** Provider labels or ids the test is limited to. */
   providers?: string[];
+  /** Prompt labels the test is limited to. */
+  prompts?: string[];
   metadata?: Record<string, unknown>;
+  /** What the test uses that PromptGate does not run: it is skipped with the first reason. */
+  skips: Skip[];
+  /** options.disableVarExpansion: list variables are one value, not one test per element. */
+  keepLists?: boolean;
 }
 
 export interface PromptfooProject {
@@ -106,17 +146,25 @@ function fileRef(value: unknown): string | undefined {
   return typeof value === 'string' && value.startsWith('file://') ? value.slice('file://'.length) : undefined;
 }
 
-/** A provider id as promptfoo writes it, as PromptGate's openai (or echo) provider. */
-export function mapProvider(id: string, config: Record<string, unknown> = {}): { model: string; provider: PfProvider['provider']; parameters: PfProvider['parameters']; request: PfProvider['request']; unsupported?: string } | { error: string } {
-  let model: string | undefined;
-  if (id === 'echo') model = 'echo';
-  else {
-    const m = /^openai:(?:(chat|responses|completion):)?(.+)$/.exec(id);
-    if (!m) return { error: `provider '${id}' is not supported: PromptGate runs openai:chat:MODEL, openai:MODEL, openai:responses:MODEL (sent as chat) and echo` };
-    if (m[1] === 'completion') return { error: `provider '${id}': legacy completions are not supported; use openai:chat:${m[2]}` };
-    model = m[2];
-  }
-  const known = new Set(['temperature', 'max_tokens', 'max_completion_tokens', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'apiBaseUrl', 'apiHost', 'apiKeyEnvar', 'timeout', 'maxRetries', 'response_format', 'tools', 'tool_choice']);
+/** Provider config keys that configure the connection, not the request. */
+const CONNECTION_KEYS = new Set(['apiBaseUrl', 'apiHost', 'apiKeyEnvar', 'apiVersion', 'deployment_id', 'timeout', 'maxRetries', 'stream', 'cost', 'showThinking', 'headers', 'organization', 'passthrough']);
+/** Request keys PromptGate maps onto a prompt file's parameters; every other config key is sent as written. */
+const MAPPED_KEYS = new Set(['temperature', 'max_tokens', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'response_format', 'tools', 'tool_choice']);
+
+export type MappedProvider = Omit<PfProvider, 'label' | 'path' | 'id' | 'config' | 'skip'>;
+
+/**
+ * A provider id and config as promptfoo writes them, as a PromptGate provider: OpenAI, Anthropic,
+ * Azure OpenAI, Gemini, Ollama or echo. Connection keys configure the provider, the usual
+ * parameters map onto the prompt's, and any other key (`reasoning_effort`, `max_completion_tokens`,
+ * `functions`…) is sent in the request as written, as promptfoo does. Other providers: `unsupported`.
+ */
+export function mapProvider(id: string, config: Record<string, unknown> = {}): MappedProvider | { unsupported: string } {
+  const ref = parseModelRef(id);
+  if ('unsupported' in ref) return { unsupported: ref.unsupported };
+  if (!ref.provider) return { unsupported: `provider '${id}' is not supported: PromptGate calls openai:, anthropic:, azure:, google:/gemini:, ollama: and echo` };
+  const num = (k: string) => (typeof config[k] === 'number' ? (config[k] as number) : undefined);
+  const str = (k: string) => (typeof config[k] === 'string' ? (config[k] as string) : undefined);
   const rf = config.response_format as { type?: string; json_schema?: Record<string, unknown> } | undefined;
   const request: PfProvider['request'] = {
     responseFormat: rf?.type === 'json_object' || rf?.type === 'json_schema' ? rf.type : undefined,
@@ -124,23 +172,30 @@ export function mapProvider(id: string, config: Record<string, unknown> = {}): {
     tools: config.tools as PromptFileData['tools'],
     toolChoice: config.tool_choice as PromptFileData['toolChoice'],
   };
-  const unknown = Object.keys(config).filter((k) => !known.has(k));
-  const num = (k: string) => (typeof config[k] === 'number' ? (config[k] as number) : undefined);
-  const baseURL = typeof config.apiBaseUrl === 'string' ? config.apiBaseUrl : typeof config.apiHost === 'string' ? `https://${config.apiHost}/v1` : undefined;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) if (!CONNECTION_KEYS.has(k) && !MAPPED_KEYS.has(k) && v !== undefined) extra[k] = v;
+  const host = str('apiHost');
+  const baseURL = str('apiBaseUrl') ?? (host ? (ref.provider === 'azure' ? `https://${host}` : `https://${host}/v1`) : undefined);
+  const provider: MappedProvider['provider'] = { id: ref.provider };
+  if (baseURL) provider.baseURL = baseURL;
+  if (str('apiKeyEnvar')) provider.apiKeyEnv = str('apiKeyEnvar');
+  if (num('timeout')) provider.timeoutMs = num('timeout');
+  if (num('maxRetries') !== undefined) provider.maxRetries = num('maxRetries');
+  if (str('apiVersion')) provider.apiVersion = str('apiVersion');
   return {
-    model,
-    provider: { id: id === 'echo' ? 'echo' : 'openai', ...(baseURL ? { baseURL } : {}), ...(typeof config.apiKeyEnvar === 'string' ? { apiKeyEnv: config.apiKeyEnvar } : {}), ...(num('timeout') ? { timeoutMs: num('timeout') } : {}), ...(num('maxRetries') !== undefined ? { maxRetries: num('maxRetries') } : {}) },
+    model: ref.model,
+    provider,
     parameters: {
       temperature: num('temperature'),
-      maxTokens: num('max_tokens') ?? num('max_completion_tokens'),
+      maxTokens: num('max_tokens'),
       topP: num('top_p'),
       seed: num('seed'),
       stop: (typeof config.stop === 'string' || Array.isArray(config.stop) ? config.stop : undefined) as string | string[] | undefined,
       presencePenalty: num('presence_penalty'),
       frequencyPenalty: num('frequency_penalty'),
+      ...(Object.keys(extra).length ? { extra } : {}),
     },
     request,
-    unsupported: unknown.length ? `provider config ${unknown.map((k) => `'${k}'`).join(', ')} not supported by PromptGate` : undefined,
   };
 }
 
@@ -148,10 +203,15 @@ export function mapProvider(id: string, config: Record<string, unknown> = {}): {
  * promptfoo's one-line assertions (CSV `__expected` columns): `type:value`, `type(threshold):value`,
  * `not-type:value`, `javascript:`/`fn:`, `grade:`/`llm-rubric:`, `is-json`; anything else is `equals`.
  */
-export function assertionFromShorthand(text: string, knownTypes: readonly string[]): AssertionData {
+export function assertionFromShorthand(text: string, knownTypes: readonly string[]): AssertionData | { unsupported: string } {
   for (const prefix of ['javascript:', 'fn:', 'eval:']) if (text.startsWith(prefix)) return { type: 'javascript', value: text.slice(prefix.length).trim(), weight: 1 };
   for (const prefix of ['grade:', 'llm-rubric:']) if (text.startsWith(prefix)) return { type: 'llm-rubric', value: text.slice(prefix.length), weight: 1 };
+  if (/^(python|file):/.test(text)) return { unsupported: `'${text.slice(0, 40)}': ${text.startsWith('python') ? 'python' : 'file'} assertions are not run by PromptGate` };
   const m = /^(not-)?([a-z][a-z-]*)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$/.exec(text);
+  // A promptfoo type PromptGate lacks (`rouge-n:…`, `is-xml`) is skipped, not read as an `equals`.
+  if (m && !knownTypes.includes(m[2]) && PROMPTFOO_ASSERTION_TYPES.includes(m[2]) && (m[3] !== undefined || m[4] !== undefined || m[2].startsWith('is-'))) {
+    return { unsupported: `assertion '${m[1] ?? ''}${m[2]}' is not run by PromptGate` };
+  }
   if (m && knownTypes.includes(m[2])) {
     const [, not, type, threshold, value] = m;
     const list = ['contains-any', 'contains-all', 'icontains-any', 'icontains-all'].includes(type);
@@ -171,7 +231,19 @@ const slug = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, read: Read, knownTypes: readonly string[], diagnostics: Diagnostic[]): Promise<PromptfooProject> {
   const dir = path.dirname(yaml.file);
   const err = (at: PathSegment[], message: string, file = yaml, severity: 'error' | 'warning' = 'error') => diagnostics.push({ file: file.file, range: file.rangeOf(at), message, severity, code: 'promptfoo' });
-  for (const key of ['scenarios', 'redteam', 'extensions', 'nunjucksFilters', 'env'] as const) if (config[key] !== undefined) err([key], `'${key}' is not supported by PromptGate`);
+  /** Reports, once where it is written, something PromptGate does not run; the cases that use it are skipped. */
+  const skipAt = (at: PathSegment[], reason: string, file = yaml): Skip => {
+    const range = file.rangeOf(at);
+    diagnostics.push({ file: file.file, range, message: `${reason}; the cases that use it are skipped`, severity: 'warning', code: 'unsupported' });
+    return { reason, file: file.file, range };
+  };
+  const record = config as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (HARMLESS_KEYS.has(key)) continue;
+    const why = key === 'redteam' ? "promptfoo's red team is not run (PromptGate's adversarial suites cover it)" : key === 'extensions' ? 'extension hooks are not run' : key === 'nunjucksFilters' ? 'custom nunjucks filters are not loaded (templates that use them fail to render)' : key === 'env' ? 'env is not applied (set the variables in the environment)' : 'not read by PromptGate';
+    err([key], `'${key}': ${why}`, yaml, 'warning');
+  }
+  for (const key of Object.keys(config.evaluateOptions ?? {})) if (!HARMLESS_EVALUATE.has(key)) err(['evaluateOptions', key], `evaluateOptions.${key} is not read by PromptGate`, yaml, 'warning');
 
   // Prompts: inline text, file:// text (several separated by --- lines), file:// JSON chat messages.
   const prompts: PfPrompt[] = [];
@@ -180,11 +252,17 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
   for (const [i, entry] of promptList.entries()) {
     const raw = typeof entry === 'string' ? entry : (entry.raw ?? entry.id ?? '');
     const label = typeof entry === 'string' ? undefined : entry.label;
+    const pconfig = typeof entry === 'string' ? undefined : entry.config;
     const ref = fileRef(raw);
     if (!ref) {
       // As in promptfoo, a prompt that is a JSON list of {role, content} is a chat prompt.
       const chat = raw.trim().startsWith('[') ? chatSchema().safeParse(safeJson(raw)) : undefined;
-      prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: chat?.success ? chat.data : [{ role: 'user', content: raw }], path: listPath(i) });
+      prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: chat?.success ? chat.data : [{ role: 'user', content: raw }], path: listPath(i), config: pconfig });
+      continue;
+    }
+    const file = ref.replace(/:[A-Za-z_$][\w$]*$/, '');
+    if (/\.(js|cjs|mjs|ts|py)$/i.test(file)) {
+      prompts.push({ label: label ?? ref, messages: [{ role: 'user', content: '' }], path: listPath(i), config: pconfig, skip: skipAt(listPath(i), `prompt ${ref} is a ${/py$/i.test(file) ? 'Python' : 'JavaScript'} prompt function, which PromptGate does not run`) });
       continue;
     }
     let text: string;
@@ -197,33 +275,52 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (/\.json$/i.test(ref)) {
       const parsed = chatSchema().safeParse(safeJson(text));
       if (!parsed.success) err(listPath(i), `${ref} is not a JSON chat prompt (a list of {role, content})`);
-      else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i) });
-    } else if (/\.(txt|md|j2|jinja|nunjucks|prompt)$/i.test(ref) || !path.extname(ref)) {
+      else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i), config: pconfig });
+    } else if (/\.(ya?ml)$/i.test(ref)) {
+      const parsed = chatSchema().safeParse(safeYaml(text));
+      if (!parsed.success) err(listPath(i), `${ref} is not a YAML chat prompt (a list of {role, content})`);
+      else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i), config: pconfig });
+    } else {
       const parts = text.split(/^---\s*$/m).map((t) => t.trim()).filter(Boolean);
-      parts.forEach((content, k) => prompts.push({ label: label ? (parts.length > 1 ? `${label} ${k + 1}` : label) : parts.length > 1 ? `${ref} ${k + 1}` : ref, messages: [{ role: 'user', content }], path: listPath(i) }));
-    } else err(listPath(i), `prompt ${ref}: only text and JSON chat prompt files are supported (.js and .py prompt functions are not)`);
+      parts.forEach((content, k) => prompts.push({ label: label ? (parts.length > 1 ? `${label} ${k + 1}` : label) : parts.length > 1 ? `${ref} ${k + 1}` : ref, messages: [{ role: 'user', content }], path: listPath(i), config: pconfig }));
+    }
   }
 
-  // Providers.
+  // Providers: every id is kept, so its cases are listed; those PromptGate does not call are skipped.
   const providers: PfProvider[] = [];
   const providerList = typeof config.providers === 'string' ? [config.providers] : config.providers;
   for (const [i, entry] of providerList.entries()) {
     const at: PathSegment[] = typeof config.providers === 'string' ? ['providers'] : typeof entry === 'string' ? ['providers', i] : ['providers', i, 'id'];
     const id = typeof entry === 'string' ? entry : entry.id;
-    const mapped = mapProvider(id, typeof entry === 'string' ? {} : entry.config);
-    if ('error' in mapped) {
-      err(at, mapped.error);
+    const pconfig = { ...(typeof entry === 'string' ? {} : entry.config) };
+    const label = (typeof entry === 'string' ? undefined : entry.label) ?? id;
+    // response_format: file://schema.json (or .yaml), read as promptfoo does.
+    const rfRef = fileRef(pconfig.response_format);
+    if (rfRef) {
+      try {
+        const text = await read(path.resolve(dir, rfRef));
+        pconfig.response_format = /\.ya?ml$/i.test(rfRef) ? loadYaml(text) : JSON.parse(text);
+      } catch (e) {
+        err(['providers', i, 'config', 'response_format'], `cannot read ${rfRef}: ${(e as Error).message}`);
+        continue;
+      }
+    }
+    const mapped = mapProvider(id, pconfig);
+    if ('unsupported' in mapped) {
+      providers.push({ label, model: id, provider: { id: 'unsupported' }, parameters: {}, request: {}, path: at, id, config: pconfig, skip: skipAt(at, mapped.unsupported) });
       continue;
     }
-    if (mapped.unsupported) err(typeof entry === 'string' ? at : ['providers', i, 'config'], mapped.unsupported);
-    providers.push({ label: (typeof entry === 'string' ? undefined : entry.label) ?? id, model: mapped.model, provider: mapped.provider, parameters: mapped.parameters, request: mapped.request, path: at });
+    providers.push({ label, ...mapped, path: at, id, config: pconfig });
   }
 
   // Tests: inline, or file:// YAML, JSON or CSV (the whole list or one entry).
   const tests: PfTest[] = [];
   const templates = config.assertionTemplates ?? {};
-  const assertionsOf = (file: YamlFile | undefined, at: PathSegment[], list: unknown[] | undefined): PfTest['assertions'] => {
+  const ownTypes = new Set(knownTypes);
+  /** A test's assertions: those PromptGate runs, and skips for the rest. assert-sets without a threshold count as their members. */
+  const assertionsOf = (file: YamlFile | undefined, at: PathSegment[], list: unknown[] | undefined, skips: Skip[]): PfTest['assertions'] => {
     const out: PfTest['assertions'] = [];
+    const f = file ?? yaml;
     (list ?? []).forEach((a, j) => {
       const p = [...at, j];
       const ref = (a as { $ref?: string }).$ref;
@@ -231,18 +328,50 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       if (ref !== undefined) {
         const name = /^#\/assertionTemplates\/(.+)$/.exec(ref)?.[1];
         if (!name || !templates[name]) {
-          if (file) err(p, `$ref ${ref} names no assertionTemplates entry`, file);
+          err(p, `$ref ${ref} names no assertionTemplates entry`, f);
           return;
         }
         data = templates[name];
       }
       const { type, value, threshold, weight, metric, provider, transform, ...rest } = data as Record<string, unknown>;
-      for (const k of Object.keys(rest)) if (file) err([...p, k], `assertion field '${k}' is not supported by PromptGate`, file);
-      out.push({ a: { type: String(type), value, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: provider as string | undefined, transform: transform as string | undefined }, path: p, yaml: file });
+      const t = String(type);
+      if (t === 'assert-set') {
+        const { assert: members, ...setRest } = rest as { assert?: unknown[] };
+        const extra = Object.keys(setRest).filter((k) => k !== 'config');
+        if (threshold !== undefined || weight !== undefined || extra.length) skips.push(skipAt(p, `this assert-set has ${threshold !== undefined ? 'a threshold' : weight !== undefined ? 'a weight' : `'${extra[0]}'`}, which PromptGate does not apply to a set`, f));
+        else out.push(...assertionsOf(file, [...p, 'assert'], members, skips).map((x) => (metric && !x.a.metric ? { ...x, a: { ...x.a, metric: metric as string } } : x)));
+        return;
+      }
+      const base = t.replace(/^not-/, '');
+      if (!ownTypes.has(t.startsWith('not-') && !ownTypes.has(t) ? base : t) && !ownTypes.has(base)) {
+        if (PROMPTFOO_ASSERTION_TYPES.includes(base)) skips.push(skipAt([...p, 'type'], `assertion '${t}' is not run by PromptGate`, f));
+        else out.push({ a: { type: t, weight: 1 }, path: p, yaml: file }); // unknown to both: buildCase reports it, with a suggestion
+        return;
+      }
+      const unknownKeys = Object.keys(rest).filter((k) => rest[k] !== undefined);
+      if (unknownKeys.length) {
+        skips.push(skipAt([...p, unknownKeys[0]], `assertion field '${unknownKeys[0]}' is not applied by PromptGate`, f));
+        return;
+      }
+      if (value === undefined && (base === 'llm-rubric' || base === 'model-graded-closedqa' || base === 'factuality')) {
+        skips.push(skipAt([...p, 'type'], `'${t}' without a value (a rubric from the grading options) is not run by PromptGate`, f));
+        return;
+      }
+      out.push({ a: { type: t, value, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: typeof provider === 'string' ? provider : undefined, transform: transform as string | undefined }, path: p, yaml: file });
+      if (provider !== undefined && typeof provider !== 'string') skips.push(skipAt([...p, 'provider'], 'a grader given as an object is not read by PromptGate (name it by id)', f));
     });
     return out;
   };
-  const loadVars = async (vars: Record<string, unknown> | undefined, file: YamlFile | undefined, at: PathSegment[]): Promise<Record<string, unknown>> => {
+  const loadVars = async (vars: Record<string, unknown> | string | undefined, file: YamlFile | undefined, at: PathSegment[], skips: Skip[]): Promise<Record<string, unknown>> => {
+    const f = file ?? yaml;
+    if (typeof vars === 'string') {
+      const ref = fileRef(vars);
+      const loaded = ref && /\.(ya?ml|json)$/i.test(ref) ? await readData(ref, at, f) : undefined;
+      if (!ref) err(at, 'vars is a mapping or file://PATH', f);
+      else if (!/\.(ya?ml|json)$/i.test(ref)) skips.push(skipAt(at, `vars from ${ref}: PromptGate reads variables from YAML and JSON files`, f));
+      else if (loaded && (typeof loaded !== 'object' || Array.isArray(loaded))) err(at, `${ref} is not a mapping of variables`, f);
+      return (loaded as Record<string, unknown> | undefined) ?? {};
+    }
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(vars ?? {})) {
       const ref = fileRef(v);
@@ -250,38 +379,59 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         out[k] = v;
         continue;
       }
-      if (/\.(js|ts|py|mjs|cjs)$/i.test(ref)) {
-        if (file) err([...at, k], `variable '${k}': ${ref} is a script; PromptGate reads text, JSON and YAML files only`, file);
+      if (/\.(js|ts|py|mjs|cjs)(:\w+)?$/i.test(ref)) {
+        skips.push(skipAt([...at, k], `variable '${k}' comes from the script ${ref}, which PromptGate does not run`, f));
         continue;
       }
       try {
         const text = await read(path.resolve(dir, ref));
         out[k] = /\.json$/i.test(ref) ? JSON.parse(text) : /\.ya?ml$/i.test(ref) ? loadYaml(text) : text;
       } catch (e) {
-        if (file) err([...at, k], `variable '${k}': cannot read ${ref}: ${(e as Error).message}`, file);
+        err([...at, k], `variable '${k}': cannot read ${ref}: ${(e as Error).message}`, f);
       }
     }
     return out;
   };
+  const readData = async (ref: string, at: PathSegment[], f: YamlFile): Promise<unknown> => {
+    try {
+      const text = await read(path.resolve(dir, ref));
+      return /\.json$/i.test(ref) ? JSON.parse(text) : loadYaml(text);
+    } catch (e) {
+      err(at, `cannot read ${ref}: ${(e as Error).message}`, f);
+      return undefined;
+    }
+  };
+  const optionsOf = (t: PromptfooTest, file: YamlFile | undefined, at: PathSegment[], skips: Skip[]) => {
+    const f = file ?? yaml;
+    for (const k of Object.keys(t.options ?? {})) if (!TEST_OPTIONS.has(k)) skips.push(skipAt([...at, 'options', k], `test option '${k}' is not applied by PromptGate`, f));
+    for (const k of Object.keys(t)) {
+      if (['description', 'vars', 'assert', 'threshold', 'metadata', 'options', 'providers', 'prompts'].includes(k)) continue;
+      skips.push(skipAt([...at, k], `test field '${k}' is not applied by PromptGate`, f));
+    }
+    return { grader: typeof t.options?.provider === 'string' ? t.options.provider : undefined, outputTransform: typeof t.options?.transform === 'string' ? t.options.transform : undefined, keepLists: t.options?.disableVarExpansion === true };
+  };
   const fromTest = async (t: PromptfooTest, file: YamlFile | undefined, fileName: string, at: PathSegment[], index: number): Promise<PfTest> => {
-    const vars = await loadVars(t.vars, file, [...at, 'vars']);
-    for (const k of Object.keys(t.options ?? {})) if (k !== 'provider' && k !== 'transform' && file) err([...at, 'options', k], `test option '${k}' is not supported by PromptGate`, file);
-    const grader = typeof t.options?.provider === 'string' ? t.options.provider : undefined;
-    // options.transform changes the output every assertion of the test sees.
-    const outputTransform = typeof t.options?.transform === 'string' ? t.options.transform : undefined;
-    const assertions = assertionsOf(file, [...at, 'assert'], t.assert).map((x) => {
+    const skips: Skip[] = [];
+    const vars = await loadVars(t.vars, file, [...at, 'vars'], skips);
+    const { grader, outputTransform, keepLists } = optionsOf(t, file, at, skips);
+    const assertions = assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => {
       let a = grader && !x.a.provider && isJudged(x.a.type) ? { ...x.a, provider: grader } : x.a;
+      // options.transform changes the output every assertion of the test sees.
       if (outputTransform) {
-        if (a.transform && file) err([...x.path, 'transform'], 'this assertion has its own transform and the test an options.transform: PromptGate applies one; put both in the assertion\'s', file);
+        if (a.transform) skips.push(skipAt([...x.path, 'transform'], "this assertion's transform after the test's options.transform is not applied by PromptGate (one transform per assertion)", file ?? yaml));
         else a = { ...a, transform: outputTransform };
       }
       return { ...x, a };
     });
     const key = (t.description && slug(t.description)) ?? `test-${index + 1}`;
-    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, metadata: t.metadata };
+    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists };
   };
-  const fromFile = async (ref: string, at: PathSegment[]): Promise<void> => {
+  const fromFile = async (ref: string, at: PathSegment[], into: PfTest[]): Promise<void> => {
     const full = path.resolve(dir, ref);
+    if (/\.(js|cjs|mjs|ts|py)(:\w+)?$/i.test(ref) || /^(sheets|https?):/.test(ref)) {
+      err(at, `tests ${ref}: generated or remote tests are not read by PromptGate (write them to a YAML, JSON or CSV file)`, yaml, 'warning');
+      return;
+    }
     let text: string;
     try {
       text = await read(full);
@@ -301,73 +451,165 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         const vars: Record<string, unknown> = {};
         const assertions: PfTest['assertions'] = [];
         const metadata: Record<string, unknown> = {};
+        const skips: Skip[] = [];
         let description: string | undefined;
         let threshold: number | undefined;
         for (const [col, value] of Object.entries(row)) {
           if (col.startsWith('__expected')) {
-            if (value.trim()) assertions.push({ a: assertionFromShorthand(value, knownTypes), path: at });
+            if (!value.trim()) continue;
+            const a = assertionFromShorthand(value, knownTypes);
+            if ('unsupported' in a) skips.push(skipAt(at, `${ref} row ${r + 2}: ${a.unsupported}`));
+            else assertions.push({ a, path: at });
           } else if (col === '__description') description = value || undefined;
           else if (col === '__threshold') threshold = value ? Number(value) : undefined;
           else if (col.startsWith('__metadata:')) metadata[col.slice('__metadata:'.length)] = value;
           else if (col === '__metric') assertions.forEach((x) => (x.a.metric = value));
-          else if (col.startsWith('__')) err(at, `${ref}: column '${col}' is not supported by PromptGate`);
+          else if (col.startsWith('__')) skips.push(skipAt(at, `${ref}: column '${col}' is not read by PromptGate`));
           else vars[col] = value;
         }
         if (threshold !== undefined && Number.isNaN(threshold)) err(at, `${ref} row ${r + 2}: __threshold is not a number`);
         // Located at the config's tests entry: a CSV has no positions PromptGate keeps.
-        tests.push({ file: yaml.file, path: at, key: (description && slug(description)) ?? `row-${r + 2}`, name: description ?? `${path.basename(ref)} row ${r + 2}`, description, vars, varsPath: at, assertions, threshold, metadata });
+        into.push({ file: yaml.file, path: at, key: (description && slug(description)) ?? `row-${r + 2}`, name: description ?? `${path.basename(ref)} row ${r + 2}`, description, vars, varsPath: at, assertions, threshold, metadata, skips });
       });
       return;
     }
-    if (!/\.(ya?ml|json)$/i.test(ref)) {
-      err(at, `tests ${ref}: PromptGate reads tests from YAML, JSON and CSV files`);
+    if (!/\.(ya?ml|json|jsonl)$/i.test(ref)) {
+      err(at, `tests ${ref}: PromptGate reads tests from YAML, JSON, JSONL and CSV files`);
       return;
     }
-    const { yaml: tf, diagnostics: yd } = YamlFile.parse(full, text);
-    diagnostics.push(...yd);
-    if (!tf) return;
-    const list = z.array(schemas().test).safeParse(tf.data);
+    let data: unknown;
+    let tf: YamlFile | undefined;
+    if (/\.jsonl$/i.test(ref)) {
+      try {
+        data = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+      } catch (e) {
+        err(at, `${ref}: ${(e as Error).message}`);
+        return;
+      }
+    } else {
+      const parsed = YamlFile.parse(full, text);
+      diagnostics.push(...parsed.diagnostics);
+      tf = parsed.yaml;
+      if (!tf) return;
+      data = tf.data;
+    }
+    const list = z.array(schemas().test).safeParse(Array.isArray(data) ? data : [data]);
     if (!list.success) {
-      diagnostics.push(...tf.schemaDiagnostics(list.error));
+      if (tf) diagnostics.push(...tf.schemaDiagnostics(list.error));
+      else err(at, `${ref}: ${list.error.issues[0]?.message}`);
       return;
     }
-    for (const [k, t] of list.data.entries()) tests.push(await fromTest(t, tf, full, [k], tests.length));
+    for (const [k, t] of list.data.entries()) into.push(await fromTest(t, tf, full, Array.isArray(data) ? [k] : [], into.length));
   };
-  if (typeof config.tests === 'string') {
-    const ref = fileRef(config.tests);
-    if (ref) await fromFile(ref, ['tests']);
-    else err(['tests'], 'tests is a list or file://PATH');
-  } else {
-    for (const [i, t] of (config.tests ?? []).entries()) {
+  const readList = async (list: PromptfooConfig['tests'], at: PathSegment[], into: PfTest[]) => {
+    if (typeof list === 'string') {
+      const ref = fileRef(list);
+      if (ref) await fromFile(ref, at, into);
+      else err(at, 'tests is a list or file://PATH');
+      return;
+    }
+    for (const [i, t] of (list ?? []).entries()) {
       if (typeof t === 'string') {
         const ref = fileRef(t);
-        if (ref) await fromFile(ref, ['tests', i]);
-        else err(['tests', i], 'a tests entry is a test or file://PATH');
-      } else tests.push(await fromTest(t, yaml, yaml.file, ['tests', i], tests.length));
+        if (ref) await fromFile(ref, [...at, i], into);
+        else err([...at, i], 'a tests entry is a test or file://PATH');
+      } else into.push(await fromTest(t, yaml, yaml.file, [...at, i], into.length));
     }
+  };
+  await readList(config.tests, ['tests'], tests);
+
+  // Scenarios: each test of a scenario once per entry of its config, the config's variables under the test's.
+  for (const [si, sc] of (config.scenarios ?? []).entries()) {
+    if (typeof sc === 'string') {
+      err(['scenarios', si], 'scenarios from files are not read by PromptGate', yaml, 'warning');
+      continue;
+    }
+    const configs: PfTest[] = [];
+    for (const [ci, c] of sc.config.entries()) configs.push(await fromTest(c, yaml, yaml.file, ['scenarios', si, 'config', ci], ci));
+    const own: PfTest[] = [];
+    for (const [ti, t] of sc.tests.entries()) own.push(await fromTest(t, yaml, yaml.file, ['scenarios', si, 'tests', ti], ti));
+    const prefix = (sc.description && slug(sc.description)) ?? `scenario-${si + 1}`;
+    configs.forEach((c, ci) => {
+      for (const t of own) {
+        tests.push({
+          ...t,
+          key: `${prefix}-${ci + 1}-${t.key}`,
+          name: `${sc.description ?? `scenario ${si + 1}`} ${ci + 1}: ${t.name}`,
+          vars: { ...c.vars, ...t.vars },
+          assertions: [...c.assertions, ...t.assertions],
+          threshold: t.threshold ?? c.threshold,
+          metadata: { ...c.metadata, ...t.metadata },
+          skips: [...c.skips, ...t.skips],
+        });
+      }
+    });
   }
 
   // defaultTest: its variables under each test's, its assertions before each test's.
-  const d = config.defaultTest;
+  let d: PromptfooTest | undefined;
+  let dyaml = yaml;
+  let dpath: PathSegment[] = ['defaultTest'];
+  if (typeof config.defaultTest === 'string') {
+    const ref = fileRef(config.defaultTest);
+    const loaded = ref ? await readData(ref, ['defaultTest'], yaml) : undefined;
+    const parsed = schemas().test.safeParse(loaded ?? {});
+    if (!ref) err(['defaultTest'], 'defaultTest is a test or file://PATH');
+    else if (!parsed.success) err(['defaultTest'], `${ref}: ${parsed.error.issues[0]?.message}`);
+    else {
+      d = parsed.data;
+      // Located at the config's defaultTest entry: positions inside the file are not kept.
+      dyaml = yaml;
+      dpath = [];
+    }
+  } else d = config.defaultTest;
   if (d) {
-    const dv = await loadVars(d.vars, yaml, ['defaultTest', 'vars']);
-    const da = assertionsOf(yaml, ['defaultTest', 'assert'], d.assert);
-    const grader = typeof d.options?.provider === 'string' ? d.options.provider : undefined;
-    for (const k of Object.keys(d.options ?? {})) if (k !== 'provider') err(['defaultTest', 'options', k], `test option '${k}' is not supported by PromptGate`);
+    const dskips: Skip[] = [];
+    const at = (p: PathSegment[]): PathSegment[] => (dpath.length ? [...dpath, ...p] : ['defaultTest']);
+    const dv = await loadVars(d.vars, dyaml, at(['vars']), dskips);
+    const da = assertionsOf(dyaml, at(['assert']), d.assert, dskips);
+    const { grader, outputTransform, keepLists } = optionsOf(d, dyaml, at([]).length > 1 ? at([]) : ['defaultTest'], dskips);
     for (const t of tests) {
       t.vars = { ...dv, ...t.vars };
-      t.assertions = [...da, ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
+      t.assertions = [...da, ...t.assertions].map((x) => {
+        let a = grader && !x.a.provider && isJudged(x.a.type) ? { ...x.a, provider: grader } : x.a;
+        if (outputTransform && !a.transform) a = { ...a, transform: outputTransform };
+        return a === x.a ? x : { ...x, a };
+      });
       t.threshold ??= d.threshold;
+      t.skips = [...dskips, ...t.skips];
+      t.keepLists ||= keepLists;
     }
   }
+
+  // Variables given as lists: one test per combination, as promptfoo expands them.
+  const expanded: PfTest[] = [];
+  for (const t of tests) {
+    const lists = t.keepLists ? [] : Object.entries(t.vars).filter(([, v]) => Array.isArray(v) && v.length > 0);
+    if (!lists.length) {
+      expanded.push(t);
+      continue;
+    }
+    let combos: Record<string, unknown>[] = [{}];
+    for (const [k, values] of lists) combos = combos.flatMap((c) => (values as unknown[]).map((v) => ({ ...c, [k]: v })));
+    combos.forEach((c, i) => expanded.push({ ...t, key: `${t.key}-${i + 1}`, name: `${t.name} [${Object.values(c).map((v) => oneLine(String(v), 24)).join(', ')}]`, vars: { ...t.vars, ...c } }));
+  }
+
   // Duplicate keys get a number, so ids stay unique and stable while the order holds.
   const seen = new Map<string, number>();
-  for (const t of tests) {
+  for (const t of expanded) {
     const n = (seen.get(t.key) ?? 0) + 1;
     seen.set(t.key, n);
     if (n > 1) t.key = `${t.key}-${n}`;
   }
-  return { prompts, providers, tests, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
+  return { prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
+}
+
+function safeYaml(text: string): unknown {
+  try {
+    return loadYaml(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const JUDGED = new Set(['llm-rubric', 'model-graded-closedqa', 'factuality', 'answer-relevance', 'similar']);

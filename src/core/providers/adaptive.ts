@@ -126,3 +126,18 @@ export function limiterFor(endpoint: string, options: LimiterOptions = {}): Adap
   }
   return l;
 }
+
+/** One attempt inside an endpoint's adaptive window (none: unlimited): a 429 shrinks it, a success grows it. */
+export async function limited<T>(limiter: AdaptiveLimiter | undefined, attempt: () => Promise<T>, signal: AbortSignal | undefined, tokens: (r: T) => number | undefined): Promise<T> {
+  if (!limiter) return attempt();
+  const ticket = await limiter.acquire(signal);
+  try {
+    const r = await attempt();
+    limiter.release(ticket, 'ok', { tokens: tokens(r) });
+    return r;
+  } catch (err) {
+    const e = err as ProviderError;
+    limiter.release(ticket, e.kind === 'rate_limit' ? 'rate_limited' : 'other', { retryAfterMs: e.options?.retryAfterMs });
+    throw err;
+  }
+}

@@ -1,8 +1,9 @@
 import type OpenAI from 'openai';
 import type { ProviderOptions } from '../schema';
-import { limiterFor, type AdaptiveLimiter } from './adaptive';
+import { limited, limiterFor, type AdaptiveLimiter } from './adaptive';
 import { KeepAliveTransport, postTarget, type PostTarget } from './http-fetch';
 import { vendor } from '../vendor';
+import { withDeadlines } from './deadline';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
 import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
@@ -16,6 +17,8 @@ export interface OpenAIProviderSettings {
   idleMs?: number;
   /** Adaptive concurrency and rate limits for this endpoint (none: unlimited). */
   limiter?: AdaptiveLimiter;
+  /** Azure OpenAI: `baseURL` is the resource endpoint, the model names the deployment; with `token`, Entra ID instead of a key. */
+  azure?: { apiVersion: string; token?: string };
 }
 
 /** Chat completions through the official SDK, against OpenAI or any compatible server. */
@@ -30,43 +33,34 @@ export class OpenAIProvider implements Provider {
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
       // Loaded on first call: runs served from the cache or cassettes never pay for the SDK.
-      const OpenAIClient = vendor.openai();
-      this.client = new OpenAIClient({
-        apiKey: this.settings.apiKey,
-        baseURL: this.settings.baseURL,
+      const common = {
         maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
         timeout: this.settings.timeoutMs,
         fetch: sharedTransport().fetch,
-      });
+      };
+      const azure = this.settings.azure;
+      if (azure) {
+        const AzureClient = vendor.azureOpenAI();
+        const token = azure.token;
+        // baseURL given (not endpoint): the SDK would otherwise read OPENAI_BASE_URL from the process environment.
+        this.client = new AzureClient({ ...common, baseURL: `${this.settings.baseURL!.replace(/\/+$/, '')}/openai`, apiVersion: azure.apiVersion, ...(token ? { azureADTokenProvider: async () => token } : { apiKey: this.settings.apiKey }) });
+      } else {
+        const OpenAIClient = vendor.openai();
+        this.client = new OpenAIClient({ ...common, apiKey: this.settings.apiKey, baseURL: this.settings.baseURL });
+      }
     }
     return this.client;
   }
 
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const client = await this.sdk();
-    return withRetry(() => this.limited(() => this.once(client, request, options.signal), options.signal, (r) => r.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal });
-  }
-
-  /** One attempt inside the endpoint's adaptive window: a 429 shrinks it, a success grows it. */
-  private async limited<T>(attempt: () => Promise<T>, signal: AbortSignal | undefined, tokens: (r: T) => number | undefined): Promise<T> {
-    const limiter = this.settings.limiter;
-    if (!limiter) return attempt();
-    const ticket = await limiter.acquire(signal);
-    try {
-      const r = await attempt();
-      limiter.release(ticket, 'ok', { tokens: tokens(r) });
-      return r;
-    } catch (err) {
-      const e = err as ProviderError;
-      limiter.release(ticket, e.kind === 'rate_limit' ? 'rate_limited' : 'other', { retryAfterMs: e.options?.retryAfterMs });
-      throw err;
-    }
+    return withRetry(() => limited(this.settings.limiter, () => this.once(client, request, options.signal), options.signal, (r) => r.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal });
   }
 
   async embed(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]> {
     const client = await this.sdk();
     return withRetry(
-      () => this.limited(async () => {
+      () => limited(this.settings.limiter, async () => {
         try {
           const res = await client.embeddings.create({ model: options.model, input }, { signal: options.signal });
           return [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
@@ -86,38 +80,7 @@ export class OpenAIProvider implements Provider {
         throw this.redacted(classify(err, outer));
       }
     }
-    // The SDK never removes the abort listener it adds to the signal it is given; a per-call
-    // child signal keeps a long run from piling up listeners (and the requests they hold) on ours.
-    const child = new AbortController();
-    const onAbort = () => child.abort();
-    if (outer?.aborted) child.abort();
-    outer?.addEventListener('abort', onAbort, { once: true });
-    // The SDK's timeout ends when the headers arrive; nothing in it bounds the body. A stream must
-    // be whole within timeoutMs, and may not go quiet for longer than its idle limit in between.
-    const timeoutMs = this.settings.timeoutMs;
-    const idleMs = Math.min(timeoutMs, this.settings.idleMs ?? 30_000);
-    let timedOut: string | undefined;
-    const expire = (why: string) => {
-      timedOut ??= why;
-      child.abort();
-    };
-    // Until the first chunk only the whole deadline applies: a model may think long before it speaks.
-    const whole = setTimeout(() => expire(`request timed out: no complete answer within ${timeoutMs / 1000} s`), timeoutMs);
-    let idle: NodeJS.Timeout | undefined;
-    const alive = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => expire(`request timed out: the stream stalled, no data for ${idleMs / 1000} s`), idleMs);
-    };
-    try {
-      return await this.streamed(client, request, child.signal, alive);
-    } catch (err) {
-      if (timedOut && !outer?.aborted) throw new ProviderError('timeout', timedOut);
-      throw this.redacted(classify(err, child.signal));
-    } finally {
-      clearTimeout(whole);
-      clearTimeout(idle);
-      outer?.removeEventListener('abort', onAbort);
-    }
+    return withDeadlines(outer, this.settings, (signal, alive) => this.streamed(client, request, signal, alive), (err, signal) => this.redacted(classify(err, signal)));
   }
 
   /**
@@ -130,6 +93,8 @@ export class OpenAIProvider implements Provider {
    * calls, where the SDK's event-stream parsing earns its place, still go through it.
    */
   private async whole(client: OpenAI, request: ProviderRequest, signal: AbortSignal | undefined): Promise<ProviderResponse> {
+    // Azure's URL names the deployment and its Entra tokens are fetched per call: its calls go through the SDK.
+    if (this.settings.azure) return this.viaSdk(client, request, signal);
     const target = await this.prepared(client);
     // The request's JSON with `"stream":false` last, as `{ ...request, stream: false }` would give, without the copy.
     const payload = `${JSON.stringify(request).slice(0, -1)},"stream":false}`;
@@ -138,17 +103,12 @@ export class OpenAIProvider implements Provider {
     if (res.status < 200 || res.status >= 300) {
       throw vendor.openai().APIError.generate(res.status, body as object | undefined, body === undefined ? res.text : undefined, res.headers as Headers);
     }
-    const completion = body as OpenAI.ChatCompletion | undefined;
-    if (!completion || typeof completion !== 'object') throw new ProviderError('server', `the response is not a JSON object: ${res.text.slice(0, 200)}`, { status: res.status });
-    const choice = completion.choices?.[0];
-    if (!choice) throw new ProviderError('server', 'the response has no choices');
-    const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? [])
-      .filter((c) => c.type === 'function')
-      .map((c) => {
-        const fn = c as { id: string; function: { name: string; arguments: string } };
-        return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
-      });
-    return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model, completion.system_fingerprint ?? undefined);
+    return fromCompletion(body as OpenAI.ChatCompletion | undefined, res.status, res.text);
+  }
+
+  private async viaSdk(client: OpenAI, request: ProviderRequest, signal: AbortSignal | undefined): Promise<ProviderResponse> {
+    const completion = await client.chat.completions.create({ ...request, stream: false } as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal });
+    return fromCompletion(completion, 200, '');
   }
 
   private preparing?: Promise<PostTarget>;
@@ -212,6 +172,20 @@ export class OpenAIProvider implements Provider {
   }
 }
 
+/** A chat completion's answer, or the reason it is not one. */
+function fromCompletion(completion: OpenAI.ChatCompletion | undefined, status: number, text: string): ProviderResponse {
+  if (!completion || typeof completion !== 'object') throw new ProviderError('server', `the response is not a JSON object: ${text.slice(0, 200)}`, { status });
+  const choice = completion.choices?.[0];
+  if (!choice) throw new ProviderError('server', 'the response has no choices');
+  const toolCalls: ToolCall[] = (choice.message?.tool_calls ?? [])
+    .filter((c) => c.type === 'function')
+    .map((c) => {
+      const fn = c as { id: string; function: { name: string; arguments: string } };
+      return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
+    });
+  return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model, completion.system_fingerprint ?? undefined);
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -257,20 +231,64 @@ export function classify(err: unknown, signal?: AbortSignal): ProviderError {
   return new ProviderError('network', `connection failed: ${message}`);
 }
 
-export function openAIFromOptions(options: ProviderOptions, env: Record<string, string | undefined>): OpenAIProvider {
-  const baseURL = options.baseURL ?? env.OPENAI_BASE_URL ?? undefined;
-  const keyVar = options.apiKeyEnv ?? 'OPENAI_API_KEY';
+/** What differs between the OpenAI-compatible APIs PromptGate calls: where they are and which key they take. */
+interface Preset {
+  name: string;
+  /** Environment variables holding the key, first found wins. */
+  keyVars: string[];
+  baseURL(env: Record<string, string | undefined>): string | undefined;
+  /** A local server: any key does. */
+  keyless?: boolean;
+}
+
+/** Provider ids that speak the chat-completions API at a known place (Gemini and Ollama serve it too). */
+export const OPENAI_PRESETS: Record<'openai' | 'gemini' | 'ollama', Preset> = {
+  openai: { name: 'OpenAI', keyVars: ['OPENAI_API_KEY'], baseURL: (env) => env.OPENAI_BASE_URL || undefined },
+  gemini: { name: 'Gemini', keyVars: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], baseURL: (env) => env.GEMINI_BASE_URL || 'https://generativelanguage.googleapis.com/v1beta/openai' },
+  ollama: { name: 'Ollama', keyVars: ['OLLAMA_API_KEY'], baseURL: (env) => (env.OLLAMA_BASE_URL ? `${env.OLLAMA_BASE_URL.replace(/\/+$/, '')}/v1` : 'http://localhost:11434/v1'), keyless: true },
+};
+
+export function openAIFromOptions(options: ProviderOptions, env: Record<string, string | undefined>, preset: Preset = OPENAI_PRESETS.openai): OpenAIProvider {
+  const baseURL = options.baseURL ?? preset.baseURL(env);
+  const keyVars = options.apiKeyEnv ? [options.apiKeyEnv] : preset.keyVars;
+  const keyVar = keyVars.find((v) => env[v]) ?? keyVars[0];
   const key = env[keyVar] || undefined; // an empty variable is no key
-  if (!key && !baseURL) {
-    throw new ProviderError('config', `${keyVar} is not set: set it to run against OpenAI, set a baseURL for a local server, or run offline with --replay`);
+  // A custom base URL is a local server, which accepts any key (Ollama, vLLM, LM Studio).
+  if (!key && !preset.keyless && (preset !== OPENAI_PRESETS.openai || !baseURL)) {
+    throw new ProviderError('config', `${keyVars.join(' or ')} is not set: set it to run against ${preset.name}${preset === OPENAI_PRESETS.openai ? ', set a baseURL for a local server' : ''}, or run offline with --replay`);
   }
   return new OpenAIProvider({
-    // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) accept any key.
     apiKey: key ?? 'not-needed',
     baseURL,
     timeoutMs: options.timeoutMs ?? 60_000,
     retry: { ...DEFAULT_RETRY, maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries },
     stream: options.stream ?? false,
     limiter: limiterFor(`${baseURL ?? 'https://api.openai.com/v1'} ${keyVar}`, { rpm: options.rpm, tpm: options.tpm }),
+  });
+}
+
+/** The API version sent to Azure OpenAI when neither the file nor OPENAI_API_VERSION names one. */
+export const AZURE_API_VERSION = '2024-10-21';
+
+/**
+ * Azure OpenAI through the openai SDK's Azure client: the endpoint from the file or
+ * AZURE_OPENAI_ENDPOINT, the model as the deployment, a key (AZURE_OPENAI_API_KEY) or an Entra ID
+ * token (AZURE_OPENAI_AD_TOKEN).
+ */
+export function azureFromOptions(options: ProviderOptions, env: Record<string, string | undefined>): OpenAIProvider {
+  const endpoint = options.baseURL ?? env.AZURE_OPENAI_ENDPOINT ?? (env.AZURE_OPENAI_API_HOST ? `https://${env.AZURE_OPENAI_API_HOST}` : undefined);
+  if (!endpoint) throw new ProviderError('config', 'the Azure OpenAI endpoint is not set: set AZURE_OPENAI_ENDPOINT (https://NAME.openai.azure.com) or the provider\'s apiHost/baseURL');
+  const keyVars = options.apiKeyEnv ? [options.apiKeyEnv] : ['AZURE_OPENAI_API_KEY', 'AZURE_API_KEY'];
+  const keyVar = keyVars.find((v) => env[v]);
+  const token = env.AZURE_OPENAI_AD_TOKEN || undefined;
+  if (!keyVar && !token) throw new ProviderError('config', `${keyVars.join(' or ')} (or an Entra ID token in AZURE_OPENAI_AD_TOKEN) is not set: set one to run against Azure OpenAI, or run offline with --replay`);
+  return new OpenAIProvider({
+    apiKey: keyVar ? env[keyVar]! : token!,
+    baseURL: endpoint,
+    azure: { apiVersion: options.apiVersion ?? env.OPENAI_API_VERSION ?? AZURE_API_VERSION, token: keyVar ? undefined : token },
+    timeoutMs: options.timeoutMs ?? 60_000,
+    retry: { ...DEFAULT_RETRY, maxRetries: options.maxRetries ?? DEFAULT_RETRY.maxRetries },
+    stream: options.stream ?? false,
+    limiter: limiterFor(`${endpoint} ${keyVar ?? 'AZURE_OPENAI_AD_TOKEN'}`, { rpm: options.rpm, tpm: options.tpm }),
   });
 }

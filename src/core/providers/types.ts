@@ -12,6 +12,8 @@ export interface ProviderRequest {
   tools?: { type: 'function'; function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean } }[];
   tool_choice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
   response_format?: { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; json_schema: Record<string, unknown> };
+  /** Other body parameters, sent as written (`modelParameters.extra`, a promptfoo provider's config: reasoning_effort, max_completion_tokens…). */
+  [param: string]: unknown;
 }
 
 export interface ToolCall {

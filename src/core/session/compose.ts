@@ -35,7 +35,7 @@ export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassett
   const byPrompt = new Map<PromptSpec, Provider>();
   const secrets = knownSecrets(deps.env, cases.flatMap((k) => (k.prompt.provider.apiKeyEnv ? [k.prompt.provider.apiKeyEnv] : [])));
   for (const k of cases) {
-    if (byPrompt.has(k.prompt)) continue;
+    if (k.skip || byPrompt.has(k.prompt)) continue;
     const options = withBaseURL(k.prompt.provider, deps.baseURL);
     const key = canonicalJson(options);
     let provider = byOptions.get(key);

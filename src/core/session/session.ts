@@ -59,7 +59,14 @@ export interface SessionPorts {
 export async function* runSession(request: RunRequest, ports: SessionPorts): AsyncGenerator<SessionEvent> {
   const { config, project } = request;
   const settings = runSettings(config, project, ...(request.overrides ?? []));
-  const cases = settings.model ? withModel(request.cases, settings.model) : [...request.cases];
+  let cases: CaseSpec[];
+  try {
+    cases = settings.model ? withModel(request.cases, settings.model) : [...request.cases];
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    yield { type: 'not-run', reason: { kind: 'provider', message: err.message } };
+    return;
+  }
   const { baselines, diagnostics } = await Baselines.load(config.baselinesDir, suitesWith(project.suites, request.cases));
   for (const d of diagnostics.filter((x) => x.severity !== 'error')) yield { type: 'warning', message: formatDiagnostic(d) };
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -72,8 +79,9 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   const prices = priceTable(config.prices);
   let providerFor: (p: PromptSpec) => Provider;
   let judge: Judge | undefined;
-  const family = cases.filter((k) => baselines.tally(k)).length;
-  let plan = (spec: CaseSpec): SamplePlan => planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
+  const family = cases.filter((k) => !k.skip && baselines.tally(k)).length;
+  // A case PromptGate cannot run is reported once as skipped, never sampled.
+  let plan = (spec: CaseSpec): SamplePlan => spec.skip ? { initial: 1 } : planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
   const deps = { env: ports.env, now: ports.now, baseURL: settings.baseURL };
   try {
     if (request.rejudge) {

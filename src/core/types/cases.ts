@@ -60,6 +60,11 @@ export interface CaseSpec {
   normalize: Normalizer[];
   /** Cases of adversarial suites: the pack (`custom` for the user's own cases) and attack. */
   attack?: { pack: string; id: string; source?: string };
+  /**
+   * The case uses something PromptGate does not run (a third-party file's provider, assertion or
+   * option): it is reported as skipped with the reason and where that is written, never called.
+   */
+  skip?: { reason: string; where: string };
 }
 
 export interface SuiteSpec {
