@@ -135,6 +135,46 @@ describe('promptfoo configurations, read unchanged', () => {
     assert.equal(project.cases.find((k) => k.id === 'promptfooconfig.yaml::prompt-1@big::test-2')!.skip, undefined);
   });
 
+  it('reads what real configs use: list variables per combination, scenarios, assert-set, prompt config, empty undefined variables, load', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-pf-'));
+    await fs.writeFile(
+      path.join(dir, 'promptfooconfig.yaml'),
+      `prompts:
+  - raw: "Translate {{ text }} into {{ language }}.{{ missing }} Data: {{ (data | load).a }}"
+    label: translate
+    config: { temperature: 0.7 }
+providers:
+  - id: openai:chat:gpt-4.1-mini
+    config: { temperature: 0, reasoning_effort: low }
+tests:
+  - vars: { text: [hello, bye], language: [French, German, Dutch], data: '{"a": 1}' }
+    assert:
+      - type: assert-set
+        metric: set
+        assert: [{ type: contains, value: "{{ language }}" }, { type: icontains, value: "{{ text }}" }]
+  - vars: { text: [hi], language: French, data: '{"a": 2}' }
+    options: { disableVarExpansion: true }
+scenarios:
+  - description: greetings
+    config: [{ vars: { language: Spanish } }, { vars: { language: Italian } }]
+    tests: [{ vars: { text: ciao, data: '{}' }, assert: [{ type: contains, value: ciao }] }]
+`,
+    );
+    const project = await loadProject({ root: dir, paths: [dir] });
+    assert.deepEqual(project.diagnostics, []);
+    const cases = project.cases;
+    assert.equal(cases.length, 6 + 1 + 2, 'two texts × three languages, one test kept whole, two scenario entries');
+    assert.equal(cases[0].request.messages[0].content, 'Translate hello into French. Data: 1');
+    assert.equal(cases[5].request.messages[0].content, 'Translate bye into Dutch. Data: 1');
+    assert.equal(cases[0].name, 'test 1 [hello, French]');
+    assert.deepEqual(cases[0].assertions.map((a) => [a.type, a.value, a.metric]), [['contains', 'French', 'set'], ['icontains', 'hello', 'set']]);
+    assert.equal(cases[6].request.messages[0].content, 'Translate hi into French. Data: 2', 'disableVarExpansion keeps a list as one value');
+    assert.deepEqual(cases.slice(7).map((k) => k.request.messages[0].content), ['Translate ciao into Spanish. Data: ', 'Translate ciao into Italian. Data: ']);
+    // The prompt's config goes over the provider's; keys PromptGate does not map are sent as written.
+    assert.equal(cases[0].request.temperature, 0.7);
+    assert.equal(cases[0].request.reasoning_effort, 'low');
+  });
+
   it('a broken file is still a located error', async () => {
     dir = await copy((c) => c.replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: contians\n        value: y\n      - type: contains\n        value: y\n        transform: "output.("\n'));
     const project = await loadProject({ root: dir, paths: [dir] });
