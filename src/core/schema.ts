@@ -78,7 +78,7 @@ export const AssertionSchema = z
     threshold: z.number().optional(),
     weight: z.number().min(0).default(1),
     metric: z.string().optional(),
-    transform: z.string().min(1).optional().describe('A JavaScript expression or function body over output and context; the assertion checks its result instead of the output.'),
+    transform: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('A JavaScript expression or function body over output and context (or a list of them, each applied to the one before\'s result); the assertion checks its result instead of the output. A result that is not a string stays a value for javascript assertions and is checked as JSON by the others.'),
     /** Model-graded assertions: the judge model (`gpt-4o` or `openai:gpt-4o`), else the project's. */
     provider: z.string().min(1).optional(),
     /** Model-graded assertions: ask the judge k times and report agreement. */

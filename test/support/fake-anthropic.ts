@@ -19,8 +19,8 @@ export type AnthropicFault =
 export interface MessagesBody {
   model: string;
   max_tokens: number;
-  system?: string;
-  messages: { role: string; content: string }[];
+  system?: string | unknown[];
+  messages: { role: string; content: string | unknown[] }[];
   tools?: { name: string; description?: string; input_schema: unknown }[];
   tool_choice?: unknown;
   stop_sequences?: string[];
@@ -71,7 +71,11 @@ export async function startFakeAnthropic(options: { respond?: (body: MessagesBod
         ...(reply.toolUses ?? []).map((t, i) => ({ type: 'tool_use', id: `toolu_${i}`, name: t.name, input: t.input })),
       ];
       const stopReason = reply.stopReason ?? (reply.toolUses?.length ? 'tool_use' : 'end_turn');
-      const words = (s: string) => (s.trim() ? s.trim().split(/\s+/).length : 0);
+      // Content is text, or a list of blocks (promptfoo sends those).
+      const words = (c: unknown) => {
+        const s = typeof c === 'string' ? c : JSON.stringify(c ?? '');
+        return s.trim() ? s.trim().split(/\s+/).length : 0;
+      };
       const usage = reply.usage ?? { input_tokens: body.messages.reduce((k, m) => k + words(m.content), words(body.system ?? '')), output_tokens: words(reply.text ?? '') + 5 * (reply.toolUses?.length ?? 0) };
       const model = reply.model ?? body.model;
       const id = `msg_${n}`;

@@ -74,6 +74,10 @@ const CASES: { a: Partial<AssertionData> & { type: string }; pass: [string, Part
   { a: { type: 'javascript', value: "output.length > 3 && context.vars.x === 1" }, pass: ['long', { vars: { x: 1 } }], fail: ['long', { vars: { x: 2 } }] },
   { a: { type: 'javascript', value: 'const n = Number(output);\nreturn { pass: n % 2 === 0, score: 1, reason: `n=${n}` };' }, pass: ['4'], fail: ['5'] },
   { a: { type: 'javascript', value: 'output.length / 10', threshold: 0.5 }, pass: ['0123456789'], fail: ['0123'] },
+  // promptfoo's forms: an expression ending in `;`; a transform's object kept as an object for scripts; a chain of transforms.
+  { a: { type: 'javascript', value: 'output.length > 3;' }, pass: ['long'], fail: ['ab'] },
+  { a: { type: 'javascript', value: "output.color === 'purple'", transform: 'JSON.parse(output)' }, pass: ['{"color":"purple"}'], fail: ['{"color":"red"}'] },
+  { a: { type: 'contains-any', value: ['Brazil'], transform: ['JSON.parse(output)', 'output.countries'] }, pass: ['{"countries":["Brazil"]}'], fail: ['{"countries":["Peru"]}'] },
   { a: { type: 'latency', threshold: 200 }, pass: ['x', { latencyMs: 150 }], fail: ['x', { latencyMs: 250 }] },
   { a: { type: 'cost', threshold: 0.001 }, pass: ['x', { cost: 0.0005 }], fail: ['x', { cost: 0.002 }] },
   // A model without a price: the cost is unknown, and the check is not made rather than failed.

@@ -39,7 +39,8 @@ interface JsonAttack {
 
 
 describe('adversarial suites, offline, against simulated vulnerable and hardened models (built CLI)', function () {
-  this.timeout(60_000);
+  // Two built-CLI runs of every pack's attacks: about 20 s on an idle machine, three times that with both cores busy.
+  this.timeout(180_000);
   let server: FakeOpenAI | undefined;
   let dir: string;
   afterEach(async () => {

@@ -60,9 +60,9 @@ describe('promptfoo configurations, read unchanged', () => {
     assert.deepEqual(csv.assertions.map((a) => [a.type, a.value]), [['icontains', 'Where is my parcel, please?'], ['icontains', 'parcel'], ['not-contains-any', ['sorry', 'apolog']]]);
     assert.deepEqual(csv.tags, ['topic:shipping']);
     assert.equal(yamlTest.file, path.join(dir, 'tests/more.yaml'));
-    // Transforms: on an assertion, and a test's options.transform on each of its assertions.
+    // Transforms: on an assertion, and a test's options.transform on each of its assertions (defaultTest's included, as in promptfoo).
     assert.equal(refund.assertions[2].transformSource, 'output.toLowerCase()');
-    assert.deepEqual(yamlTest.assertions.map((a) => [a.type, a.value, a.transformSource ?? null]), [['icontains', 'I forgot my password', null], ['contains', 'PASSWORD', 'output.toUpperCase()']]);
+    assert.deepEqual(yamlTest.assertions.map((a) => [a.type, a.value, a.transformSource ?? null]), [['icontains', 'I forgot my password', 'output.toUpperCase()'], ['contains', 'PASSWORD', 'output.toUpperCase()']]);
     // Text prompt files split on ---, JSON chat prompts keep their roles.
     assert.equal(project.suites[4].cases[0].request.messages[0].content, 'Which team handles this? I want a refund');
     assert.deepEqual(project.suites[6].cases[0].request.messages.map((m) => m.role), ['system', 'user']);

@@ -18,7 +18,9 @@ export const ISOLATE_MEMORY_MB = 128;
 const START_TIMEOUT_MS = 60_000;
 
 export type IsolatedJob =
-  | { kind: 'script'; source: string; output: string; context: string }
+  /** `structured`: `output` is JSON, parsed inside the sandbox (never in the worker's own realm). */
+  | { kind: 'script'; source: string; output: string; structured?: boolean; context: string }
+  /* For scripts, `source` is a function body (see scriptBody in ./javascript.ts). */
   | { kind: 'regex'; source: string; flags: string; output: string };
 
 /** A script's result as `s` + a string, or `j` + its JSON; a regex's as `t` or `f`. */
@@ -35,8 +37,7 @@ const scripts = new Map();
 function script(source) {
   let entry = scripts.get(source);
   if (!entry) {
-    const body = /\breturn\b/.test(source) ? source : 'return (' + source + '\n);';
-    const code = '(function () { const __r = (function (output, context) {\n' + body + '\n}).call(undefined, __output, JSON.parse(__context));' +
+    const code = '(function () { const __r = (function (output, context) {\n' + source + '\n}).call(undefined, __structured ? JSON.parse(__output) : __output, JSON.parse(__context));' +
       ' return typeof __r === "string" ? "s" + __r : "j" + JSON.stringify(__r); })()';
     const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
     entry = { script: new vm.Script(code, { filename: 'javascript-assertion.js' }), context };
@@ -62,6 +63,7 @@ port.on('message', (job) => {
     } else {
       const entry = script(job.source);
       entry.context.__output = job.output;
+      entry.context.__structured = job.structured === true;
       entry.context.__context = job.context;
       const value = entry.script.runInContext(entry.context, { timeout: ${ISOLATE_TIMEOUT_MS} });
       answer = { ok: true, value: String(value) };

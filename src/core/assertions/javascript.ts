@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { runIsolated } from './isolate';
 import { define, outcome } from './types';
 import type { AssertionOutcome } from '../types/results';
+import type { Transformed } from '../types/assertions';
 
 /**
  * `value` is an expression over `output` and `context` (`output.includes('x')`), or a function body
@@ -10,14 +11,30 @@ import type { AssertionOutcome } from '../types/results';
  * in the isolated worker (./isolate.ts), with a time and a memory limit and no way to the host.
  */
 function compile(source: string): string {
-  const body = /\breturn\b/.test(source) ? source : `return (${source}\n);`;
+  const body = scriptBody(source);
   new vm.Script(`(function (output, context) {\n${body}\n})`, { filename: 'javascript-assertion.js' });
-  return source;
+  return body;
 }
 
-/** Runs a script on `output` and `context`; what it returned, or the error it ended with. */
-function run(source: string, output: string, context: unknown): { value: unknown } | { error: string } {
-  const answer = runIsolated({ kind: 'script', source, output, context: JSON.stringify(context) ?? 'null' });
+/**
+ * A script as a function body, read as promptfoo reads it: with `return`, as written; else an
+ * expression (a trailing `;` dropped, `output.length > 3;`), or, when it is not one, statements.
+ */
+export function scriptBody(source: string): string {
+  const s = source.trimEnd();
+  if (/\breturn\b/.test(s)) return s;
+  const expression = `return (${s.replace(/;+$/, '')}\n);`;
+  try {
+    new vm.Script(`(function (output, context) {\n${expression}\n})`);
+    return expression;
+  } catch {
+    return s;
+  }
+}
+
+/** Runs a script on `output` (a structured one is parsed inside the sandbox) and `context`; what it returned, or the error it ended with. */
+function run(source: string, output: string, context: unknown, structured = false): { value: unknown } | { error: string } {
+  const answer = runIsolated({ kind: 'script', source, output, structured, context: JSON.stringify(context) ?? 'null' });
   if (!answer.ok) return { error: answer.error };
   if (answer.value.startsWith('s')) return { value: answer.value.slice(1) };
   const json = answer.value.slice(1);
@@ -42,12 +59,17 @@ function interpret(result: unknown, threshold: number | undefined): AssertionOut
  * the assertion checks instead of the output (a string as it is, anything else as JSON), as in promptfoo.
  * Compiling throws on a syntax error, so a bad transform is a located error at load time.
  */
-export function compileTransform(source: string): (output: string, context: unknown) => string {
-  compile(source);
+export function compileTransform(sources: string | readonly string[]): (output: Transformed, context: unknown) => Transformed {
+  const chain = (typeof sources === 'string' ? [sources] : [...sources]).map(compile);
   return (output, context) => {
-    const r = run(source, output, context);
-    if ('error' in r) throw new Error(r.error);
-    return typeof r.value === 'string' ? r.value : (JSON.stringify(r.value) ?? String(r.value));
+    let current = output;
+    for (const source of chain) {
+      const r = run(source, current.text, context, current.structured);
+      if ('error' in r) throw new Error(r.error);
+      // Objects stay objects for the next step and for scripts; other assertions check their JSON.
+      current = typeof r.value === 'string' ? { text: r.value, structured: false } : { text: JSON.stringify(r.value) ?? String(r.value), structured: r.value !== undefined };
+    }
+    return current;
   };
 }
 
@@ -59,8 +81,8 @@ export const javascriptAssertions = [
     value: z.string().min(1),
     threshold: 'optional',
     compile,
-    evaluate: ({ output, compiled, context, threshold }) => {
-      const r = run(compiled, output, context);
+    evaluate: ({ output, structured, compiled, context, threshold }) => {
+      const r = run(compiled, output, context, structured);
       if ('error' in r) throw new Error(`script threw: ${r.error}`);
       return interpret(r.value, threshold);
     },

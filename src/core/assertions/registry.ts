@@ -7,7 +7,7 @@ import { modelAssertions } from './model';
 import { securityAssertions } from './security';
 import type { AssertionOutcome } from '../types/results';
 import type { AssertionResult } from '../types/results';
-import type { AssertionContext, AssertionDefinition, JudgeContext } from '../types/assertions';
+import type { AssertionContext, AssertionDefinition, JudgeContext, Transformed } from '../types/assertions';
 import type { PreparedAssertion } from '../types/assertions';
 
 /** Every assertion type PromptGate knows; a contract test checks ids, schemas and determinism. */
@@ -41,10 +41,10 @@ export function assertionTypeNames(): string[] {
 }
 
 /** The output as the assertion sees it: through its transform, if it has one. */
-function transformed(a: PreparedAssertion, output: string, context: AssertionContext): string | AssertionOutcome {
-  if (!a.transform) return output;
+function transformed(a: PreparedAssertion, output: string, context: AssertionContext): Transformed | AssertionOutcome {
+  if (!a.transform) return { text: output, structured: false };
   try {
-    return a.transform(output, context);
+    return a.transform({ text: output, structured: false }, context);
   } catch (err) {
     return { pass: false, score: 0, reason: `transform threw: ${(err as Error).message}` };
   }
@@ -53,10 +53,10 @@ function transformed(a: PreparedAssertion, output: string, context: AssertionCon
 export function evaluateAssertion(a: PreparedAssertion, rawOutput: string, context: AssertionContext): AssertionResult {
   let r: AssertionOutcome;
   const output = transformed(a, rawOutput, context);
-  if (typeof output !== 'string') return finishResult(a, output, true);
+  if (!('text' in output)) return finishResult(a, output, true);
   try {
     if (!a.definition.evaluate) throw new Error(`'${a.type}' needs a judge`);
-    r = a.definition.evaluate({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
+    r = a.definition.evaluate({ output: output.text, structured: output.structured, value: a.value, threshold: a.threshold, compiled: a.compiled, context });
   } catch (err) {
     // A check that could not be made (a script that threw or looped, a regex out of time) fails,
     // negated or not: `not-regex` must not pass because its pattern never finished.
@@ -69,9 +69,9 @@ export function evaluateAssertion(a: PreparedAssertion, rawOutput: string, conte
 export async function evaluateModelAssertion(a: PreparedAssertion, rawOutput: string, context: AssertionContext, judge: JudgeContext): Promise<AssertionResult> {
   let r: AssertionOutcome;
   const output = transformed(a, rawOutput, context);
-  if (typeof output !== 'string') return finishResult(a, output, true);
+  if (!('text' in output)) return finishResult(a, output, true);
   try {
-    r = await a.definition.evaluateModel!({ output, value: a.value, threshold: a.threshold, compiled: a.compiled, context, judge });
+    r = await a.definition.evaluateModel!({ output: output.text, structured: output.structured, value: a.value, threshold: a.threshold, compiled: a.compiled, context, judge });
   } catch (err) {
     r = { pass: false, score: 0, reason: `judge failed: ${(err as Error).message}`, errored: true };
   }

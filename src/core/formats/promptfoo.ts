@@ -83,7 +83,19 @@ export const promptfooConfigSchema = () => schemas().config;
 export type PromptfooConfig = z.infer<ReturnType<typeof promptfooConfigSchema>>;
 type PromptfooTest = z.infer<ReturnType<typeof schemas>['test']>;
 
-const chatSchema = lazily(() => z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() }).strict()).min(1));
+/**
+ * A chat prompt as promptfoo takes it: a list of messages, or `{messages: [...]}`; a message's
+ * content is text, or a list of parts whose text parts are joined (other fields, such as
+ * `cache_control`, change nothing PromptGate sends).
+ */
+const chatSchema = lazily(() => {
+  const part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+  const message = z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.union([z.string(), z.array(part)]) }).passthrough();
+  const list = z.array(message).min(1);
+  return z.union([list, z.object({ messages: list }).passthrough().transform((o) => o.messages)]).transform((messages) =>
+    messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : m.content.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n') })),
+  );
+});
 
 export interface PfPrompt {
   label: string;
@@ -130,6 +142,8 @@ export interface PfTest {
   skips: Skip[];
   /** options.disableVarExpansion: list variables are one value, not one test per element. */
   keepLists?: boolean;
+  /** options.transform: applied to the output before every assertion of the test (the test's, else defaultTest's). */
+  outputTransform?: string;
 }
 
 export interface PromptfooProject {
@@ -357,7 +371,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         skips.push(skipAt([...p, 'type'], `'${t}' without a value (a rubric from the grading options) is not run by PromptGate`, f));
         return;
       }
-      out.push({ a: { type: t, value, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: typeof provider === 'string' ? provider : undefined, transform: transform as string | undefined }, path: p, yaml: file });
+      out.push({ a: { type: t, value: textual(base, value), threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: typeof provider === 'string' ? provider : undefined, transform: transform as string | string[] | undefined }, path: p, yaml: file });
       if (provider !== undefined && typeof provider !== 'string') skips.push(skipAt([...p, 'provider'], 'a grader given as an object is not read by PromptGate (name it by id)', f));
     });
     return out;
@@ -414,17 +428,9 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const skips: Skip[] = [];
     const vars = await loadVars(t.vars, file, [...at, 'vars'], skips);
     const { grader, outputTransform, keepLists } = optionsOf(t, file, at, skips);
-    const assertions = assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => {
-      let a = grader && !x.a.provider && isJudged(x.a.type) ? { ...x.a, provider: grader } : x.a;
-      // options.transform changes the output every assertion of the test sees.
-      if (outputTransform) {
-        if (a.transform) skips.push(skipAt([...x.path, 'transform'], "this assertion's transform after the test's options.transform is not applied by PromptGate (one transform per assertion)", file ?? yaml));
-        else a = { ...a, transform: outputTransform };
-      }
-      return { ...x, a };
-    });
+    const assertions = assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
     const key = (t.description && slug(t.description)) ?? `test-${index + 1}`;
-    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists };
+    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists, outputTransform };
   };
   const fromFile = async (ref: string, at: PathSegment[], into: PfTest[]): Promise<void> => {
     const full = path.resolve(dir, ref);
@@ -570,15 +576,18 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const { grader, outputTransform, keepLists } = optionsOf(d, dyaml, at([]).length > 1 ? at([]) : ['defaultTest'], dskips);
     for (const t of tests) {
       t.vars = { ...dv, ...t.vars };
-      t.assertions = [...da, ...t.assertions].map((x) => {
-        let a = grader && !x.a.provider && isJudged(x.a.type) ? { ...x.a, provider: grader } : x.a;
-        if (outputTransform && !a.transform) a = { ...a, transform: outputTransform };
-        return a === x.a ? x : { ...x, a };
-      });
+      t.assertions = [...da, ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
+      t.outputTransform ??= outputTransform;
       t.threshold ??= d.threshold;
       t.skips = [...dskips, ...t.skips];
       t.keepLists ||= keepLists;
     }
+  }
+
+  // options.transform changes the output every assertion of the test sees: first it, then the assertion's own.
+  for (const t of tests) {
+    const first = t.outputTransform;
+    if (first) t.assertions = t.assertions.map((x) => ({ ...x, a: { ...x.a, transform: x.a.transform ? [first, ...[x.a.transform].flat()] : first } }));
   }
 
   // Variables given as lists: one test per combination, as promptfoo expands them.
@@ -610,6 +619,14 @@ function safeYaml(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Text checks compare with text: promptfoo reads a number or boolean written as their value (`contains: 24.01`) as its text. */
+const TEXT_TYPES = new Set(['equals', 'contains', 'icontains', 'contains-any', 'contains-all', 'icontains-any', 'icontains-all', 'starts-with', 'regex', 'levenshtein', 'similar']);
+function textual(type: string, value: unknown): unknown {
+  if (!TEXT_TYPES.has(type)) return value;
+  const text = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v);
+  return Array.isArray(value) ? value.map(text) : text(value);
 }
 
 const JUDGED = new Set(['llm-rubric', 'model-graded-closedqa', 'factuality', 'answer-relevance', 'similar']);

@@ -34,7 +34,10 @@ export interface JudgeContext {
 }
 
 export interface EvaluateArgs<V, C> {
+  /** The output, or what a transform made of it (anything but a string as its JSON). */
   output: string;
+  /** A transform returned something other than a string: `output` is its JSON, and a script sees the value itself, as in promptfoo. */
+  structured?: boolean;
   value: V;
   threshold?: number;
   compiled: C;
@@ -60,6 +63,12 @@ export interface AssertionDefinition<V = unknown, C = unknown> {
   evaluateModel?(args: EvaluateArgs<V, C> & { judge: JudgeContext }): Promise<AssertionOutcome>;
 }
 
+/** An output as a transform leaves it: text, or the JSON of a structured value. */
+export interface Transformed {
+  text: string;
+  structured: boolean;
+}
+
 /** A validated, compiled assertion ready to evaluate. */
 export interface PreparedAssertion {
   /** As written, e.g. `not-contains`. */
@@ -71,10 +80,10 @@ export interface PreparedAssertion {
   weight: number;
   metric?: string;
   compiled: unknown;
-  /** Applied to the output before this assertion checks it. */
-  transform?: (output: string, context: AssertionContext) => string;
+  /** Applied to the output before this assertion checks it (a chain, each step on the one before's result). */
+  transform?: (output: Transformed, context: AssertionContext) => Transformed;
   /** The transform as written (part of the case's fingerprint). */
-  transformSource?: string;
+  transformSource?: string | string[];
   /** Model-graded only: judge model and how many times to ask. */
   judgeModel?: string;
   judgeSamples?: number;
