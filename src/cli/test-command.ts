@@ -70,6 +70,11 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     cases = cases.filter((k) => opts.suite!.includes(k.suite));
   }
   if (grep) cases = cases.filter((k) => grep!.test(k.id) || grep!.test(k.name));
+  if (!cases.length && !project.cases.length && project.prompts.length) {
+    // Prompts without cases (a GitHub Models file without testData): nothing to run, as gh-models says too.
+    io.err(`${project.prompts.length} prompt${project.prompts.length === 1 ? '' : 's'} and no cases: nothing to run\n`);
+    return EXIT.ok;
+  }
   if (!cases.length) {
     io.err(`${c.red('error')}: no cases to run${project.cases.length ? ' after filtering' : ` under ${paths.join(' ') || '.'}`}\n`);
     return EXIT.invalid;

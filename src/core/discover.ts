@@ -18,6 +18,18 @@ export interface Discovered {
   diagnostics: Diagnostic[];
 }
 
+/** A prompt file by content: top-level `messages` and `model`, and neither of promptfoo's `prompts` and `providers`. */
+async function looksLikePromptFile(file: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return false;
+  }
+  const top = new Set([...text.matchAll(/^([A-Za-z_][\w-]*)\s*:/gm)].map((m) => m[1]));
+  return top.has('messages') && top.has('model') && !top.has('prompts') && !top.has('providers');
+}
+
 /** Finds prompt and suite files under the given files and folders, in a stable (sorted) order. */
 export async function discoverFiles(paths: readonly string[]): Promise<Discovered> {
   const promptFiles = new Set<string>();
@@ -53,7 +65,11 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovere
       for (const name of await fs.readdir(path.dirname(abs))) if (SUITE_FILE.test(name)) siblings.add(path.join(path.dirname(abs), name));
     }
     else if (SUITE_FILE.test(abs)) suiteFiles.add(abs);
-    else if (/\.ya?ml$/i.test(abs) && !/promptgate\.config\.ya?ml$/i.test(abs)) promptfoo.add(abs);
+    else if (/\.ya?ml$/i.test(abs) && !/promptgate\.config\.ya?ml$/i.test(abs)) {
+      // Any other YAML named on its own: a GitHub Models prompt saved as plain .yml (by its content), else a promptfoo configuration.
+      if (await looksLikePromptFile(abs)) promptFiles.add(abs);
+      else promptfoo.add(abs);
+    }
     else diagnostics.push({ file: abs, message: 'not a prompt or suite file (expected NAME.prompt.yml, NAME.prompty, NAME.suite.yml or a promptfoo YAML configuration)', severity: 'error', code: 'usage' });
   }
   return {

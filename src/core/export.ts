@@ -47,13 +47,14 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
   const defaults = Object.fromEntries(Object.entries(prompt.variables ?? {}).filter(([, v]) => v.default !== undefined).map(([k, v]) => [k, v.default]));
   const t = prompt.template;
   const single = t.messages.length === 1 && t.messages[0].role === 'user';
-  const provider: Record<string, unknown> = { id: prompt.provider.id === 'echo' ? 'echo' : `openai:chat:${prompt.model.replace(/^openai\//, '')}`, label: prompt.model };
+  const ids: Record<string, string> = { echo: 'echo', anthropic: `anthropic:messages:${prompt.model}`, azure: `azure:chat:${prompt.model}`, gemini: `google:${prompt.model}`, ollama: `ollama:chat:${prompt.model}` };
+  const provider: Record<string, unknown> = { id: ids[prompt.provider.id] ?? `openai:chat:${prompt.model.replace(/^openai\//, '')}`, label: prompt.model };
   const config = { ...params(prompt), ...(prompt.tools.length ? { tools: prompt.tools } : {}), ...(t.toolChoice ? { tool_choice: t.toolChoice } : {}), ...(prompt.provider.baseURL ? { apiBaseUrl: prompt.provider.baseURL } : {}) };
   if (Object.keys(config).length) provider.config = config;
   const tests = goldenCases(prompt, cases, omitted).map((c) => {
     const assert = c.assertions.flatMap((a) => {
       // promptfoo has no ends-with: the same check as an anchored regex.
-      if (a.definition.id === 'ends-with' && typeof a.value === 'string') return [{ type: a.negate ? 'not-regex' : 'regex', value: `${a.value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, ...(a.weight !== 1 ? { weight: a.weight } : {}), ...(a.metric ? { metric: a.metric } : {}) }];
+      if (a.definition.id === 'ends-with' && typeof a.value === 'string') return [{ type: a.negate ? 'not-regex' : 'regex', value: `${a.value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, ...(a.weight !== 1 ? { weight: a.weight } : {}), ...(a.metric ? { metric: a.metric } : {}), ...(typeof a.transformSource === 'string' ? { transform: a.transformSource } : {}) }];
       if (!PROMPTFOO_TYPES.has(a.definition.id)) {
         omitted.push(`${c.suite} › ${c.name}: assertion '${a.type}' (promptfoo has no equivalent)`);
         return [];
@@ -64,6 +65,8 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
       if (a.weight !== 1) out.weight = a.weight;
       if (a.metric) out.metric = a.metric;
       if (a.judgeModel) out.provider = a.judgeModel;
+      if (typeof a.transformSource === 'string') out.transform = a.transformSource;
+      else if (a.transformSource) omitted.push(`${c.suite} › ${c.name}: assertion '${a.type}' has a chain of transforms (promptfoo takes one per assertion)`);
       return [out];
     });
     const test: Record<string, unknown> = { description: c.name, vars: ownVars(c, defaults) };

@@ -266,7 +266,12 @@ export function renderTemplate(source: string, vars: Record<string, unknown>, di
   let template = cache.get(source);
   if (!template) {
     parse(source); // located syntax errors
-    template = new nunjucks.Template(source, dialect === 'strict' ? env : lenientEnv, undefined, true);
+    try {
+      template = new nunjucks.Template(source, dialect === 'strict' ? env : lenientEnv, undefined, true);
+    } catch (err) {
+      // What the parser lets through but does not compile (`{{q"uestion}}`) is an error of the template too.
+      throw new TemplateError(`template: ${(err as Error).message.replace(/^\(unknown path\)\s*/, '').replace(/^Template render error:\s*/, '').split('\n')[0] || 'it does not compile'}`);
+    }
     if (cache.size > 5000) cache.clear();
     cache.set(source, template);
   }

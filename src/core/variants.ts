@@ -29,7 +29,10 @@ export function withModel(cases: readonly CaseSpec[], model: string): CaseSpec[]
       p = { ...c.prompt, model: ref.model, provider, versionId: hashOf({ base: c.prompt.versionId, model }).slice(0, 12) };
       prompts.set(c.prompt, p);
     }
-    return { ...c, prompt: p, request: { ...c.request, model: requestModelFor(ref.model, p.provider) } };
+    const swapped: CaseSpec = { ...c, prompt: p, request: { ...c.request, model: requestModelFor(ref.model, p.provider) } };
+    // A case skipped only because its file names no model runs with this one.
+    if (swapped.skip?.needsModel) delete swapped.skip;
+    return swapped;
   });
 }
 

@@ -1,12 +1,16 @@
 import { strict as assert } from 'node:assert';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic';
 import { interopAnthropic, interopOpenAI } from '../support/interop-model';
 import { compareWithPromptfoo, interopEnv, type Comparison } from '../support/interop';
+import { cli } from '../support/cli';
+import { removeDir } from '../support/tmp';
 
 const CORPUS = path.resolve(__dirname, '../fixtures/interop/promptfoo');
+const OTHERS = ['prompty', 'github'].map((f) => path.resolve(__dirname, '../fixtures/interop', f));
 
 /**
  * Third-party promptfoo configurations (test/fixtures/interop: sources and licences in SOURCES.md),
@@ -47,5 +51,31 @@ describe('interop: third-party promptfoo configs agree with promptfoo', function
     const share = agreed / compared;
     assert.ok(compared >= 60, `only ${compared} tests compared\n${lines.join('\n')}`);
     assert.ok(share >= 0.95, `agreement ${(share * 100).toFixed(1)}% (${agreed}/${compared})\n${lines.join('\n')}`);
+  });
+
+  it('every Prompty and GitHub Models file runs as it is through the built CLI (exit 0 or 1, never 2)', async () => {
+    const env = interopEnv(openai.baseURL, anthropic.baseURL);
+    const outcomes: string[] = [];
+    let files = 0;
+    for (const folder of OTHERS) {
+      for (const name of (await fs.readdir(folder)).sort()) {
+        files++;
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-interop-'));
+        try {
+          await fs.copyFile(path.join(folder, name), path.join(dir, name));
+          const r = await cli(['test', name, '--json', 'r.json'], dir, env);
+          assert.ok(r.code === 0 || r.code === 1, `${path.basename(folder)}/${name} exited ${r.code}\n${r.stderr}\n${r.stdout.slice(0, 1500)}`);
+          const report = await fs.readFile(path.join(dir, 'r.json'), 'utf8').then((t) => JSON.parse(t) as { cases: { verdict: { kind: string; passing: boolean } }[] }, () => undefined);
+          outcomes.push(`${name}: exit ${r.code}, ${report ? report.cases.map((k) => k.verdict.kind).join(' ') : 'nothing to run'}`);
+        } finally {
+          await removeDir(dir);
+        }
+      }
+    }
+    assert.ok(files >= 20, `${files} files`);
+    // A file without testData has nothing to run and says so; a Prompty file's sample is its one case.
+    assert.ok(outcomes.some((o) => /^template_variables_prompt\.yml: exit 0, nothing to run$/.test(o)), outcomes.join('\n'));
+    assert.ok(outcomes.some((o) => /^no_model\.prompty: exit 0, skipped$/.test(o)), outcomes.join('\n'));
+    assert.ok(outcomes.some((o) => /^failing_test_prompt\.yml: exit 1, new new$/.test(o)), outcomes.join('\n'));
   });
 });

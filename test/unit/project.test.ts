@@ -97,14 +97,15 @@ describe('loading prompt and suite files', () => {
     assert.equal(c.request.temperature, 0.5);
     assert.match(c.request.messages[1].content, /<text>\nThe quick brown fox/);
     // github/similarity runs on PromptGate's judge, against the row's expected answer.
+    // String evaluators compare without regard to case, as gh-models does.
     assert.deepEqual(c.assertions.map((a) => [a.type, a.value, a.metric]), [
-      ['starts-with', 'Summary -', "Output should start with 'Summary -'"],
+      ['starts-with', 'summary -', "Output should start with 'Summary -'"],
       ['llm-rubric', 'The output conveys the same meaning and facts as this expected answer, in any wording: Summary - A fox jumped over a lazy, unresponsive dog.', 'Similarity'],
     ]);
     assert.deepEqual(messages, []);
   });
 
-  it("maps every GitHub Models built-in evaluator onto a judge; an unknown one or a missing expected is a located error", async () => {
+  it("maps every GitHub Models built-in evaluator onto a judge; a row without context is grounded in empty text, as in gh-models; an unknown one is a located error", async () => {
     const all = GITHUB_EXAMPLE.replace('testData:\n', 'testData:\n  - input: "Second text"\n    expected: Summary - second.\n    context: The second text.\n').replace(
       '    uses: github/similarity\n',
       '    uses: github/similarity\n  - name: c\n    uses: github/coherence\n  - name: f\n    uses: github/fluency\n  - name: r\n    uses: github/relevance\n',
@@ -113,7 +114,9 @@ describe('loading prompt and suite files', () => {
     assert.deepEqual(messages, []);
     assert.deepEqual(project.cases[0].assertions.map((a) => a.type), ['starts-with', 'llm-rubric', 'llm-rubric', 'llm-rubric', 'answer-relevance']);
     const grounded = await loadT({ 'g.prompt.yml': GITHUB_EXAMPLE.replace('github/similarity', 'github/groundedness') });
-    assert.deepEqual(grounded.messages, ["g.prompt.yml:25:11: evaluator 'Similarity' (github/groundedness) compares with each testData row's 'context', and row 1 has none"]);
+    assert.deepEqual(grounded.messages, []);
+    assert.match(String(grounded.project.cases[0].assertions[1].value), /nothing is added that the context does not say: $/);
+    assert.equal(grounded.project.cases[0].assertions[0].transformSource, 'output.toLowerCase()');
     const unknown = await loadT({ 'u.prompt.yml': GITHUB_EXAMPLE.replace('github/similarity', 'github/similarty') });
     assert.deepEqual(unknown.messages, ["u.prompt.yml:25:11: evaluator 'Similarity': unknown built-in 'github/similarty' (PromptGate runs github/similarity, github/coherence, github/fluency, github/relevance, github/groundedness)"]);
   });

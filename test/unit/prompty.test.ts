@@ -102,17 +102,88 @@ describe('Prompty files (.prompty), read unchanged', () => {
       ['name: x\n', /^bad\.prompty:1:1: a \.prompty file starts with front matter between two --- lines$/],
       ['---\nname: x\n', /^bad\.prompty:1:1: the front matter has no closing --- line$/],
       [SHOP.replace('system:\nYou help', 'You help'), /^bad\.prompty:32:1: text before the first role line/],
-      [SHOP.replace('tags: [retail]', 'tagz: [retail]'), /^bad\.prompty:7:1: unknown field 'tagz'/],
-      [SHOP.replace('{{ question }}', '{{ questoin }}'), /^bad\.prompty:39:4: variable 'questoin' is not declared in variables \(did you mean 'question'\?\)$/],
       [SHOP.replace('{% endfor %}', '{% endfro %}'), /^bad\.prompty:3[3-6]:\d+: template/],
-      [SHOP.replace('api: chat', 'api: completion'), /^bad\.prompty:9:8: api: completion is not supported/],
-      [SHOP.replace('    name: gpt-4o-mini\n', ''), /^bad\.prompty:\d+:\d+: the model is not named/],
+      // What is richer than PromptGate is a warning; what it does not run skips the file's cases, with the reason.
+      [SHOP.replace('tags: [retail]', 'tagz: [retail]'), /^bad\.prompty:7:\d+: warning: 'tagz' is not read by PromptGate$/],
+      [SHOP.replace('{{ question }}', '{{ questoin }}'), /^bad\.prompty:39:4: warning: variable 'questoin' is not declared in inputs \(did you mean 'question'\?\); without a value it renders empty$/],
+      [SHOP.replace('api: chat', 'api: completion'), /^bad\.prompty:9:8: warning: api completion is not run by PromptGate \(it sends chat requests\); the file's cases are skipped$/],
+      ['---\nname: a\nmodel: gpt-4o-mini\nsample:\n  question: Q\n---\nuser:\n{{ questoin }}\n', /^bad\.prompty:\d+:\d+: warning: case 'sample': variable 'questoin' has no value \(used at bad\.prompty:8:4\); it renders empty, as in Prompty$/],
+      [SHOP.replace('    name: gpt-4o-mini\n', ''), /^bad\.prompty:\d+:\d+: warning: the model is not named: .*; the file's cases are skipped$/],
     ];
     for (const [text, re] of cases) {
       const { messages } = await load({ 'bad.prompty': text });
       await removeDir(dir);
       assert.ok(messages.some((m) => re.test(m)), `${re}\n${messages.join('\n')}`);
     }
+  });
+
+  it("reads Prompty's current schema: connection and options, model.provider and apiType, inputs as a list, template.format.kind, plain values as the sample", async () => {
+    const current = `---
+name: current
+model:
+  id: gpt-4.1-mini
+  provider: openai
+  apiType: chat
+  connection:
+    kind: key
+    endpoint: \${env:OPENAI_BASE_URL}
+  options:
+    temperature: 0.2
+    maxOutputTokens: 100
+inputs:
+  - name: firstName
+    kind: string
+    default: Jane
+  - name: history
+    kind: array
+    default: []
+template:
+  format:
+    kind: jinja2
+  parser:
+    kind: prompty
+---
+system:
+Help {{firstName}} {{ lastName }}.
+{% for h in history %}{{ h }}{% endfor %}
+
+user:
+{{question}}
+`;
+    const legacy = `---
+name: legacy
+model:
+  api: chat
+  connection:
+    azure_deployment: gpt-35-turbo
+inputs:
+  firstName: Jane
+  chat_history: []
+  question: What is the meaning of life?
+---
+system:
+You help {{firstName}}.
+{% for item in chat_history %}{{item.role}}: {{item.content}}{% endfor %}
+user:
+{{question}}
+`;
+    const { project, messages } = await load({ 'current.prompty': current, 'legacy.prompty': legacy, 'nomodel.prompty': '---\nname: nomodel\n---\nuser:\nHi', 'sub/prompty.json': '{"default": {"type": "openai", "name": "gpt-4o-mini"}}', 'sub/inherits.prompty': '---\nname: inherits\n---\nuser:\nHi' });
+    const byName = (n: string) => project.cases.find((k) => k.prompt.name === n)!;
+    const c = byName('current');
+    assert.equal(c.prompt.model, 'gpt-4.1-mini');
+    assert.deepEqual([c.request.temperature, c.request.max_tokens], [0.2, 100]);
+    // Undeclared and unset variables render empty, as Prompty's Jinja renders them.
+    assert.deepEqual(c.request.messages.map((m) => m.content), ['Help Jane .', '']);
+    assert.ok(messages.some((m) => /current\.prompty:\d+:\d+: warning: variable 'lastName' is not declared in inputs/.test(m)), messages.join('\n'));
+    const l = byName('legacy');
+    assert.equal(l.prompt.provider.id, 'azure');
+    assert.equal(l.prompt.model, 'gpt-35-turbo');
+    assert.deepEqual(l.vars, { firstName: 'Jane', chat_history: [], question: 'What is the meaning of life?' }, 'plain input values are the sample, [] an array');
+    assert.equal(l.skip, undefined);
+    // No model anywhere: skipped with the reason; a prompty.json beside the file names one.
+    assert.match(byName('nomodel').skip?.reason ?? '', /the model is not named/);
+    assert.equal(byName('inherits').prompt.model, 'gpt-4o-mini');
+    assert.equal(byName('inherits').skip, undefined);
   });
 
   it('runs through the CLI against an OpenAI-compatible server, with the base URL overridden', async () => {

@@ -10,7 +10,7 @@ const schemaValue = z.record(z.string(), z.unknown()).optional();
 /** Compiles a JSON Schema, throwing a readable error for an invalid one. */
 export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
   try {
-    ajv ??= new (vendor.ajv())({ allErrors: true, strict: false });
+    ajv ??= new (vendor.ajv())({ allErrors: true, strict: false, validateFormats: false });
     return ajv.compile(schema);
   } catch (err) {
     throw new Error(`invalid JSON Schema: ${(err as Error).message}`);

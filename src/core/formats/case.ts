@@ -38,6 +38,15 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
     const problem = checkValue(v, vars[name]);
     if (problem) err(yaml.hasPath([...c.varsPath, name]) ? [...c.varsPath, name] : c.varsPath, `case '${c.name}': variable '${name}' ${problem}`, 'variables');
   }
+  // Prompty renders a variable without a value as empty text; when no input declares it (the
+  // template would have warned), the case says where it is used, so a typo does not pass unseen.
+  if (p.dialect === 'lenient' && p.bodyLine !== undefined && !p.data.variables) {
+    for (const r of p.refs) {
+      if (vars[r.name] !== undefined) continue;
+      const column = r.range.start.line >= p.bodyLine ? Math.max(0, r.range.start.character - PROMPTY_INDENT) : r.range.start.character;
+      diagnostics.push({ file: yaml.file, range: yaml.rangeOf(c.varsPath), message: `case '${c.name}': variable '${r.name}' has no value (used at ${p.spec.relFile}:${r.range.start.line + 1}:${column + 1}); it renders empty, as in Prompty`, severity: 'warning', code: 'variables' });
+    }
+  }
   for (const r of p.dialect === 'strict' ? p.refs : []) {
     // Undeclared names were reported at the template; optional declared ones may be absent.
     if (vars[r.name] === undefined && !p.data.variables) {
@@ -103,7 +112,7 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
     samples: c.samples,
     passRate: c.passRate,
     normalize: c.normalize,
-    ...(c.skip ? { skip: c.skip } : {}),
+    ...(c.skip ?? p.skip ? { skip: c.skip ?? p.skip } : {}),
   };
 }
 

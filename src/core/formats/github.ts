@@ -11,12 +11,13 @@ import { DEFAULT_PASS_RATE, type SuiteSpec } from '../types/cases';
  * wording of what each evaluator measures; similarity compares with the row's `expected`, and
  * groundedness with its `context`.
  */
-const GITHUB_EVALUATORS: Record<string, { type: string; value?: string; threshold?: number; needs?: string }> = {
-  'github/similarity': { type: 'llm-rubric', value: 'The output conveys the same meaning and facts as this expected answer, in any wording: {{ expected }}', needs: 'expected' },
+const GITHUB_EVALUATORS: Record<string, { type: string; value?: string; threshold?: number }> = {
+  // As in gh-models, a row without `expected` or `context` compares with empty text.
+  'github/similarity': { type: 'llm-rubric', value: 'The output conveys the same meaning and facts as this expected answer, in any wording: {{ expected | default("") }}' },
   'github/coherence': { type: 'llm-rubric', value: 'The output is coherent: its sentences follow logically from one another and it reads as one well-organised answer.' },
   'github/fluency': { type: 'llm-rubric', value: 'The output is fluent: grammatical, natural and well-formed language, with no errors that hinder reading.' },
   'github/relevance': { type: 'answer-relevance', threshold: 0.7 },
-  'github/groundedness': { type: 'llm-rubric', value: 'Every claim in the output is supported by this context, and nothing is added that the context does not say: {{ context }}', needs: 'context' },
+  'github/groundedness': { type: 'llm-rubric', value: 'Every claim in the output is supported by this context, and nothing is added that the context does not say: {{ context | default("") }}' },
 };
 
 /** A GitHub Models `testData` + `evaluators` pair becomes the suite `testData`. */
@@ -26,16 +27,17 @@ export function githubSuite(p: LoadedPrompt, relFile: string, diagnostics: Diagn
   (p.data.evaluators ?? []).forEach((e, i) => {
     const ep: PathSegment[] = ['evaluators', i];
     if (e.string) {
-      const map = { equals: 'equals', contains: 'contains', startsWith: 'starts-with', endsWith: 'ends-with' } as const;
-      const given = Object.entries(e.string).filter(([, v]) => v !== undefined);
+      // gh-models compares string evaluators without regard to case.
+      const lower = (v: string) => `{% filter lower %}${v}{% endfilter %}`;
+      const map = { equals: 'equals', contains: 'icontains', startsWith: 'starts-with', endsWith: 'ends-with' } as const;
+      const given = Object.entries(e.string).filter(([, v]) => v !== undefined) as [keyof typeof map, string][];
       if (!given.length) diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...ep, 'string']), message: `evaluator '${e.name}': string needs equals, contains, startsWith or endsWith`, severity: 'error', code: 'schema' });
-      for (const [k, v] of given) assertions.push({ a: { type: map[k as keyof typeof map], value: v, weight: 1, metric: e.name }, path: [...ep, 'string', k] });
+      for (const [k, v] of given) {
+        const a: AssertionData = k === 'contains' ? { type: 'icontains', value: v, weight: 1, metric: e.name } : { type: map[k], value: lower(v), transform: 'output.toLowerCase()', weight: 1, metric: e.name };
+        assertions.push({ a, path: [...ep, 'string', k] });
+      }
     } else if (e.uses && GITHUB_EVALUATORS[e.uses]) {
-      const { needs, ...a } = GITHUB_EVALUATORS[e.uses];
-      const row = needs ? (p.data.testData ?? []).findIndex((r) => r[needs] === undefined) : -1;
-      if (row >= 0) {
-        diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...ep, 'uses']), message: `evaluator '${e.name}' (${e.uses}) compares with each testData row's '${needs}', and row ${row + 1} has none`, severity: 'error', code: 'schema' });
-      } else assertions.push({ a: { ...a, weight: 1, metric: e.name }, path: [...ep, 'uses'] });
+      assertions.push({ a: { ...GITHUB_EVALUATORS[e.uses], weight: 1, metric: e.name }, path: [...ep, 'uses'] });
     } else if (e.uses || e.llm) {
       diagnostics.push({
         file: yaml.file,

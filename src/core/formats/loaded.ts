@@ -3,7 +3,7 @@ import type { ProviderRequest } from '../providers/types';
 import type { PromptFileData } from '../schema';
 import type { TemplateDialect } from '../template';
 import type { PathSegment, YamlFile } from '../yamlfile';
-import type { PromptSpec } from '../types/cases';
+import type { CaseSpec, PromptSpec } from '../types/cases';
 
 /** A prompt as the formats build cases from it: its spec, its file and what rendering needs. */
 export interface LoadedPrompt {
@@ -16,6 +16,8 @@ export interface LoadedPrompt {
   sample?: Record<string, unknown> | string;
   bodyLine?: number;
   refs: { name: string; range: Range }[];
+  /** The file uses something PromptGate does not run: every case built from it is skipped. */
+  skip?: CaseSpec['skip'];
   /** Third-party formats render undefined variables as empty text, as their own tools do. */
   dialect: TemplateDialect;
   baseRequest: Omit<ProviderRequest, 'messages'>;

@@ -43,6 +43,7 @@ export async function readPromptFile(
   let messagePath = (i: number): PathSegment[] => ['messages', i, 'content'];
   let loc = (p: PathSegment[]): PathSegment[] => p;
   let sample: Record<string, unknown> | string | undefined;
+  let skip: LoadedPrompt['skip'];
   const before = diagnostics.length;
   if (prompty) {
     const fm = promptyFrontMatterSchema().safeParse(yaml.data ?? {});
@@ -50,7 +51,18 @@ export async function readPromptFile(
       diagnostics.push(...yaml.schemaDiagnostics(fm.error));
       return null;
     }
-    const converted = promptyToPromptFile(fm.data, (p, message, severity = 'error') => diagnostics.push({ file, range: yaml.rangeOf(p), message, severity, code: 'prompty' }));
+    const converted = promptyToPromptFile(
+      fm.data,
+      (p, message, severity = 'error') => {
+        const range = yaml.rangeOf(p);
+        if (severity === 'skip') {
+          // Put back at the .prompty's own columns (the body is indented in its YAML form; the front matter is not).
+          skip ??= { reason: message, where: `${relFile}:${range.start.line + 1}:${range.start.character + 1}`, ...(/model is not named/.test(message) ? { needsModel: true } : {}) };
+          diagnostics.push({ file, range, message: `${message}; the file's cases are skipped`, severity: 'warning', code: 'unsupported' });
+        } else diagnostics.push({ file, range, message, severity, code: 'prompty' });
+      },
+      await promptyDefaults(file, read),
+    );
     if (!converted || diagnostics.slice(before).some((d) => d.severity === 'error')) return null;
     data = converted.data;
     messagePath = (i) => converted.messagePaths[i];
@@ -64,7 +76,38 @@ export async function readPromptFile(
     }
     data = parsed.data;
   }
-  return finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine, dialect: prompty ? 'lenient' : 'strict' }, providerDefaults, diagnostics);
+  const loaded = finishPrompt(file, relFile, yaml, data, { messagePath, loc, trim: !!prompty, sample, bodyLine: prompty?.bodyLine, dialect: prompty ? 'lenient' : 'strict', unsupportedProvider: !!skip }, providerDefaults, diagnostics);
+  if (loaded && skip) loaded.skip = skip;
+  return loaded;
+}
+
+/**
+ * The default connection of the nearest prompty.json (in the file's folder or up to three above),
+ * as Prompty reads it for a file whose model names none: `{"default": {type, azure_deployment…}}`.
+ */
+async function promptyDefaults(file: string, read: (f: string) => Promise<string>): Promise<Record<string, unknown> | undefined> {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 4; i++) {
+    let text: string | undefined;
+    try {
+      text = await read(path.join(dir, 'prompty.json'));
+    } catch {
+      // none here
+    }
+    if (text !== undefined) {
+      try {
+        const data = JSON.parse(text) as Record<string, unknown>;
+        const entry = data.default ?? Object.values(data)[0];
+        return entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }
 
 /** How a prompt's fields are found in the file it came from (they differ for .prompty and promptfoo files). */
@@ -123,11 +166,13 @@ export function finishPrompt(
     for (const r of refs) {
       if (!(r.name in data.variables)) {
         const near = closest(r.name, Object.keys(data.variables));
+        // Prompty renders an undeclared variable as empty text: there it is a warning, not an error.
+        const lenient = source.dialect === 'lenient';
         diagnostics.push({
           file,
           range: r.range,
-          message: `variable '${r.name}' is not declared in variables${near ? ` (did you mean '${near}'?)` : ''}`,
-          severity: 'error',
+          message: `variable '${r.name}' is not declared in ${lenient ? 'inputs' : 'variables'}${near ? ` (did you mean '${near}'?)` : ''}${lenient ? '; without a value it renders empty' : ''}`,
+          severity: lenient ? 'warning' : 'error',
           code: 'template',
         });
       }
@@ -155,10 +200,12 @@ export function finishPrompt(
   if (data.responseFormat === 'json_schema') {
     if (!jsonSchema) {
       if (data.jsonSchema === undefined) err(['responseFormat'], "responseFormat 'json_schema' needs a jsonSchema");
-    } else if (typeof jsonSchema.name !== 'string' || typeof jsonSchema.schema !== 'object') {
-      err(['jsonSchema'], "jsonSchema needs a 'name' and a 'schema' object");
+    } else if ((typeof jsonSchema.name !== 'string' || typeof jsonSchema.schema !== 'object') && !(typeof jsonSchema.type === 'string' || typeof jsonSchema.properties === 'object')) {
+      err(['jsonSchema'], "jsonSchema needs a 'name' and a 'schema' object, or is a JSON Schema itself");
     } else {
       try {
+        // A bare JSON Schema (as gh-models also takes it) is sent under a name, as the API wants.
+        if (typeof jsonSchema.schema !== 'object') jsonSchema = { name: 'response', schema: jsonSchema };
         compileSchema(jsonSchema.schema as Record<string, unknown>);
         response_format = { type: 'json_schema', json_schema: jsonSchema };
       } catch (e) {

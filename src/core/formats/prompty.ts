@@ -42,23 +42,16 @@ export function promptyAsYaml(file: string, text: string): { yaml?: string; body
   return diagnostics.length ? { bodyLine: close + 1, diagnostics } : { yaml: out.join('\n'), bodyLine: close + 1, diagnostics };
 }
 
-/** A .prompty file's front matter (built on first use: see lazily). */
+/**
+ * A .prompty file's front matter (built on first use: see lazily), in both of Prompty's schemas:
+ * the first (`configuration`, `parameters`, `inputs` as a mapping) and the current one
+ * (`connection`, `options`, `model.provider` and `apiType`, `inputs` or `inputSchema.properties`
+ * as a list, `template.format.kind`). Fields PromptGate does not read are kept, and reported.
+ */
 export const promptyFrontMatterSchema = lazily(() => {
-  const input = z.union([
-    z
-      .object({
-        type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']).optional(),
-        default: z.unknown().optional(),
-        sample: z.unknown().optional(),
-        description: z.string().optional(),
-        required: z.boolean().optional(),
-      })
-      .strict(),
-    z.string(),
-    z.number(),
-    z.boolean(),
-  ]);
-
+  const kinded = z.union([z.string(), z.object({ kind: z.string().optional(), type: z.string().optional() }).passthrough()]);
+  const connection = z.record(z.string(), z.unknown());
+  const options = z.record(z.string(), z.unknown());
   return z
     .object({
       name: z.string().min(1).optional(),
@@ -68,43 +61,92 @@ export const promptyFrontMatterSchema = lazily(() => {
       tags: z.array(z.string()).optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
       base: z.string().optional(),
-      template: z.union([z.string(), z.object({ format: z.string().optional(), parser: z.string().optional() }).strict()]).optional(),
+      template: z.union([z.string(), z.object({ format: kinded.optional(), parser: kinded.optional(), type: z.string().optional() }).passthrough()]).optional(),
       model: z
-        .object({
-          api: z.enum(['chat', 'completion']).optional(),
-          id: z.string().optional(),
-          configuration: z
-            .object({ type: z.string().optional(), name: z.string().optional(), azure_deployment: z.string().optional(), azure_endpoint: z.string().optional(), api_version: z.string().optional(), api_key: z.string().optional(), base_url: z.string().optional(), organization: z.string().optional() })
-            .strict()
-            .optional(),
-          parameters: z
+        .union([
+          z.string(),
+          z
             .object({
-              max_tokens: z.number().int().positive().optional(),
-              temperature: z.number().min(0).max(2).optional(),
-              top_p: z.number().min(0).max(1).optional(),
-              stop: z.union([z.string(), z.array(z.string())]).optional(),
-              seed: z.number().int().optional(),
-              presence_penalty: z.number().optional(),
-              frequency_penalty: z.number().optional(),
-              response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']), json_schema: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
-              tools: z.array(ToolSchema).optional(),
-              tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).optional(),
+              api: z.string().optional(),
+              apiType: z.string().optional(),
+              id: z.string().optional(),
+              provider: z.string().optional(),
+              configuration: connection.optional(),
+              connection: connection.optional(),
+              parameters: options.optional(),
+              options: options.optional(),
+              response: z.string().optional(),
             })
-            .strict()
-            .optional(),
-          response: z.enum(['first', 'all']).optional(),
-        })
-        .strict()
+            .passthrough(),
+        ])
         .optional(),
-      inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are identifiers'), input).optional(),
-      outputs: z.record(z.string(), z.unknown()).optional(),
+      inputs: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]).optional(),
+      inputSchema: z.object({ properties: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]).optional() }).passthrough().optional(),
+      outputs: z.unknown().optional(),
+      outputSchema: z.unknown().optional(),
       sample: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
       [BODY_KEY]: z.array(z.partialRecord(z.enum(['system', 'user', 'assistant', 'developer']), z.string().nullable())).min(1),
     })
-    .strict();
+    .passthrough();
 });
 
 export type PromptyFrontMatter = z.infer<ReturnType<typeof promptyFrontMatterSchema>>;
+
+const KNOWN_KEYS = new Set(['name', 'description', 'version', 'authors', 'tags', 'metadata', 'base', 'template', 'model', 'inputs', 'inputSchema', 'outputs', 'outputSchema', 'sample', BODY_KEY]);
+const SPEC_KEYS = new Set(['name', 'type', 'kind', 'default', 'sample', 'description', 'required', 'internal', 'example', 'enum', 'items', 'properties']);
+const TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'object'] as const;
+type VariableType = (typeof TYPES)[number];
+
+const typeOf = (v: unknown): VariableType => (Array.isArray(v) ? 'array' : v !== null && typeof v === 'object' ? 'object' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string');
+const kindOf = (k: unknown): VariableType | undefined => {
+  const t = String(k ?? '').toLowerCase();
+  if ((TYPES as readonly string[]).includes(t)) return t as VariableType;
+  return ({ int: 'integer', float: 'number', bool: 'boolean', list: 'array', dict: 'object', thread: 'array' } as Record<string, VariableType>)[t];
+};
+const text = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' ? String((v as { kind?: unknown; type?: unknown }).kind ?? (v as { type?: unknown }).type ?? '') : undefined);
+const str = (o: Record<string, unknown> | undefined, ...keys: string[]) => {
+  for (const k of keys) if (typeof o?.[k] === 'string' && !/^\$\{/.test(o[k] as string)) return o[k] as string;
+  return undefined;
+};
+const num = (o: Record<string, unknown>, ...keys: string[]) => {
+  for (const k of keys) if (typeof o[k] === 'number') return o[k] as number;
+  return undefined;
+};
+
+/** What a Prompty file says about one of its inputs: its type, default and sample. */
+interface Input {
+  type: VariableType;
+  default?: unknown;
+  sample?: unknown;
+  description?: string;
+  required?: boolean;
+}
+
+/** Inputs in any of Prompty's forms: a mapping of specs or plain values (the value is the sample), or a list of named specs. */
+function readInputs(fm: PromptyFrontMatter): Map<string, Input> {
+  const out = new Map<string, Input>();
+  const add = (name: string, spec: unknown) => {
+    const isSpec = !!spec && typeof spec === 'object' && !Array.isArray(spec) && Object.keys(spec).length > 0 && Object.keys(spec).every((k) => SPEC_KEYS.has(k));
+    if (!isSpec) {
+      out.set(name, { type: typeOf(spec), sample: spec });
+      return;
+    }
+    const o = spec as Record<string, unknown>;
+    const given = o.default ?? o.sample ?? o.example;
+    out.set(name, { type: kindOf(o.type ?? o.kind) ?? (given !== undefined ? typeOf(given) : 'string'), default: o.default, sample: o.sample ?? o.example, description: typeof o.description === 'string' ? o.description : undefined, required: typeof o.required === 'boolean' ? o.required : undefined });
+  };
+  for (const source of [fm.inputs, fm.inputSchema?.properties]) {
+    if (Array.isArray(source)) for (const item of source) typeof item.name === 'string' && add(item.name, Object.fromEntries(Object.entries(item).filter(([k]) => k !== 'name')));
+    else for (const [name, spec] of Object.entries(source ?? {})) add(name, spec);
+  }
+  return out;
+}
+
+/** Options PromptGate maps onto a prompt's parameters (both Prompty spellings). */
+const MAPPED_OPTIONS = new Set(['max_tokens', 'maxOutputTokens', 'maxTokens', 'temperature', 'top_p', 'topP', 'seed', 'stop', 'stopSequences', 'presence_penalty', 'presencePenalty', 'frequency_penalty', 'frequencyPenalty', 'response_format', 'tools', 'tool_choice']);
+
+/** Provider ids by Prompty's connection type or model provider. */
+const PROVIDERS: Record<string, string> = { openai: 'openai', azure: 'azure', azure_openai: 'azure', azureopenai: 'azure', foundry: 'azure', anthropic: 'anthropic', ollama: 'ollama', gemini: 'gemini', google: 'gemini' };
 
 /** Where a prompt-file field lives in a .prompty file, for located errors. */
 export function promptyPath(p: readonly PathSegment[]): PathSegment[] {
@@ -129,24 +171,36 @@ export function promptyPath(p: readonly PathSegment[]): PathSegment[] {
 }
 
 /**
- * The prompt-file form of a .prompty front matter and body: what the rest of PromptGate runs. Model
- * from `configuration.name`, `azure_deployment` or `id`; parameters renamed; `inputs` become typed
- * variables; the body's role sections become messages.
+ * The prompt-file form of a .prompty front matter and body: what the rest of PromptGate runs. The
+ * model comes from `model.id`, the connection's `name` or `azure_deployment`, else `defaults` (a
+ * prompty.json beside the file); the provider from the connection's type or `model.provider`.
+ * `problem` reports a broken file (`error`), a field PromptGate does not read (`warning`), or
+ * something it does not run (`skip`: the file's cases are skipped with that reason).
  */
-export function promptyToPromptFile(fm: PromptyFrontMatter, problem: (path: PathSegment[], message: string, severity?: 'error' | 'warning') => void): { data: PromptFileData; messagePaths: PathSegment[][]; sample?: Record<string, unknown> | string } | undefined {
-  const cfg = fm.model?.configuration;
-  const model = cfg?.name ?? cfg?.azure_deployment ?? fm.model?.id;
-  if (!model) {
-    problem(fm.model ? ['model'] : [], 'the model is not named: set model.configuration.name (OpenAI), model.configuration.azure_deployment or model.id');
-    return undefined;
-  }
-  if (fm.model?.api === 'completion') problem(['model', 'api'], "api: completion is not supported: PromptGate sends chat requests (use api: chat)");
-  const format = typeof fm.template === 'string' ? fm.template : fm.template?.format;
-  if (format && format !== 'jinja2') problem(['template'], `template format '${format}' is not supported: PromptGate renders jinja2 templates`);
-  if (cfg?.type === 'azure_openai') {
-    problem(['model', 'configuration', 'type'], "azure_openai: PromptGate speaks the OpenAI API, so the deployment is sent as the model to the provider's baseURL (promptgate.config.yml, OPENAI_BASE_URL or the editor setting), not to azure_endpoint", 'warning');
-  } else if (cfg?.type && cfg.type !== 'openai') problem(['model', 'configuration', 'type'], `configuration type '${cfg.type}' is not supported (openai, azure_openai)`);
-  const params = fm.model?.parameters ?? {};
+export function promptyToPromptFile(
+  fm: PromptyFrontMatter,
+  problem: (path: PathSegment[], message: string, severity?: 'error' | 'warning' | 'skip') => void,
+  defaults?: Record<string, unknown>,
+): { data: PromptFileData; messagePaths: PathSegment[][]; sample?: Record<string, unknown> | string } | undefined {
+  for (const key of Object.keys(fm)) if (!KNOWN_KEYS.has(key)) problem([key], `'${key}' is not read by PromptGate`, 'warning');
+  const m = typeof fm.model === 'string' ? { id: fm.model } : (fm.model ?? {});
+  const mpath: PathSegment[] = fm.model ? ['model'] : [];
+  const cfgKey = m.connection ? 'connection' : 'configuration';
+  const cfg = { ...defaults, ...(m.connection ?? m.configuration) } as Record<string, unknown>;
+  const model = m.id ?? str(cfg, 'name', 'azure_deployment', 'deployment', 'model');
+  const api = m.apiType ?? m.api;
+  if (api && api !== 'chat') problem([...mpath, m.apiType ? 'apiType' : 'api'], `api ${api} is not run by PromptGate (it sends chat requests)`, 'skip');
+  const format = typeof fm.template === 'string' ? fm.template : text(fm.template?.format) || fm.template?.type;
+  if (format && !/^(jinja2?|nunjucks)$/i.test(format)) problem(['template'], `template format '${format}' is not run by PromptGate (it renders jinja2 templates)`, 'skip');
+  // A connection that names an Azure deployment is Azure OpenAI's, whether or not it says so.
+  const kind = str(cfg, 'type') ?? m.provider ?? (str(cfg, 'azure_deployment') ? 'azure_openai' : undefined);
+  const provider = kind ? PROVIDERS[kind.toLowerCase()] : 'openai';
+  if (!provider) problem([...mpath, ...(m.provider ? ['provider'] : [cfgKey, 'type'])], `the ${kind} provider is not called by PromptGate (it calls openai, azure, anthropic, gemini and ollama)`, 'skip');
+  if (!model) problem(mpath, 'the model is not named: set model.id (or the connection\'s name or azure_deployment), add a prompty.json beside the file, or run with --model', 'skip');
+  const params = { ...((m.options ?? m.parameters ?? {}) as Record<string, unknown>) };
+  const optionsKey = m.options ? 'options' : 'parameters';
+  const tools = z.array(ToolSchema).safeParse(params.tools);
+  if (params.tools !== undefined && !tools.success) problem([...mpath, optionsKey, 'tools'], 'tools are not in the OpenAI function form PromptGate sends ({type: function, function: {name, parameters}})', 'skip');
   const messages: PromptFileData['messages'] = [];
   const messagePaths: PathSegment[][] = [];
   fm.prompty_body.forEach((section, i) => {
@@ -154,36 +208,44 @@ export function promptyToPromptFile(fm: PromptyFrontMatter, problem: (path: Path
     messages.push({ role, content: content ?? '' });
     messagePaths.push([BODY_KEY, i, role]);
   });
+  const inputs = readInputs(fm);
   const variables: PromptFileData['variables'] = {};
-  for (const [name, input] of Object.entries(fm.inputs ?? {})) {
-    if (typeof input === 'object') variables[name] = { type: input.type ?? 'string', default: input.default, description: input.description, required: input.required ?? false };
-    else variables[name] = { type: typeof input === 'number' ? 'number' : typeof input === 'boolean' ? 'boolean' : 'string', default: input, required: false };
-  }
+  for (const [name, input] of inputs) variables[name] = { type: input.type, default: input.default, description: input.description, required: input.required ?? false };
   const semver = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
   const version = fm.version === undefined ? undefined : String(fm.version);
-  const sample = fm.sample ?? (fm.inputs && Object.values(fm.inputs).some((v) => typeof v === 'object' && v.sample !== undefined) ? Object.fromEntries(Object.entries(fm.inputs).flatMap(([k, v]) => (typeof v === 'object' && v.sample !== undefined ? [[k, v.sample]] : []))) : undefined);
+  // The case's variables: the file's sample, else each input's sample or plain value (defaults apply anyway).
+  const samples = Object.fromEntries([...inputs].flatMap(([k, v]) => (v.sample !== undefined ? [[k, v.sample]] : [])));
+  const sample = fm.sample ?? samples;
+  if (typeof params.response_format === 'string') problem([...mpath, optionsKey, 'response_format'], `response_format ${params.response_format} is not read by PromptGate (write the format in the file)`, 'skip');
+  const rf = params.response_format as { type?: string; json_schema?: Record<string, unknown> } | undefined;
+  const endpoint = str(cfg, 'azure_endpoint', 'endpoint', 'base_url');
+  const apiVersion = str(cfg, 'api_version', 'apiVersion');
+  const stop = params.stop ?? params.stopSequences;
+  // Other options (logprobs, reasoning_effort…) are sent as written, as Prompty sends them.
+  const extra = Object.fromEntries(Object.entries(params).filter(([k, v]) => !MAPPED_OPTIONS.has(k) && v !== undefined));
   return {
     data: {
       name: fm.name,
       description: fm.description,
       version: version && semver.test(version) ? version : undefined,
-      model,
-      provider: cfg?.type === 'openai' && cfg.base_url ? { id: 'openai', baseURL: cfg.base_url } : undefined,
+      model: model ?? 'unnamed',
+      provider: provider && provider !== 'openai' ? { id: provider, ...(endpoint ? { baseURL: endpoint } : {}), ...(apiVersion ? { apiVersion } : {}) } : endpoint ? { id: 'openai', baseURL: endpoint } : undefined,
       modelParameters: {
-        maxTokens: params.max_tokens,
-        temperature: params.temperature,
-        topP: params.top_p,
-        seed: params.seed,
-        stop: params.stop,
-        presencePenalty: params.presence_penalty,
-        frequencyPenalty: params.frequency_penalty,
+        maxTokens: num(params, 'max_tokens', 'maxOutputTokens', 'maxTokens'),
+        temperature: num(params, 'temperature'),
+        topP: num(params, 'top_p', 'topP'),
+        seed: num(params, 'seed'),
+        stop: typeof stop === 'string' || Array.isArray(stop) ? (stop as string | string[]) : undefined,
+        presencePenalty: num(params, 'presence_penalty', 'presencePenalty'),
+        frequencyPenalty: num(params, 'frequency_penalty', 'frequencyPenalty'),
+        ...(Object.keys(extra).length ? { extra } : {}),
       },
       messages,
-      responseFormat: params.response_format?.type === 'text' ? undefined : params.response_format?.type,
-      jsonSchema: params.response_format?.json_schema,
+      responseFormat: rf?.type === 'json_object' || rf?.type === 'json_schema' ? rf.type : undefined,
+      jsonSchema: rf?.json_schema,
       variables: Object.keys(variables).length ? variables : undefined,
-      tools: params.tools,
-      toolChoice: params.tool_choice,
+      tools: tools.success ? tools.data : undefined,
+      toolChoice: params.tool_choice as PromptFileData['toolChoice'],
     },
     messagePaths,
     sample,

@@ -64,7 +64,7 @@ export interface CaseSpec {
    * The case uses something PromptGate does not run (a third-party file's provider, assertion or
    * option): it is reported as skipped with the reason and where that is written, never called.
    */
-  skip?: { reason: string; where: string };
+  skip?: { reason: string; where: string; /** Only a model is missing: `--model` runs it. */ needsModel?: boolean };
 }
 
 export interface SuiteSpec {
