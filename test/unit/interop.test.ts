@@ -76,6 +76,8 @@ describe('interop: third-party promptfoo configs agree with promptfoo', function
     // A file without testData has nothing to run and says so; a Prompty file's sample is its one case.
     assert.ok(outcomes.some((o) => /^template_variables_prompt\.yml: exit 0, nothing to run$/.test(o)), outcomes.join('\n'));
     assert.ok(outcomes.some((o) => /^no_model\.prompty: exit 0, skipped$/.test(o)), outcomes.join('\n'));
+    // A variable without a value renders empty (with a warning); the case still runs.
+    assert.ok(outcomes.some((o) => /^shorthand_model_string\.prompty: exit 0, new$/.test(o)), outcomes.join('\n'));
     assert.ok(outcomes.some((o) => /^failing_test_prompt\.yml: exit 1, new new$/.test(o)), outcomes.join('\n'));
   });
 });

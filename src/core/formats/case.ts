@@ -40,11 +40,13 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
   }
   // Prompty renders a variable without a value as empty text; when no input declares it (the
   // template would have warned), the case says where it is used, so a typo does not pass unseen.
+  // Kept apart until the end: the checks below count what was added to `diagnostics` as errors.
+  const warnings: Diagnostic[] = [];
   if (p.dialect === 'lenient' && p.bodyLine !== undefined && !p.data.variables) {
     for (const r of p.refs) {
       if (vars[r.name] !== undefined) continue;
       const column = r.range.start.line >= p.bodyLine ? Math.max(0, r.range.start.character - PROMPTY_INDENT) : r.range.start.character;
-      diagnostics.push({ file: yaml.file, range: yaml.rangeOf(c.varsPath), message: `case '${c.name}': variable '${r.name}' has no value (used at ${p.spec.relFile}:${r.range.start.line + 1}:${column + 1}); it renders empty, as in Prompty`, severity: 'warning', code: 'variables' });
+      warnings.push({ file: yaml.file, range: yaml.rangeOf(c.varsPath), message: `case '${c.name}': variable '${r.name}' has no value (used at ${p.spec.relFile}:${r.range.start.line + 1}:${column + 1}); it renders empty, as in Prompty`, severity: 'warning', code: 'variables' });
     }
   }
   for (const r of p.dialect === 'strict' ? p.refs : []) {
@@ -92,7 +94,8 @@ export function buildCase(p: LoadedPrompt, yaml: YamlFile, c: CaseInput, diagnos
       if (!mentionsTemplate(a.value)) sharedAssertions.set(a, prepared);
     }
   }
-  if (diagnostics.length > before) return null;
+  diagnostics.push(...warnings);
+  if (diagnostics.length > before + warnings.length) return null;
 
   return {
     id: c.id,
