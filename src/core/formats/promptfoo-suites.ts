@@ -1,7 +1,9 @@
 import type { Diagnostic } from '../diagnostics';
 import { assertionTypeNames } from '../assertions/registry';
 import { type PromptFileData, type ProviderOptions } from '../schema';
-import { mapProvider, promptfooConfigSchema, readPromptfoo, type Skip } from './promptfoo';
+import { readPromptfoo } from './promptfoo';
+import { mapProvider } from './promptfoo-providers';
+import { promptfooConfigSchema, type Skip } from './promptfoo-schema';
 import { YamlFile } from '../yamlfile';
 import { type LoadedPrompt, type PromptSource, finishPrompt } from './prompt-file';
 import { buildCase } from './case';

@@ -9,234 +9,19 @@ import * as path from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { vendor } from '../vendor';
 import { z } from 'zod';
-import type { Diagnostic, Range } from '../diagnostics';
-import { parseModelRef } from '../providers/ids';
-import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from '../schema';
+import type { Diagnostic } from '../diagnostics';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import { oneLine } from './case';
+import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, textual } from './promptfoo-assertions';
+import { mapProvider } from './promptfoo-providers';
+import { chatSchema, HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfPrompt, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
-
-/** A promptfoo configuration and its tests as PromptGate reads them (built on first use: see lazily). */
-const schemas = lazily(() => {
-  const assertion = z.object({ type: z.string().min(1) }).passthrough();
-  // Tests and the config keep keys PromptGate does not know: each is reported by name where it is
-  // written, and a test that depends on one is skipped, rather than the whole file rejected.
-  const test = z
-    .object({
-      description: z.string().optional(),
-      vars: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
-      assert: z.array(z.union([assertion, z.object({ $ref: z.string() }).strict()])).optional(),
-      threshold: z.number().min(0).max(1).optional(),
-      metadata: z.record(z.string(), z.unknown()).optional(),
-      options: z.record(z.string(), z.unknown()).optional(),
-      providers: z.array(z.string()).optional(),
-      prompts: z.array(z.string()).optional(),
-    })
-    .passthrough();
-  const prompt = z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
-  const provider = z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
-  const scenario = z.object({ description: z.string().optional(), config: z.array(test), tests: z.array(test) }).passthrough();
-
-  const config = z
-    .object({
-      description: z.string().optional(),
-      tags: z.record(z.string(), z.unknown()).optional(),
-      prompts: z.union([z.string(), z.array(z.union([z.string(), prompt]))]),
-      providers: z.union([z.string(), z.array(z.union([z.string(), provider]))]),
-      defaultTest: z.union([test, z.string()]).optional(),
-      tests: z.union([z.string(), z.array(z.union([z.string(), test]))]).optional(),
-      scenarios: z.array(z.union([scenario, z.string()])).optional(),
-      assertionTemplates: z.record(z.string(), assertion).optional(),
-      evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional() }).passthrough().optional(),
-    })
-    .passthrough();
-  return { config, test };
-});
-
-/** Config keys that change nothing PromptGate decides (output files, sharing, display). */
-const HARMLESS_KEYS = new Set(['description', 'tags', 'prompts', 'providers', 'defaultTest', 'tests', 'scenarios', 'assertionTemplates', 'evaluateOptions', 'outputPath', 'sharing', 'writeLatestResults', 'metadata', 'commandLineOptions', 'tracing', 'derivedMetrics']);
-/** evaluateOptions that only pace or display a run. */
-const HARMLESS_EVALUATE = new Set(['maxConcurrency', 'repeat', 'delay', 'showProgressBar', 'cache', 'timeoutMs', 'maxEvalTimeMs', 'interactiveProviders']);
-/** Test options PromptGate follows, and ones that change nothing it decides. */
-const TEST_OPTIONS = new Set(['provider', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
-
-/** promptfoo's assertion types (its BaseAssertionTypesSchema): those PromptGate lacks are skipped, others are typos. */
-export const PROMPTFOO_ASSERTION_TYPES: readonly string[] = [
-  'answer-relevance', 'bleu', 'classifier', 'contains', 'contains-all', 'contains-any', 'contains-html', 'contains-json', 'contains-sql', 'contains-xml',
-  'context-faithfulness', 'context-recall', 'context-relevance', 'conversation-relevance', 'cost', 'equals', 'factuality', 'finish-reason', 'g-eval', 'gleu',
-  'guardrails', 'human', 'icontains', 'icontains-all', 'icontains-any', 'is-html', 'is-json', 'is-refusal', 'is-sql', 'is-valid-function-call',
-  'is-valid-openai-function-call', 'is-valid-openai-tools-call', 'is-xml', 'javascript', 'latency', 'levenshtein', 'llm-rubric', 'pi', 'meteor',
-  'model-graded-closedqa', 'model-graded-factuality', 'moderation', 'perplexity', 'perplexity-score', 'python', 'regex', 'rouge-l', 'rouge-n', 'rouge-s', 'ruby',
-  'select-best', 'max-score', 'similar', 'similar:cosine', 'similar:dot', 'similar:euclidean', 'starts-with', 'tool-call-f1', 'trace-error-spans', 'trace-span-count',
-  'trace-span-duration', 'webhook', 'word-count', 'assert-set',
-];
-
-/** Something a test uses that PromptGate does not run: the reason and where it is written. */
-export interface Skip {
-  reason: string;
-  file: string;
-  range: Range;
-}
-
-export const promptfooConfigSchema = () => schemas().config;
-export type PromptfooConfig = z.infer<ReturnType<typeof promptfooConfigSchema>>;
-type PromptfooTest = z.infer<ReturnType<typeof schemas>['test']>;
-
-/**
- * A chat prompt as promptfoo takes it: a list of messages, or `{messages: [...]}`; a message's
- * content is text, or a list of parts whose text parts are joined (other fields, such as
- * `cache_control`, change nothing PromptGate sends).
- */
-const chatSchema = lazily(() => {
-  const part = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
-  const message = z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.union([z.string(), z.array(part)]) }).passthrough();
-  const list = z.array(message).min(1);
-  return z.union([list, z.object({ messages: list }).passthrough().transform((o) => o.messages)]).transform((messages) =>
-    messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : m.content.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n') })),
-  );
-});
-
-export interface PfPrompt {
-  label: string;
-  messages: PromptFileData['messages'];
-  /** Where the prompt is listed in the config. */
-  path: PathSegment[];
-  /** Provider config the prompt adds (promptfoo's prompt-level `config`). */
-  config?: Record<string, unknown>;
-  skip?: Skip;
-}
-
-export interface PfProvider {
-  label: string;
-  model: string;
-  provider: Partial<ProviderOptions> & { id: string };
-  parameters: PromptFileData['modelParameters'];
-  /** Response format and tools from the provider's config. */
-  request: Pick<PromptFileData, 'responseFormat' | 'jsonSchema' | 'tools' | 'toolChoice'>;
-  path: PathSegment[];
-  /** The provider's id and raw config as written, mapped again under a prompt's own config. */
-  id: string;
-  config: Record<string, unknown>;
-  skip?: Skip;
-}
-
-export interface PfTest {
-  /** The file the test is written in (the config, or a tests file), parsed for locations; undefined for CSV. */
-  yaml?: YamlFile;
-  file: string;
-  path: PathSegment[];
-  key: string;
-  name: string;
-  description?: string;
-  vars: Record<string, unknown>;
-  varsPath: PathSegment[];
-  assertions: { a: AssertionData; path: PathSegment[]; yaml?: YamlFile }[];
-  threshold?: number;
-  /** Provider labels or ids the test is limited to. */
-  providers?: string[];
-  /** Prompt labels the test is limited to. */
-  prompts?: string[];
-  metadata?: Record<string, unknown>;
-  /** What the test uses that PromptGate does not run: it is skipped with the first reason. */
-  skips: Skip[];
-  /** options.disableVarExpansion: list variables are one value, not one test per element. */
-  keepLists?: boolean;
-  /** options.transform: applied to the output before every assertion of the test (the test's, else defaultTest's). */
-  outputTransform?: string;
-}
-
-export interface PromptfooProject {
-  prompts: PfPrompt[];
-  providers: PfProvider[];
-  tests: PfTest[];
-  repeat?: number;
-  concurrency?: number;
-}
 
 type Read = (file: string) => Promise<string>;
 
 function fileRef(value: unknown): string | undefined {
   return typeof value === 'string' && value.startsWith('file://') ? value.slice('file://'.length) : undefined;
-}
-
-/** Provider config keys that configure the connection, not the request. */
-const CONNECTION_KEYS = new Set(['apiBaseUrl', 'apiHost', 'apiKeyEnvar', 'apiVersion', 'deployment_id', 'timeout', 'maxRetries', 'stream', 'cost', 'showThinking', 'headers', 'organization', 'passthrough']);
-/** Request keys PromptGate maps onto a prompt file's parameters; every other config key is sent as written. */
-const MAPPED_KEYS = new Set(['temperature', 'max_tokens', 'top_p', 'seed', 'stop', 'presence_penalty', 'frequency_penalty', 'response_format', 'tools', 'tool_choice']);
-
-export type MappedProvider = Omit<PfProvider, 'label' | 'path' | 'id' | 'config' | 'skip'>;
-
-/**
- * A provider id and config as promptfoo writes them, as a PromptGate provider: OpenAI, Anthropic,
- * Azure OpenAI, Gemini, Ollama or echo. Connection keys configure the provider, the usual
- * parameters map onto the prompt's, and any other key (`reasoning_effort`, `max_completion_tokens`,
- * `functions`…) is sent in the request as written, as promptfoo does. Other providers: `unsupported`.
- */
-export function mapProvider(id: string, config: Record<string, unknown> = {}): MappedProvider | { unsupported: string } {
-  const ref = parseModelRef(id);
-  if ('unsupported' in ref) return { unsupported: ref.unsupported };
-  if (!ref.provider) return { unsupported: `provider '${id}' is not supported: PromptGate calls openai:, anthropic:, azure:, google:/gemini:, ollama: and echo` };
-  const num = (k: string) => (typeof config[k] === 'number' ? (config[k] as number) : undefined);
-  const str = (k: string) => (typeof config[k] === 'string' ? (config[k] as string) : undefined);
-  const rf = config.response_format as { type?: string; json_schema?: Record<string, unknown> } | undefined;
-  const request: PfProvider['request'] = {
-    responseFormat: rf?.type === 'json_object' || rf?.type === 'json_schema' ? rf.type : undefined,
-    jsonSchema: rf?.type === 'json_schema' ? rf.json_schema : undefined,
-    tools: config.tools as PromptFileData['tools'],
-    toolChoice: config.tool_choice as PromptFileData['toolChoice'],
-  };
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) if (!CONNECTION_KEYS.has(k) && !MAPPED_KEYS.has(k) && v !== undefined) extra[k] = v;
-  const host = str('apiHost');
-  const baseURL = str('apiBaseUrl') ?? (host ? (ref.provider === 'azure' ? `https://${host}` : `https://${host}/v1`) : undefined);
-  const provider: MappedProvider['provider'] = { id: ref.provider };
-  if (baseURL) provider.baseURL = baseURL;
-  if (str('apiKeyEnvar')) provider.apiKeyEnv = str('apiKeyEnvar');
-  if (num('timeout')) provider.timeoutMs = num('timeout');
-  if (num('maxRetries') !== undefined) provider.maxRetries = num('maxRetries');
-  if (str('apiVersion')) provider.apiVersion = str('apiVersion');
-  return {
-    model: ref.model,
-    provider,
-    parameters: {
-      temperature: num('temperature'),
-      maxTokens: num('max_tokens'),
-      topP: num('top_p'),
-      seed: num('seed'),
-      stop: (typeof config.stop === 'string' || Array.isArray(config.stop) ? config.stop : undefined) as string | string[] | undefined,
-      presencePenalty: num('presence_penalty'),
-      frequencyPenalty: num('frequency_penalty'),
-      ...(Object.keys(extra).length ? { extra } : {}),
-    },
-    request,
-  };
-}
-
-/**
- * promptfoo's one-line assertions (CSV `__expected` columns): `type:value`, `type(threshold):value`,
- * `not-type:value`, `javascript:`/`fn:`, `grade:`/`llm-rubric:`, `is-json`; anything else is `equals`.
- */
-export function assertionFromShorthand(text: string, knownTypes: readonly string[]): AssertionData | { unsupported: string } {
-  for (const prefix of ['javascript:', 'fn:', 'eval:']) if (text.startsWith(prefix)) return { type: 'javascript', value: text.slice(prefix.length).trim(), weight: 1 };
-  for (const prefix of ['grade:', 'llm-rubric:']) if (text.startsWith(prefix)) return { type: 'llm-rubric', value: text.slice(prefix.length), weight: 1 };
-  if (/^(python|file):/.test(text)) return { unsupported: `'${text.slice(0, 40)}': ${text.startsWith('python') ? 'python' : 'file'} assertions are not run by PromptGate` };
-  const m = /^(not-)?([a-z][a-z-]*)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$/.exec(text);
-  // A promptfoo type PromptGate lacks (`rouge-n:…`, `is-xml`) is skipped, not read as an `equals`.
-  if (m && !knownTypes.includes(m[2]) && PROMPTFOO_ASSERTION_TYPES.includes(m[2]) && (m[3] !== undefined || m[4] !== undefined || m[2].startsWith('is-'))) {
-    return { unsupported: `assertion '${m[1] ?? ''}${m[2]}' is not run by PromptGate` };
-  }
-  if (m && knownTypes.includes(m[2])) {
-    const [, not, type, threshold, value] = m;
-    const list = ['contains-any', 'contains-all', 'icontains-any', 'icontains-all'].includes(type);
-    return {
-      type: `${not ?? ''}${type}`,
-      value: value === undefined ? undefined : list ? value.split(',').map((v) => v.trim()) : type === 'equals' || type === 'regex' ? value : value.trim(),
-      threshold: threshold !== undefined ? Number(threshold) : type === 'similar' ? 0.8 : undefined,
-      weight: 1,
-    };
-  }
-  return { type: 'equals', value: text, weight: 1 };
 }
 
 const slug = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || undefined;
@@ -499,7 +284,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       if (!tf) return;
       data = tf.data;
     }
-    const list = z.array(schemas().test).safeParse(Array.isArray(data) ? data : [data]);
+    const list = z.array(promptfooSchemas().test).safeParse(Array.isArray(data) ? data : [data]);
     if (!list.success) {
       if (tf) diagnostics.push(...tf.schemaDiagnostics(list.error));
       else err(at, `${ref}: ${list.error.issues[0]?.message}`);
@@ -558,7 +343,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
   if (typeof config.defaultTest === 'string') {
     const ref = fileRef(config.defaultTest);
     const loaded = ref ? await readData(ref, ['defaultTest'], yaml) : undefined;
-    const parsed = schemas().test.safeParse(loaded ?? {});
+    const parsed = promptfooSchemas().test.safeParse(loaded ?? {});
     if (!ref) err(['defaultTest'], 'defaultTest is a test or file://PATH');
     else if (!parsed.success) err(['defaultTest'], `${ref}: ${parsed.error.issues[0]?.message}`);
     else {
@@ -620,17 +405,6 @@ function safeYaml(text: string): unknown {
     return undefined;
   }
 }
-
-/** Text checks compare with text: promptfoo reads a number or boolean written as their value (`contains: 24.01`) as its text. */
-const TEXT_TYPES = new Set(['equals', 'contains', 'icontains', 'contains-any', 'contains-all', 'icontains-any', 'icontains-all', 'starts-with', 'regex', 'levenshtein', 'similar']);
-function textual(type: string, value: unknown): unknown {
-  if (!TEXT_TYPES.has(type)) return value;
-  const text = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v);
-  return Array.isArray(value) ? value.map(text) : text(value);
-}
-
-const JUDGED = new Set(['llm-rubric', 'model-graded-closedqa', 'factuality', 'answer-relevance', 'similar']);
-const isJudged = (type: string) => JUDGED.has(type.replace(/^not-/, ''));
 
 function safeJson(text: string): unknown {
   try {
