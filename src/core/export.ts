@@ -17,7 +17,7 @@ export interface Exported {
 const PROMPTFOO_TYPES = new Set([
   'equals', 'contains', 'icontains', 'contains-any', 'contains-all', 'icontains-any', 'icontains-all', 'starts-with', 'regex', 'is-json', 'contains-json',
   'is-valid-openai-tools-call', 'javascript', 'latency', 'cost', 'levenshtein', 'llm-rubric', 'model-graded-closedqa', 'factuality', 'answer-relevance',
-  'similar', 'finish-reason', 'is-refusal', 'word-count',
+  'similar', 'finish-reason', 'is-refusal', 'word-count', 'is-valid-openai-function-call', 'context-faithfulness', 'context-recall', 'context-relevance',
 ]);
 
 const params = (p: PromptSpec) => {
@@ -60,7 +60,12 @@ export function toPromptfoo(prompt: PromptSpec, cases: readonly CaseSpec[]): Exp
         return [];
       }
       const out: Record<string, unknown> = { type: a.type };
-      if (a.value !== undefined) out.value = a.value;
+      // A rubric with its own judge prompt: promptfoo's assertion-level rubricPrompt.
+      const rubric = a.definition.id === 'llm-rubric' && a.value && typeof a.value === 'object' ? (a.value as { rubric?: string; prompt?: unknown }) : undefined;
+      if (rubric) {
+        if (rubric.rubric !== undefined) out.value = rubric.rubric;
+        if (rubric.prompt) out.rubricPrompt = rubric.prompt;
+      } else if (a.value !== undefined) out.value = a.value;
       if (a.threshold !== undefined) out.threshold = a.threshold;
       if (a.weight !== 1) out.weight = a.weight;
       if (a.metric) out.metric = a.metric;

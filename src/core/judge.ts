@@ -3,7 +3,7 @@ import { hashOf } from './canonical';
 import { ProviderError, type Provider, type ProviderRequest } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
 import { estimateCost, type PriceTable } from './providers/pricing';
-import type { JudgeAnswer, JudgeContext } from './types/assertions';
+import type { JudgeAnswer, JudgeContext, JudgeQuestion } from './types/assertions';
 
 export interface JudgeSettings {
   /** The judge model, e.g. gpt-4o-mini. */
@@ -47,8 +47,9 @@ export function parseJudgeAnswer(text: string): JudgeAnswer {
   return parsed.data;
 }
 
-export function judgeRequest(model: string, question: { system: string; user: string }): ProviderRequest {
-  return { model, messages: [{ role: 'system', content: question.system }, { role: 'user', content: question.user }], response_format: ANSWER_FORMAT };
+export function judgeRequest(model: string, question: JudgeQuestion): ProviderRequest {
+  const messages = 'messages' in question ? question.messages : [{ role: 'system' as const, content: question.system }, { role: 'user' as const, content: question.user }];
+  return { model, messages, response_format: ANSWER_FORMAT };
 }
 
 /** Majority pass, mean score, and how many of the answers agree with the majority. */

@@ -5,7 +5,7 @@ import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderResponse, type Usage } from './providers/types';
 import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
-import type { JudgeContext, PreparedAssertion } from './types/assertions';
+import type { AssertionContext, JudgeContext, PreparedAssertion } from './types/assertions';
 import type { CaseSpec, PromptSpec } from './types/cases';
 import type { RunEvent } from './types/events';
 
@@ -212,6 +212,14 @@ async function obtain(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
   return { response, source, latencyMs };
 }
 
+/** The tools a request declares: its `tools`, and the legacy API's `functions` sent as written. */
+function declaredTools(spec: CaseSpec): AssertionContext['tools'] {
+  const tools = spec.prompt.tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters }));
+  const functions = spec.request.functions;
+  if (Array.isArray(functions)) for (const f of functions as { name?: unknown; parameters?: Record<string, unknown> }[]) if (typeof f?.name === 'string') tools.push({ name: f.name, parameters: f.parameters });
+  return tools;
+}
+
 /** Checks an answer against the case's assertions. */
 async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
   const { response, source, latencyMs } = answer;
@@ -225,7 +233,7 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
     latencyMs,
     cost,
     cached: source !== 'live',
-    tools: spec.prompt.tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters })),
+    tools: declaredTools(spec),
     question,
     system: spec.request.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n\n'),
   };

@@ -5,6 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 export interface Reply {
   content?: string | null;
   toolCalls?: { name: string; arguments: string }[];
+  /** A call through the legacy functions API (`message.function_call`). */
+  functionCall?: { name: string; arguments: string };
   finishReason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number };
   /** The model the answer reports (default: the one asked for), as a provider does when an alias moves to a new snapshot. */
@@ -159,7 +161,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     const content = reply.content ?? null;
     const toolCalls = (reply.toolCalls ?? []).map((t, i) => ({ id: `call_${i}`, type: 'function', function: t }));
-    const finish = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
+    const functionCall = reply.functionCall;
+    const finish = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : functionCall ? 'function_call' : 'stop');
     const promptTokens = reply.usage?.prompt_tokens ?? body.messages.reduce((s, m) => s + words(String(m.content)), 0);
     const completionTokens = reply.usage?.completion_tokens ?? words(content ?? '') + toolCalls.length * 5;
     const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
@@ -171,7 +174,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         created: 0,
         model: reply.model ?? body.model,
         ...(reply.fingerprint ? { system_fingerprint: reply.fingerprint } : {}),
-        choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined }, finish_reason: finish }],
+        choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: toolCalls.length ? toolCalls : undefined, function_call: functionCall }, finish_reason: finish }],
         usage,
       });
       if (fault?.kind === 'stall') {
@@ -207,6 +210,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       send({ tool_calls: [{ index: i, id: t.id, type: 'function', function: { name: t.function.name, arguments: '' } }] });
       send({ tool_calls: [{ index: i, function: { arguments: t.function.arguments } }] });
     });
+    if (functionCall) {
+      send({ function_call: { name: functionCall.name, arguments: '' } });
+      send({ function_call: { arguments: functionCall.arguments } });
+    }
     send({}, finish);
     if (body.stream_options?.include_usage) send(null, null, { usage });
     res.end('data: [DONE]\n\n');

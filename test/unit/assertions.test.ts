@@ -67,6 +67,11 @@ const CASES: { a: Partial<AssertionData> & { type: string }; pass: [string, Part
     fail: ['', { response: { output: '', toolCalls: [call('get_weather', { town: 'Oslo' })], finishReason: 'tool_calls' } }],
   },
   {
+    a: { type: 'is-valid-openai-function-call' },
+    pass: ['', { response: { output: '', toolCalls: [{ ...call('get_weather', { city: 'Oslo' }), legacy: true }], finishReason: 'function_call' } }],
+    fail: ['', { response: { output: '', toolCalls: [call('get_weather', { city: 'Oslo' })], finishReason: 'tool_calls' } }],
+  },
+  {
     a: { type: 'tool-call', value: { name: 'get_weather', arguments: { city: 'Oslo' } } },
     pass: ['', { response: { output: '', toolCalls: [call('get_weather', { city: 'Oslo', unit: 'c' })], finishReason: 'tool_calls' } }],
     fail: ['', { response: { output: '', toolCalls: [call('get_weather', { city: 'Bergen' })], finishReason: 'tool_calls' } }],

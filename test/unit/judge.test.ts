@@ -16,6 +16,7 @@ import {
   type AssertionContext,
   type CaseResult,
   type JudgeContext,
+  type JudgeQuestion,
   type PreparedAssertion,
 } from '../../src/core';
 import type { AssertionData } from '../../src/core/schema';
@@ -33,9 +34,9 @@ function prep(a: Partial<AssertionData> & { type: string }): PreparedAssertion {
 function fakeJudge(answer: (user: string) => unknown): JudgeContext & { calls: number } {
   const j = {
     calls: 0,
-    grade: async (q: { system: string; user: string }) => {
+    grade: async (q: JudgeQuestion) => {
       j.calls++;
-      return aggregateAnswers([parseJudgeAnswer(JSON.stringify(answer(q.user)))]);
+      return aggregateAnswers([parseJudgeAnswer(JSON.stringify(answer('messages' in q ? q.messages.map((m) => `${m.role}: ${m.content}`).join('\n') : q.user)))]);
     },
     embed: async (texts: string[]) => texts.map((t) => [t.includes('Paris') ? 1 : 0, t.includes('London') ? 1 : 0, 0.1]),
   };
@@ -82,6 +83,28 @@ describe('judges and model-graded assertions', () => {
       assert.equal(bad.pass, false, bad.reason);
     });
   }
+
+  it("llm-rubric with its own judge prompt, and the context-* checks, grade what the case's variables hold", async () => {
+    const vars = { country: 'France', query: 'Capital of France?', context: ['Paris is the capital of France.', 'Lyon is a city.'] };
+    const withVars = { ...ctx, vars };
+    const rubric = prep({ type: 'llm-rubric', value: { rubric: 'names {{ country }}', prompt: [{ role: 'system', content: 'Grade: {{ rubric }}' }, { role: 'user', content: '{{ country }}: {{ output }}' }] } });
+    const judged = (u: string) => ({ pass: u === 'system: Grade: names France\nuser: France: Paris', score: 1, reason: 'r' });
+    assert.equal((await evaluateModelAssertion(rubric, 'Paris', withVars, fakeJudge(judged))).pass, true);
+    assert.equal((await evaluateModelAssertion(rubric, 'Lyon', withVars, fakeJudge(judged))).pass, false);
+    // The judge's score against the threshold (default 0.7); what each check shows the judge.
+    const seen: string[] = [];
+    const scoring = fakeJudge((u) => (seen.push(u), { pass: true, score: u.includes('<answer>\nLyon') ? 0.3 : 0.8, reason: 'r' }));
+    const faithful = prep({ type: 'context-faithfulness' });
+    assert.equal((await evaluateModelAssertion(faithful, 'Paris', withVars, scoring)).pass, true);
+    assert.equal((await evaluateModelAssertion(faithful, 'Lyon', withVars, scoring)).pass, false);
+    assert.match(seen[0], /<question>\nCapital of France\?\n<\/question>\n\n<context>\nParis is the capital of France\.\n\nLyon is a city\.\n<\/context>\n\n<answer>\nParis/);
+    assert.equal((await evaluateModelAssertion(prep({ type: 'context-recall', value: 'Paris', threshold: 0.9 }), 'x', withVars, scoring)).pass, false, 'below its threshold');
+    assert.match(seen[2], /<expected>\nParis\n<\/expected>/);
+    assert.equal((await evaluateModelAssertion(prep({ type: 'context-relevance' }), 'x', withVars, scoring)).pass, true);
+    const without = await evaluateModelAssertion(prep({ type: 'context-relevance' }), 'x', ctx, scoring);
+    assert.equal(without.pass, false);
+    assert.equal(scoring.calls, 4, 'no judge is asked without a context');
+  });
 
   it('a judge that answers nonsense makes an errored result', async () => {
     const j = fakeJudge(() => ({ verdict: 'great' }));

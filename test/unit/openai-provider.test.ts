@@ -44,8 +44,21 @@ describe('openai provider (real SDK against a local server)', () => {
     const p = await setup({ respond: () => ({ content: null, toolCalls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }] }) });
     const r = await p.complete(request, { sample: 0 });
     assert.deepEqual(r.toolCalls.map((c) => c.name), ['get_weather']);
-    assert.deepEqual(JSON.parse(r.output), [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
+    assert.deepEqual(
+      (JSON.parse(r.output) as { type: string; function: unknown }[]).map((c) => ({ type: c.type, function: c.function })),
+      [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }],
+    );
   });
+
+  for (const stream of [false, true]) {
+    it(`reads a legacy function_call (the functions API)${stream ? ', streamed' : ''}: its object is the output`, async () => {
+      const p = await setup({ respond: () => ({ content: null, functionCall: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }) }, { stream });
+      const r = await p.complete(request, { sample: 0 });
+      assert.deepEqual(r.toolCalls, [{ name: 'get_weather', arguments: '{"city":"Oslo"}', legacy: true }]);
+      assert.deepEqual(JSON.parse(r.output), { name: 'get_weather', arguments: '{"city":"Oslo"}' });
+      assert.equal(r.finishReason, 'function_call');
+    });
+  }
 
   it('retries a 429 after the Retry-After it was given', async () => {
     const p = await setup({ fault: (n) => (n === 0 ? { kind: '429', retryAfterMs: 150 } : undefined) });

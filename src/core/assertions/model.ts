@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { define, outcome } from './types';
 import type { AssertionOutcome } from '../types/results';
-import type { JudgeContext } from '../types/assertions';
+import type { JudgeContext, JudgeQuestion } from '../types/assertions';
+import { renderTemplate } from '../template';
 
 /**
  * Model-graded assertions (promptfoo's names). The judge answers through a JSON Schema response
@@ -11,10 +12,13 @@ import type { JudgeContext } from '../types/assertions';
 
 const GRADER = 'You grade the output of an AI system. Be strict and literal; judge only what is asked. Answer with JSON: "reason" (one or two sentences), "pass" (boolean), "score" (a number from 0 to 1).';
 
-const tag = (name: string, text: string) => `<${name}>\n${text}\n</${name}>`;
+type Rubric = string | { rubric?: string; prompt?: { role: 'system' | 'user' | 'assistant'; content: string }[] };
 
-async function graded(judge: JudgeContext, system: string, user: string, threshold: number | undefined, scoreOnly = false): Promise<AssertionOutcome> {
-  const a = await judge.grade({ system, user });
+export const ask = (user: string): JudgeQuestion => ({ system: GRADER, user });
+export const tag = (name: string, text: string) => `<${name}>\n${text}\n</${name}>`;
+
+export async function graded(judge: JudgeContext, question: JudgeQuestion, threshold: number | undefined, scoreOnly = false): Promise<AssertionOutcome> {
+  const a = await judge.grade(question);
   const pass = threshold !== undefined ? a.score >= threshold : scoreOnly ? a.score >= 0.5 : a.pass;
   const consistency = a.samples > 1 ? ` (judge agreement ${Math.round(a.agreement * 100)}% over ${a.samples})` : '';
   return { pass, score: a.score, reason: `${a.reason}${consistency}`, judge: { samples: a.samples, agreement: a.agreement, scores: a.scores } };
@@ -33,13 +37,32 @@ function cosine(a: number[], b: number[]): number {
 }
 
 export const modelAssertions = [
-  define<string>({
+  define<Rubric, Rubric>({
     id: 'llm-rubric',
     kind: 'model',
-    description: "a judge model grades the output against the rubric in `value`; `threshold` on its score, else its pass flag",
-    value: z.string().min(1),
+    description:
+      "a judge model grades the output against the rubric in `value`; `threshold` on its score, else its pass flag. `value` may also be {rubric, prompt}: `prompt` is the judge's messages (templates over the case's variables, `output` and `rubric`), asked to answer JSON {pass, score, reason}",
+    value: z.union([
+      z.string().min(1),
+      z
+        .object({
+          rubric: z.string().optional(),
+          prompt: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }).strict()).min(1).optional(),
+        })
+        .strict(),
+    ]),
     threshold: 'optional',
-    evaluateModel: ({ output, value, threshold, judge }) => graded(judge, GRADER, `Grade the output against the rubric.\n\n${tag('rubric', value)}\n\n${tag('output', output)}`, threshold),
+    // A rubric prompt's templates are checked when the suite loads: a syntax error is a located error then.
+    compile: (value) => {
+      if (typeof value !== 'string') for (const m of value.prompt ?? []) renderTemplate(m.content, {}, 'lenient');
+      return value;
+    },
+    evaluateModel: ({ output, value, threshold, judge, context }) => {
+      const rubric = typeof value === 'string' ? value : (value.rubric ?? '');
+      if (typeof value === 'string' || !value.prompt) return graded(judge, ask(`Grade the output against the rubric.\n\n${tag('rubric', rubric)}\n\n${tag('output', output)}`), threshold);
+      const vars = { ...context.vars, output, rubric: renderTemplate(rubric, context.vars, 'lenient') };
+      return graded(judge, { messages: value.prompt.map((m) => ({ role: m.role, content: renderTemplate(m.content, vars, 'lenient') })) }, threshold);
+    },
   }),
   define<string>({
     id: 'model-graded-closedqa',
@@ -47,7 +70,7 @@ export const modelAssertions = [
     description: 'a judge decides whether the output meets the criterion in `value`, given the question asked',
     value: z.string().min(1),
     evaluateModel: ({ output, value, context, judge }) =>
-      graded(judge, GRADER, `Does the submission meet the criterion? pass is true only if it fully does; score 1 if it does, 0 if not.\n\n${tag('question', context.question)}\n\n${tag('submission', output)}\n\n${tag('criterion', value)}`, undefined),
+      graded(judge, ask(`Does the submission meet the criterion? pass is true only if it fully does; score 1 if it does, 0 if not.\n\n${tag('question', context.question)}\n\n${tag('submission', output)}\n\n${tag('criterion', value)}`), undefined),
   }),
   define<string>({
     id: 'factuality',
@@ -58,8 +81,7 @@ export const modelAssertions = [
     evaluateModel: ({ output, value, context, judge, threshold }) =>
       graded(
         judge,
-        GRADER,
-        `Compare the factual content of the submission with the expert answer; ignore style. It passes when it is a subset or superset of the expert answer, or says the same; it fails when it contradicts it. Score 1 for the same facts, lower for omissions, 0 for a contradiction.\n\n${tag('question', context.question)}\n\n${tag('expert', value)}\n\n${tag('submission', output)}`,
+        ask(`Compare the factual content of the submission with the expert answer; ignore style. It passes when it is a subset or superset of the expert answer, or says the same; it fails when it contradicts it. Score 1 for the same facts, lower for omissions, 0 for a contradiction.\n\n${tag('question', context.question)}\n\n${tag('expert', value)}\n\n${tag('submission', output)}`),
         threshold,
       ),
   }),
@@ -70,7 +92,7 @@ export const modelAssertions = [
     value: z.undefined(),
     threshold: 'optional',
     evaluateModel: ({ output, context, judge, threshold }) =>
-      graded(judge, GRADER, `How relevant and responsive is the answer to the question? Score 1 for a direct, complete answer, 0 for an unrelated one.\n\n${tag('question', context.question)}\n\n${tag('answer', output)}`, threshold ?? 0.7, true),
+      graded(judge, ask(`How relevant and responsive is the answer to the question? Score 1 for a direct, complete answer, 0 for an unrelated one.\n\n${tag('question', context.question)}\n\n${tag('answer', output)}`), threshold ?? 0.7, true),
   }),
   define<string | string[]>({
     id: 'similar',

@@ -4,8 +4,10 @@ import { toolAssertions } from './tools';
 import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
+import { contextAssertions } from './context';
 import { securityAssertions } from './security';
 import type { AssertionOutcome } from '../types/results';
+import { isToolCallsOutput } from '../providers/types';
 import type { AssertionResult } from '../types/results';
 import type { AssertionContext, AssertionDefinition, JudgeContext, Transformed } from '../types/assertions';
 import type { PreparedAssertion } from '../types/assertions';
@@ -18,6 +20,7 @@ export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...javascriptAssertions,
   ...metricAssertions,
   ...modelAssertions,
+  ...contextAssertions,
   ...securityAssertions,
 ];
 
@@ -42,9 +45,11 @@ export function assertionTypeNames(): string[] {
 
 /** The output as the assertion sees it: through its transform, if it has one. */
 function transformed(a: PreparedAssertion, output: string, context: AssertionContext): Transformed | AssertionOutcome {
-  if (!a.transform) return { text: output, structured: false };
+  // An answer that only called tools is its list of calls: scripts and transforms see the list.
+  const structured = isToolCallsOutput(context.response) && output === context.response.output;
+  if (!a.transform) return { text: output, structured };
   try {
-    return a.transform({ text: output, structured: false }, context);
+    return a.transform({ text: output, structured }, context);
   } catch (err) {
     return { pass: false, score: 0, reason: `transform threw: ${(err as Error).message}` };
   }

@@ -3,6 +3,8 @@ import type { ValidateFunction } from 'ajv';
 import { compileSchema, schemaErrors } from './json';
 import { deepEqual } from './text';
 import { define, outcome } from './types';
+import type { ToolCall } from '../providers/types';
+import type { AssertionContext } from '../types/assertions';
 
 const schemaCache = new WeakMap<object, ValidateFunction>();
 function validatorFor(parameters: Record<string, unknown>): ValidateFunction {
@@ -23,6 +25,21 @@ function subsetMatch(actual: unknown, expected: unknown): boolean {
   return deepEqual(actual, expected);
 }
 
+/** Why a call is not a valid call of a declared tool, or undefined when it is. */
+function invalidCall(call: ToolCall, tools: AssertionContext['tools']): string | undefined {
+  const tool = tools.find((t) => t.name === call.name);
+  if (!tool) return `the model called '${call.name}', which is not a declared tool`;
+  let args: unknown;
+  try {
+    args = JSON.parse(call.arguments || '{}');
+  } catch {
+    return `arguments of '${call.name}' are not valid JSON`;
+  }
+  if (!tool.parameters) return undefined;
+  const validate = validatorFor(tool.parameters);
+  return validate(args) ? undefined : `arguments of '${call.name}' do not match its schema: ${schemaErrors(validate)}`;
+}
+
 export const toolAssertions = [
   define<undefined>({
     id: 'is-valid-openai-tools-call',
@@ -33,20 +50,22 @@ export const toolAssertions = [
       const calls = context.response.toolCalls;
       if (!calls.length) return outcome(false, 'the model made no tool call');
       for (const call of calls) {
-        const tool = context.tools.find((t) => t.name === call.name);
-        if (!tool) return outcome(false, `the model called '${call.name}', which is not a declared tool`);
-        let args: unknown;
-        try {
-          args = JSON.parse(call.arguments || '{}');
-        } catch {
-          return outcome(false, `arguments of '${call.name}' are not valid JSON`);
-        }
-        if (tool.parameters) {
-          const validate = validatorFor(tool.parameters);
-          if (!validate(args)) return outcome(false, `arguments of '${call.name}' do not match its schema: ${schemaErrors(validate)}`);
-        }
+        const why = invalidCall(call, context.tools);
+        if (why) return outcome(false, why);
       }
       return outcome(true, `${calls.length} valid tool call${calls.length > 1 ? 's' : ''}`);
+    },
+  }),
+  define<undefined>({
+    id: 'is-valid-openai-function-call',
+    kind: 'pure',
+    description: "the model answered with a function call (the legacy functions API) to a declared function, with JSON arguments matching its parameters' schema",
+    value: z.undefined(),
+    evaluate: ({ context }) => {
+      const call = context.response.toolCalls.find((c) => c.legacy);
+      if (!call) return outcome(false, context.response.toolCalls.length ? 'the model called tools, not a function (the legacy functions API)' : 'the model made no function call');
+      const why = invalidCall(call, context.tools);
+      return why ? outcome(false, why) : outcome(true, `a valid call of '${call.name}'`);
     },
   }),
   define<{ name: string; arguments?: Record<string, unknown> }>({

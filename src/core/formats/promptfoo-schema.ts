@@ -46,7 +46,7 @@ export const HARMLESS_KEYS = new Set(['description', 'tags', 'prompts', 'provide
 /** evaluateOptions that only pace or display a run. */
 export const HARMLESS_EVALUATE = new Set(['maxConcurrency', 'repeat', 'delay', 'showProgressBar', 'cache', 'timeoutMs', 'maxEvalTimeMs', 'interactiveProviders']);
 /** Test options PromptGate follows, and ones that change nothing it decides. */
-export const TEST_OPTIONS = new Set(['provider', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
+export const TEST_OPTIONS = new Set(['provider', 'rubricPrompt', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
 
 /** Something a test uses that PromptGate does not run: the reason and where it is written. */
 export interface Skip {

@@ -93,17 +93,20 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const id = typeof entry === 'string' ? entry : entry.id;
     const pconfig = { ...(typeof entry === 'string' ? {} : entry.config) };
     const label = (typeof entry === 'string' ? undefined : entry.label) ?? id;
-    // response_format: file://schema.json (or .yaml), read as promptfoo does.
-    const rfRef = fileRef(pconfig.response_format);
-    if (rfRef) {
+    // response_format, tools and functions as file://schema.json (or .yaml), read as promptfoo does.
+    let unreadable = false;
+    for (const key of ['response_format', 'tools', 'functions']) {
+      const ref = fileRef(pconfig[key]);
+      if (!ref) continue;
       try {
-        const text = await read(path.resolve(dir, rfRef));
-        pconfig.response_format = /\.ya?ml$/i.test(rfRef) ? loadYaml(text) : JSON.parse(text);
+        const text = await read(path.resolve(dir, ref));
+        pconfig[key] = /\.ya?ml$/i.test(ref) ? loadYaml(text) : JSON.parse(text);
       } catch (e) {
-        err(['providers', i, 'config', 'response_format'], `cannot read ${rfRef}: ${(e as Error).message}`);
-        continue;
+        err(['providers', i, 'config', key], `cannot read ${ref}: ${(e as Error).message}`);
+        unreadable = true;
       }
     }
+    if (unreadable) continue;
     const mapped = mapProvider(id, pconfig);
     if ('unsupported' in mapped) {
       providers.push({ label, model: id, provider: { id: 'unsupported' }, parameters: {}, request: {}, path: at, id, config: pconfig, skip: skipAt(at, mapped.unsupported) });
@@ -132,7 +135,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         }
         data = templates[name];
       }
-      const { type, value, threshold, weight, metric, provider, transform, ...rest } = data as Record<string, unknown>;
+      const { type, value, threshold, weight, metric, provider, transform, rubricPrompt, ...rest } = data as Record<string, unknown>;
       const t = String(type);
       if (t === 'assert-set') {
         const { assert: members, ...setRest } = rest as { assert?: unknown[] };
@@ -152,11 +155,20 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
         skips.push(skipAt([...p, unknownKeys[0]], `assertion field '${unknownKeys[0]}' is not applied by PromptGate`, f));
         return;
       }
-      if (value === undefined && (base === 'llm-rubric' || base === 'model-graded-closedqa' || base === 'factuality')) {
-        skips.push(skipAt([...p, 'type'], `'${t}' without a value (a rubric from the grading options) is not run by PromptGate`, f));
+      if (value === undefined && (base === 'model-graded-closedqa' || base === 'factuality')) {
+        skips.push(skipAt([...p, 'type'], `'${t}' without a value is not run by PromptGate`, f));
         return;
       }
-      out.push({ a: { type: t, value: textual(base, value), threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: typeof provider === 'string' ? provider : undefined, transform: transform as string | string[] | undefined }, path: p, yaml: file });
+      let judged = textual(base, value);
+      if (rubricPrompt !== undefined) {
+        const prompt = rubricMessages(rubricPrompt);
+        if (base !== 'llm-rubric' || !prompt) {
+          skips.push(skipAt([...p, 'rubricPrompt'], prompt ? `a rubricPrompt on '${t}' is not applied by PromptGate (it is on llm-rubric)` : 'rubricPrompt is not a list of {role, content} messages or a text', f));
+          return;
+        }
+        judged = { ...(typeof value === 'string' ? { rubric: value } : {}), prompt };
+      } else if (base === 'llm-rubric' && value === undefined) judged = {}; // promptfoo grades against an empty rubric, or the test's rubricPrompt
+      out.push({ a: { type: t, value: judged, threshold: threshold as number | undefined, weight: (weight as number | undefined) ?? 1, metric: metric as string | undefined, provider: typeof provider === 'string' ? provider : undefined, transform: transform as string | string[] | undefined }, path: p, yaml: file });
       if (provider !== undefined && typeof provider !== 'string') skips.push(skipAt([...p, 'provider'], 'a grader given as an object is not read by PromptGate (name it by id)', f));
     });
     return out;
@@ -207,13 +219,15 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       if (['description', 'vars', 'assert', 'threshold', 'metadata', 'options', 'providers', 'prompts'].includes(k)) continue;
       skips.push(skipAt([...at, k], `test field '${k}' is not applied by PromptGate`, f));
     }
-    return { grader: typeof t.options?.provider === 'string' ? t.options.provider : undefined, outputTransform: typeof t.options?.transform === 'string' ? t.options.transform : undefined, keepLists: t.options?.disableVarExpansion === true };
+    const rubricPrompt = t.options?.rubricPrompt === undefined ? undefined : rubricMessages(t.options.rubricPrompt);
+    if (t.options?.rubricPrompt !== undefined && !rubricPrompt) skips.push(skipAt([...at, 'options', 'rubricPrompt'], 'rubricPrompt is not a list of {role, content} messages or a text', f));
+    return { rubricPrompt, grader: typeof t.options?.provider === 'string' ? t.options.provider : undefined, outputTransform: typeof t.options?.transform === 'string' ? t.options.transform : undefined, keepLists: t.options?.disableVarExpansion === true };
   };
   const fromTest = async (t: PromptfooTest, file: YamlFile | undefined, fileName: string, at: PathSegment[], index: number): Promise<PfTest> => {
     const skips: Skip[] = [];
     const vars = await loadVars(t.vars, file, [...at, 'vars'], skips);
-    const { grader, outputTransform, keepLists } = optionsOf(t, file, at, skips);
-    const assertions = assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
+    const { grader, outputTransform, keepLists, rubricPrompt } = optionsOf(t, file, at, skips);
+    const assertions = withRubricPrompt(assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x)), rubricPrompt);
     const key = (t.description && slug(t.description)) ?? `test-${index + 1}`;
     return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists, outputTransform };
   };
@@ -358,10 +372,10 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const at = (p: PathSegment[]): PathSegment[] => (dpath.length ? [...dpath, ...p] : ['defaultTest']);
     const dv = await loadVars(d.vars, dyaml, at(['vars']), dskips);
     const da = assertionsOf(dyaml, at(['assert']), d.assert, dskips);
-    const { grader, outputTransform, keepLists } = optionsOf(d, dyaml, at([]).length > 1 ? at([]) : ['defaultTest'], dskips);
+    const { grader, outputTransform, keepLists, rubricPrompt } = optionsOf(d, dyaml, at([]).length > 1 ? at([]) : ['defaultTest'], dskips);
     for (const t of tests) {
       t.vars = { ...dv, ...t.vars };
-      t.assertions = [...da, ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x));
+      t.assertions = withRubricPrompt([...da, ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x)), rubricPrompt);
       t.outputTransform ??= outputTransform;
       t.threshold ??= d.threshold;
       t.skips = [...dskips, ...t.skips];
@@ -396,6 +410,27 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (n > 1) t.key = `${t.key}-${n}`;
   }
   return { prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
+}
+
+type RubricMessages = { role: 'system' | 'user' | 'assistant'; content: string }[];
+
+/** promptfoo's rubricPrompt: a list of messages, their JSON, or a text sent as the one user message. */
+function rubricMessages(raw: unknown): RubricMessages | undefined {
+  const parsed = chatSchema().safeParse(typeof raw === 'string' && raw.trim().startsWith('[') ? safeJson(raw) : raw);
+  if (parsed.success) return parsed.data.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
+  return typeof raw === 'string' && raw.trim() ? [{ role: 'user', content: raw }] : undefined;
+}
+
+/** An llm-rubric without its own judge prompt takes its test's (options.rubricPrompt). */
+function withRubricPrompt(assertions: PfTest['assertions'], prompt: RubricMessages | undefined): PfTest['assertions'] {
+  if (!prompt) return assertions;
+  return assertions.map((x) => {
+    if (x.a.type.replace(/^not-/, '') !== 'llm-rubric') return x;
+    const v = x.a.value;
+    if (v && typeof v === 'object' && (v as { prompt?: unknown }).prompt) return x;
+    const rubric = typeof v === 'string' ? v : (v as { rubric?: string } | undefined)?.rubric;
+    return { ...x, a: { ...x.a, value: { ...(rubric !== undefined ? { rubric } : {}), prompt } } };
+  });
 }
 
 function safeYaml(text: string): unknown {

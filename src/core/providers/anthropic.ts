@@ -5,7 +5,7 @@ import { withDeadlines } from './deadline';
 import { classify } from './openai';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
 import { vendor } from '../vendor';
-import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
+import { ProviderError, toolCallsOutput, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
 export interface AnthropicProviderSettings {
   apiKey: string;
@@ -55,7 +55,7 @@ function answer(blocks: { type: string; text?: string; id?: string; name?: strin
   const text = blocks.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
   const toolCalls: ToolCall[] = blocks.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id, name: b.name ?? '', arguments: JSON.stringify(b.input ?? {}) }));
   return {
-    output: text || (toolCalls.length ? JSON.stringify(toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))) : ''),
+    output: text || (toolCalls.length ? toolCallsOutput(toolCalls) : ''),
     toolCalls,
     finishReason: stopReason ? (FINISH[stopReason] ?? stopReason) : undefined,
     usage: usage ? { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: usage.input_tokens + usage.output_tokens } : undefined,

@@ -5,7 +5,7 @@ import { KeepAliveTransport, postTarget, type PostTarget } from './http-fetch';
 import { vendor } from '../vendor';
 import { withDeadlines } from './deadline';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
-import { ProviderError, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
+import { ProviderError, toolCallsOutput, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
 export interface OpenAIProviderSettings {
   apiKey: string;
@@ -150,7 +150,8 @@ export class OpenAIProvider implements Provider {
     let usage: OpenAI.CompletionUsage | undefined;
     let model: string | undefined;
     let fingerprint: string | undefined;
-    const calls: { id?: string; name: string; arguments: string }[] = [];
+    const calls: ToolCall[] = [];
+    let legacy: ToolCall | undefined;
     for await (const chunk of stream) {
       alive();
       model ??= chunk.model;
@@ -165,10 +166,16 @@ export class OpenAIProvider implements Provider {
         if (d.function?.name) c.name += d.function.name;
         if (d.function?.arguments) c.arguments += d.function.arguments;
       }
+      const fc = (choice.delta as { function_call?: { name?: string; arguments?: string } }).function_call;
+      if (fc) {
+        legacy ??= { name: '', arguments: '', legacy: true };
+        legacy.name += fc.name ?? '';
+        legacy.arguments += fc.arguments ?? '';
+      }
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
     if (!finishReason) throw new ProviderError('network', 'the stream ended before the model finished');
-    return finish(content, calls.filter(Boolean), finishReason, usage, model, fingerprint);
+    return finish(content, legacy ? [legacy] : calls.filter(Boolean), finishReason, usage, model, fingerprint);
   }
 }
 
@@ -183,6 +190,9 @@ function fromCompletion(completion: OpenAI.ChatCompletion | undefined, status: n
       const fn = c as { id: string; function: { name: string; arguments: string } };
       return { id: fn.id, name: fn.function.name, arguments: fn.function.arguments };
     });
+  // The legacy functions API answers with one function_call.
+  const fc = (choice.message as { function_call?: { name: string; arguments: string } } | undefined)?.function_call;
+  if (fc && !toolCalls.length) toolCalls.push({ name: fc.name, arguments: fc.arguments ?? '', legacy: true });
   return finish(choice.message?.content ?? '', toolCalls, choice.finish_reason ?? undefined, completion.usage, completion.model, completion.system_fingerprint ?? undefined);
 }
 
@@ -197,7 +207,7 @@ function parseJson(text: string): unknown {
 function finish(content: string, toolCalls: ToolCall[], finishReason: string | undefined, usage: OpenAI.CompletionUsage | undefined | null, model?: string, fingerprint?: string): ProviderResponse {
   return {
     fingerprint,
-    output: content || (toolCalls.length ? JSON.stringify(toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))) : ''),
+    output: content || (toolCalls.length ? toolCallsOutput(toolCalls) : ''),
     toolCalls,
     finishReason,
     usage: usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens } : undefined,

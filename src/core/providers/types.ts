@@ -21,6 +21,8 @@ export interface ToolCall {
   name: string;
   /** The raw JSON text the model produced; it may be invalid JSON. */
   arguments: string;
+  /** A call through the legacy functions API (`function_call`, for a request's `functions`). */
+  legacy?: true;
 }
 
 export interface Usage {
@@ -30,7 +32,7 @@ export interface Usage {
 }
 
 export interface ProviderResponse {
-  /** The text content; when the model only called tools, the JSON of those calls. */
+  /** The text content; when the model only called tools, the JSON of those calls (toolCallsOutput). */
   output: string;
   toolCalls: ToolCall[];
   finishReason?: string;
@@ -91,4 +93,20 @@ export class ProviderError extends Error {
   get retryable(): boolean {
     return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'network';
   }
+}
+
+/**
+ * The output of an answer that only calls tools: the calls as OpenAI's `tool_calls` list (a legacy
+ * `function_call` as its object), as promptfoo
+ * gives them to assertions (`output[0].function.name`); scripts and transforms see it as that list.
+ */
+export function toolCallsOutput(calls: readonly ToolCall[]): string {
+  // A legacy function call is one object, as the functions API gives it: {name, arguments}.
+  if (calls.length === 1 && calls[0].legacy) return JSON.stringify({ name: calls[0].name, arguments: calls[0].arguments });
+  return JSON.stringify(calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })));
+}
+
+/** Whether an answer's output is its tool calls (toolCallsOutput), a value for scripts rather than text. */
+export function isToolCallsOutput(response: Pick<ProviderResponse, 'output' | 'toolCalls'>): boolean {
+  return response.toolCalls.length > 0 && response.output === toolCallsOutput(response.toolCalls);
 }

@@ -27,9 +27,12 @@ export interface JudgeAnswer {
   reason: string;
 }
 
+/** A grading question: PromptGate's grader instructions and the question, or a rubric prompt's own messages. */
+export type JudgeQuestion = { system: string; user: string } | { messages: { role: 'system' | 'user' | 'assistant'; content: string }[] };
+
 /** What model-graded assertions may call: a judge model (asked k times, cached) and embeddings. */
 export interface JudgeContext {
-  grade(question: { system: string; user: string }): Promise<JudgeAnswer & { samples: number; agreement: number; scores: number[] }>;
+  grade(question: JudgeQuestion): Promise<JudgeAnswer & { samples: number; agreement: number; scores: number[] }>;
   embed(texts: string[]): Promise<number[][]>;
 }
 

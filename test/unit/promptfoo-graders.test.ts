@@ -1,0 +1,141 @@
+import { strict as assert } from 'node:assert';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { startFakeOpenAI, type ChatBody, type Reply } from '../support/fake-openai';
+import { removeDir } from '../support/tmp';
+import { cli } from '../support/cli';
+
+type Report = { cases: { id: string; name: string; verdict: { kind: string; passing: boolean } }[]; results: { caseId: string; assertions: { type: string; pass: boolean; reason: string }[] }[] };
+/** The first sample's assertion results of a case. */
+const checks = (report: Report, caseId: string) => report.results.find((r) => r.caseId === caseId)!.assertions;
+
+const isJudge = (body: ChatBody) => JSON.stringify(body.response_format ?? '').includes('judge_verdict');
+const text = (body: ChatBody) => body.messages.map((m) => String(m.content)).join('\n');
+
+/** What promptfoo configs ask of judges and tool-calling models, run through the built CLI against a local model. */
+describe('promptfoo graders and tool outputs, as promptfoo runs them', function () {
+  this.timeout(120_000);
+  let dir: string;
+  afterEach(() => removeDir(dir));
+
+  async function run(config: string, respond: (body: ChatBody) => Reply): Promise<{ report: Report; judged: ChatBody[]; code: number | null; out: string }> {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-pfg-'));
+    await fs.writeFile(path.join(dir, 'promptfooconfig.yaml'), config);
+    const server = await startFakeOpenAI({ respond });
+    try {
+      const r = await cli(['test', 'promptfooconfig.yaml', '--json', 'r.json'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test' });
+      const report = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8')) as Report;
+      return { report, judged: server.requests.map((q) => q.body).filter(isJudge), code: r.code, out: r.stdout + r.stderr };
+    } finally {
+      await server.close();
+    }
+  }
+  const verdict = (pass: boolean, score: number) => ({ content: JSON.stringify({ reason: `graded ${score}`, pass, score }) });
+
+  it('rubricPrompt: the judge gets the test\'s own messages, rendered with the variables, the output and the rubric; llm-rubric needs no value then', async () => {
+    const { report, judged, code, out } = await run(
+      `prompts: ["Talk about {{ topic }}"]
+providers: [openai:gpt-4o-mini]
+defaultTest:
+  options:
+    rubricPrompt:
+      - role: system
+        content: "Score a mention of {{ x }}. Rubric: {{ rubric }}"
+      - role: user
+        content: "Output: {{ output }}"
+tests:
+  - vars: { topic: the economy, x: the Federal Reserve }
+    assert:
+      - type: llm-rubric
+  - vars: { topic: rates, x: inflation }
+    assert:
+      - type: llm-rubric
+        value: mentions {{ x }}
+        rubricPrompt: '[{"role": "user", "content": "Own prompt for {{ topic }}: {{ output }} / {{ rubric }}"}]'
+`,
+      (body) => (isJudge(body) ? verdict(!text(body).includes('rates'), 0.9) : { content: `echo: ${text(body)}` }),
+    );
+    assert.equal(code, 1, out);
+    assert.equal(judged.length, 2);
+    const first = judged.find((b) => text(b).includes('Federal'))!;
+    assert.deepEqual(first.messages, [
+      { role: 'system', content: 'Score a mention of the Federal Reserve. Rubric: ' },
+      { role: 'user', content: 'Output: echo: Talk about the economy' },
+    ]);
+    const second = judged.find((b) => text(b).includes('Own prompt'))!;
+    assert.deepEqual(second.messages, [{ role: 'user', content: 'Own prompt for rates: echo: Talk about rates / mentions inflation' }]);
+    assert.deepEqual(report.cases.map((c) => c.verdict.passing), [true, false]);
+  });
+
+  it('context-faithfulness, context-recall and context-relevance grade with the context variable; without it they fail with the reason', async () => {
+    const { report, judged } = await run(
+      `prompts: ["Answer {{ query }} using {{ context }}"]
+providers: [openai:gpt-4o-mini]
+evaluateOptions: { repeat: 1 }
+tests:
+  - vars: { query: What is the leave policy?, context: [Parents get 4 months paid leave., Offices close at 6.] }
+    options: { disableVarExpansion: true }
+    assert:
+      - type: context-faithfulness
+        threshold: 0.8
+      - type: context-recall
+        value: 4 months paid leave
+      - type: context-relevance
+        threshold: 0.4
+  - vars: { query: What is the leave policy? }
+    assert:
+      - type: context-recall
+        value: 4 months
+`,
+      (body) => (isJudge(body) ? verdict(true, text(body).includes('Which sentences') ? 0.5 : 0.9) : { content: `echo: ${text(body)}` }),
+    );
+    assert.equal(judged.length, 3, 'the case without a context asks no judge');
+    assert.ok(judged.every((b) => text(b).includes('Parents get 4 months paid leave.\n\nOffices close at 6.')), 'the passages are the context');
+    assert.ok(judged.some((b) => text(b).includes('<expected>\n4 months paid leave')));
+    const [withContext, without] = report.cases;
+    assert.deepEqual(checks(report, withContext.id).map((a) => [a.type, a.pass]), [['context-faithfulness', true], ['context-recall', true], ['context-relevance', true]]);
+    assert.equal(without.verdict.passing, false);
+    assert.match(checks(report, without.id)[0].reason, /needs the case's `context` variable/);
+  });
+
+  it("a tool-calling answer is OpenAI's tool_calls list to scripts and transforms; a legacy function call is its object", async () => {
+    const weather = { name: 'get_current_weather', parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } };
+    const { report, code, out } = await run(
+      `prompts: ["Weather in {{ city }}?"]
+providers:
+  - id: openai:chat:gpt-4.1-mini
+    label: tools
+    config:
+      tools: [{ type: function, function: ${JSON.stringify(weather)} }]
+  - id: openai:chat:gpt-4.1-mini
+    label: functions
+    config:
+      functions: [${JSON.stringify(weather)}]
+tests:
+  - vars: { city: Boston }
+    assert:
+      - type: javascript
+        value: "Array.isArray(output) ? output[0].function.name === 'get_current_weather' && output[0].type === 'function' : output.name === 'get_current_weather'"
+      - type: equals
+        value: Boston, MA
+        transform: "JSON.parse((Array.isArray(output) ? output[0].function : output).arguments).location"
+  - vars: { city: Oslo }
+    providers: [functions]
+    assert:
+      - type: is-valid-openai-function-call
+`,
+      (body) => {
+        const city = text(body).includes('Boston') ? 'Boston, MA' : 7; // Oslo's call breaks the schema
+        if (body.tools) return { content: null, toolCalls: [{ name: 'get_current_weather', arguments: JSON.stringify({ location: city }) }] };
+        return { content: null, functionCall: { name: 'get_current_weather', arguments: JSON.stringify({ location: city }) } };
+      },
+    );
+    assert.equal(code, 1, out);
+    const byName = Object.fromEntries(report.cases.map((c) => [c.name, c]));
+    assert.equal(report.cases.length, 3, out);
+    assert.ok(report.cases.slice(0, 2).every((c) => c.verdict.passing), JSON.stringify(report.results));
+    const oslo = Object.values(byName).find((c) => !c.verdict.passing)!;
+    assert.match(checks(report, oslo.id)[0].reason, /arguments of 'get_current_weather' do not match its schema/);
+  });
+});
