@@ -53,6 +53,7 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--rejudge', 'grade the outputs of the latest run again (judges run, the model is not called)')
     .option('--model <name>', 'run every prompt with this model instead of its own')
     .option('--budget <usd>', 'refuse to start a run estimated above this many dollars, and stop when it is spent', usdArg)
+    .option('--allow-python', 'run python assertions with python3 (their code runs with your permissions); without it their cases are skipped')
     .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github', 'markdown']).default('text'))
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport } from '../core';
+import { pythonPolicy, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
@@ -31,6 +31,7 @@ export interface TestOptions {
   rejudge?: boolean;
   model?: string;
   budget?: number;
+  allowPython?: boolean;
   reporter: 'text' | 'json' | 'github' | 'markdown';
   junit?: string;
   json?: string;
@@ -58,7 +59,8 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
     io.err(`${c.red('error')}: invalid files; nothing was run\n`);
     return EXIT.invalid;
   }
-  const { config, project } = loaded;
+  const { config } = loaded;
+  const project = pythonPolicy(loaded.project, !!opts.allowPython);
   let cases: CaseSpec[] = project.cases;
   if (opts.suite?.length) {
     const known = new Set(project.suites.map((s) => s.name));

@@ -140,6 +140,8 @@ export const editorSettingsSchema = lazily(() =>
       registry: z.string().trim().refine((v) => v !== 'git+', 'git+ needs a URL after it').default(''),
       /** How often a git registry is fetched for others' promotions (0: only on focus and after commands). */
       registryRefreshSeconds: z.number().int().min(0).max(86_400).default(60),
+      /** Run python assertions (machine scope: a workspace cannot turn it on; only in trusted workspaces). */
+      allowPython: z.boolean().default(false),
     })
     .strip(),
 );

@@ -12,6 +12,7 @@ export * from './config';
 export * from './discover';
 export * from './project';
 export * from './runner';
+export { pythonPolicy, pythonAvailable } from './assertions/python';
 export * from './runs';
 export * from './store';
 export * from './template';

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { formatDiagnostic, loadConfig, loadProject, parseEditorSettings, type CaseOutcome, type CaseSpec, type Diagnostic, type EditorSettings, type Project, type ResolvedConfig } from '../core';
+import { formatDiagnostic, loadConfig, loadProject, parseEditorSettings, pythonPolicy, type CaseOutcome, type CaseSpec, type Diagnostic, type EditorSettings, type Project, type ResolvedConfig } from '../core';
 
 type VSCode = typeof vscode;
 
@@ -53,7 +53,9 @@ export class EditorState {
       const root = folder.uri.fsPath;
       seen.add(root);
       const { config, diagnostics: configDiagnostics } = await loadConfig(root, read);
-      const project = await loadProject({ root, paths: [root], providerDefaults: config.provider, readFile: read });
+      // Python runs with the user's permissions: only when the user's own setting allows it, in a trusted workspace.
+      const allowPython = this.vs.workspace.isTrusted && this.settings(folder.uri).allowPython;
+      const project = pythonPolicy(await loadProject({ root, paths: [root], providerDefaults: config.provider, readFile: read }), allowPython);
       this.folders.set(root, { folder, config, project, configErrors: configDiagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)) });
       out.set(root, [...configDiagnostics, ...project.diagnostics]);
     }
@@ -95,7 +97,7 @@ export class EditorState {
   /** Settings checked by core's schema; an invalid one falls back to its default, said once. */
   settings(scope: vscode.Uri): EditorSettings {
     const c = this.vs.workspace.getConfiguration('promptgate', scope);
-    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples'), budget: c.get('budget'), registry: c.get('registry'), registryRefreshSeconds: c.get('registryRefreshSeconds') });
+    const { settings, problems } = parseEditorSettings({ runOnSave: c.get('runOnSave'), baseURL: c.get('baseURL'), concurrency: c.get('concurrency'), samples: c.get('samples'), budget: c.get('budget'), registry: c.get('registry'), registryRefreshSeconds: c.get('registryRefreshSeconds'), allowPython: c.get('allowPython') });
     for (const p of problems) {
       if (this.reportedSettings.has(p)) continue;
       this.reportedSettings.add(p);

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { loadConfig, loadProject, mapProvider, runSession, type CaseSpec, type RunReport } from '../../src/core';
+import { loadConfig, loadProject, mapProvider, pythonPolicy, runSession, type CaseSpec, type RunReport } from '../../src/core';
 
 /** One promptfoo verdict, as scripts/interop-record.ts keeps it beside the config. */
 export interface RecordedVerdict {
@@ -74,7 +74,8 @@ export async function compareWithPromptfoo(dir: string, env: Record<string, stri
     // Without recorded verdicts (promptfoo itself could not run the file), PromptGate's run is checked alone.
     const { verdicts } = recorded ? (JSON.parse(await fs.readFile(path.join(work, 'promptfoo-verdicts.json'), 'utf8')) as { verdicts: RecordedVerdict[] }) : { verdicts: [] };
     const { config } = await loadConfig(work);
-    const project = await loadProject({ root: work, paths: [work], providerDefaults: config.provider });
+    // As `promptgate test --allow-python` runs them (python3 absent: those cases are skipped).
+    const project = pythonPolicy(await loadProject({ root: work, paths: [work], providerDefaults: config.provider }), true);
     const errors = project.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) throw new Error(`${path.basename(dir)} does not load: ${errors.map((d) => d.message).join('; ')}`);
     let report: RunReport | undefined;

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { PromptGateExtension } from '../../src/extension/promptgate';
 import { fakeVSCode, outline } from '../support/fake-vscode';
 import { startFakeOpenAI, echoReply, type FakeOpenAI } from '../support/fake-openai';
@@ -205,6 +206,24 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     assert.equal(server.count, 0, 'a folder with config errors does not run');
     assert.equal(summary!.outcomes.length, 0);
     assert.equal(fake.controller().runs.at(-1)!.stateOf()[ANN], 'errored');
+  });
+
+  it('python assertions run only with the user\'s promptgate.allowPython in a trusted workspace; otherwise their cases are skipped with the reason', async function () {
+    if (spawnSync('python3', ['--version']).status !== 0) this.skip();
+    const files = { 'promptfooconfig.yaml': 'prompts: ["Say {{ w }}"]\nproviders: [openai:gpt-4o-mini]\ntests:\n  - description: py\n    vars: { w: hi }\n    assert: [{ type: python, value: "output.endswith(\'hi\')" }]\n' };
+    const PY = 'promptfooconfig.yaml::prompt::py';
+    let api = await activate(files);
+    await api.runCases([PY]);
+    let run = fake.controller().runs.at(-1)!;
+    assert.deepEqual(run.stateOf(), { [PY]: 'skipped' });
+    assert.match(run.output, /python assertions run code with your permissions/);
+    assert.equal(server.count, 0);
+    fake.dispose();
+    await removeDir(dir);
+    api = await activate(files, { allowPython: true });
+    await api.runCases([PY]);
+    run = fake.controller().runs.at(-1)!;
+    assert.deepEqual(run.stateOf(), { [PY]: 'passed' }, run.output);
   });
 
   it('in Restricted Mode a run skips every case and calls nothing', async () => {

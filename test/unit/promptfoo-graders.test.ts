@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { startFakeOpenAI, type ChatBody, type Reply } from '../support/fake-openai';
 import { removeDir } from '../support/tmp';
 import { cli } from '../support/cli';
@@ -19,12 +20,13 @@ describe('promptfoo graders and tool outputs, as promptfoo runs them', function 
   let dir: string;
   afterEach(() => removeDir(dir));
 
-  async function run(config: string, respond: (body: ChatBody) => Reply): Promise<{ report: Report; judged: ChatBody[]; code: number | null; out: string }> {
+  async function run(config: string, respond: (body: ChatBody) => Reply, opts: { args?: string[]; env?: Record<string, string>; files?: Record<string, string> } = {}): Promise<{ report: Report; judged: ChatBody[]; code: number | null; out: string }> {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-pfg-'));
     await fs.writeFile(path.join(dir, 'promptfooconfig.yaml'), config);
+    for (const [name, content] of Object.entries(opts.files ?? {})) await fs.writeFile(path.join(dir, name), content);
     const server = await startFakeOpenAI({ respond });
     try {
-      const r = await cli(['test', 'promptfooconfig.yaml', '--json', 'r.json'], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test' });
+      const r = await cli(['test', 'promptfooconfig.yaml', '--json', 'r.json', ...(opts.args ?? [])], dir, { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'sk-test', ...opts.env });
       const report = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8')) as Report;
       return { report, judged: server.requests.map((q) => q.body).filter(isJudge), code: r.code, out: r.stdout + r.stderr };
     } finally {
@@ -137,5 +139,85 @@ tests:
     assert.ok(report.cases.slice(0, 2).every((c) => c.verdict.passing), JSON.stringify(report.results));
     const oslo = Object.values(byName).find((c) => !c.verdict.passing)!;
     assert.match(checks(report, oslo.id)[0].reason, /arguments of 'get_current_weather' do not match its schema/);
+  });
+
+  const PYTHON_CONFIG = `prompts: ["Say {{ word }}"]
+providers: [openai:gpt-4o-mini]
+tests:
+  - description: expression
+    vars: { word: hello }
+    assert:
+      - type: python
+        value: "'hello' in output and context['vars']['word'] == 'hello'"
+  - description: body returning a result
+    vars: { word: bye }
+    assert:
+      - type: python
+        value: |
+          n = len(output.split())
+          return {'pass': n == 3, 'score': n / 10, 'reason': 'words: %d' % n}
+  - description: function in a file
+    vars: { word: "x" }
+    assert:
+      - type: python
+        value: file://checks.py:short
+      - type: python
+        value: file://checks.py
+  - description: a check that raises
+    vars: { word: y }
+    assert:
+      - type: python
+        value: "1 / 0"
+`;
+  const CHECKS = 'def short(output, context):\n    return len(output) < 20\n\ndef get_assert(output, context):\n    return 0.75 if output.endswith("x") else 0\n';
+  const python3 = spawnSync('python3', ['--version']).status === 0;
+
+  it('python assertions run with --allow-python (expressions, bodies, file functions; results as promptfoo reads them); a raise fails with its error', async function () {
+    if (!python3) this.skip();
+    const { report, code, out } = await run(PYTHON_CONFIG, (b) => ({ content: `echo: ${text(b)}` }), { args: ['--allow-python'], files: { 'checks.py': CHECKS } });
+    assert.equal(code, 1, out);
+    const by = (d: string) => report.cases.find((c) => c.name === d)!;
+    assert.equal(by('expression').verdict.passing, true, JSON.stringify(checks(report, by('expression').id)));
+    assert.equal(by('body returning a result').verdict.passing, true);
+    assert.match(checks(report, by('body returning a result').id)[0].reason, /^words: 3$/);
+    assert.deepEqual(checks(report, by('function in a file').id).map((a) => a.pass), [true, true]);
+    assert.equal(by('a check that raises').verdict.passing, false);
+    assert.match(checks(report, by('a check that raises').id)[0].reason, /ZeroDivisionError: division by zero/);
+  });
+
+  it('without --allow-python, or without python3, the cases that use python are skipped with the reason; the rest run', async () => {
+    const denied = await run(PYTHON_CONFIG, (b) => ({ content: `echo: ${text(b)}` }), { files: { 'checks.py': CHECKS } });
+    assert.equal(denied.code, 0, denied.out);
+    assert.deepEqual(denied.report.cases.map((c) => c.verdict.kind), ['skipped', 'skipped', 'skipped', 'skipped']);
+    assert.equal(denied.out.match(/1 × python assertions run code with your permissions: PromptGate runs them only when allowed \(promptgate test --allow-python/g)?.length, 4, denied.out);
+    await removeDir(dir);
+    // A PATH with node and nothing else: no python3.
+    const bin = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-bin-'));
+    await fs.symlink(process.execPath, path.join(bin, 'node'));
+    try {
+      const absent = await run(PYTHON_CONFIG, (b) => ({ content: `echo: ${text(b)}` }), { args: ['--allow-python'], env: { PATH: bin }, files: { 'checks.py': CHECKS } });
+      assert.equal(absent.code, 0, absent.out);
+      assert.equal(absent.out.match(/1 × python assertions need python3, which is not on the PATH/g)?.length, 4, absent.out);
+    } finally {
+      await removeDir(bin);
+    }
+  });
+
+  it('a python check that never ends fails with the time limit, and the run goes on', async function () {
+    if (!python3) this.skip();
+    const { report, out } = await run(
+      `prompts: ["Say {{ word }}"]
+providers: [openai:gpt-4o-mini]
+tests:
+  - vars: { word: a }
+    assert: [{ type: python, value: "while True:\\n    pass" }]
+  - vars: { word: b }
+    assert: [{ type: contains, value: b }]
+`,
+      (b) => ({ content: `echo: ${text(b)}` }),
+      { args: ['--allow-python'] },
+    );
+    assert.deepEqual(report.cases.map((c) => c.verdict.passing), [false, true], out);
+    assert.match(checks(report, report.cases[0].id)[0].reason, /python took more than 10 s/);
   });
 });

@@ -86,7 +86,8 @@ describe('promptfoo configurations, read unchanged', () => {
     assert.deepEqual(s('unknown-type:x'), ['equals', 'unknown-type:x', undefined]);
     // promptfoo types PromptGate lacks are skipped with the reason, never read as an equals.
     assert.deepEqual(s('rouge-n(0.7):hello'), ['skipped', "assertion 'rouge-n' is not run by PromptGate"]);
-    assert.deepEqual(s('python:file://check.py'), ['skipped', "'python:file://check.py': python assertions are not run by PromptGate"]);
+    assert.deepEqual(s('python:file://check.py'), ['python', 'file://check.py', undefined]);
+    assert.deepEqual(s('file://check.js'), ['skipped', "'file://check.js': file assertions are not run by PromptGate"]);
   });
 
   it('maps provider ids and config onto PromptGate providers; other providers are unsupported, with the reason', () => {

@@ -41,7 +41,7 @@ function run(source: string, output: string, context: unknown, structured = fals
   return { value: json === 'undefined' ? undefined : JSON.parse(json) };
 }
 
-function interpret(result: unknown, threshold: number | undefined): AssertionOutcome {
+export function interpret(result: unknown, threshold: number | undefined): AssertionOutcome {
   if (typeof result === 'boolean') return outcome(result, `script returned ${result}`);
   if (typeof result === 'number' && Number.isFinite(result)) {
     const pass = threshold !== undefined ? result >= threshold : result > 0;

@@ -5,6 +5,7 @@ import { javascriptAssertions } from './javascript';
 import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
 import { contextAssertions } from './context';
+import { pythonAssertions } from './python';
 import { securityAssertions } from './security';
 import type { AssertionOutcome } from '../types/results';
 import { isToolCallsOutput } from '../providers/types';
@@ -18,6 +19,7 @@ export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...jsonAssertions,
   ...toolAssertions,
   ...javascriptAssertions,
+  ...pythonAssertions,
   ...metricAssertions,
   ...modelAssertions,
   ...contextAssertions,

@@ -19,7 +19,8 @@ export const PROMPTFOO_ASSERTION_TYPES: readonly string[] = [
 export function assertionFromShorthand(text: string, knownTypes: readonly string[]): AssertionData | { unsupported: string } {
   for (const prefix of ['javascript:', 'fn:', 'eval:']) if (text.startsWith(prefix)) return { type: 'javascript', value: text.slice(prefix.length).trim(), weight: 1 };
   for (const prefix of ['grade:', 'llm-rubric:']) if (text.startsWith(prefix)) return { type: 'llm-rubric', value: text.slice(prefix.length), weight: 1 };
-  if (/^(python|file):/.test(text)) return { unsupported: `'${text.slice(0, 40)}': ${text.startsWith('python') ? 'python' : 'file'} assertions are not run by PromptGate` };
+  if (text.startsWith('python:')) return { type: 'python', value: text.slice('python:'.length).trim(), weight: 1 };
+  if (text.startsWith('file:')) return { unsupported: `'${text.slice(0, 40)}': file assertions are not run by PromptGate` };
   const m = /^(not-)?([a-z][a-z-]*)(?:\((\d+(?:\.\d+)?)\))?(?::([\s\S]*))?$/.exec(text);
   // A promptfoo type PromptGate lacks (`rouge-n:…`, `is-xml`) is skipped, not read as an `equals`.
   if (m && !knownTypes.includes(m[2]) && PROMPTFOO_ASSERTION_TYPES.includes(m[2]) && (m[3] !== undefined || m[4] !== undefined || m[2].startsWith('is-'))) {

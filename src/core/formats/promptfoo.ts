@@ -389,6 +389,24 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (first) t.assertions = t.assertions.map((x) => ({ ...x, a: { ...x.a, transform: x.a.transform ? [first, ...[x.a.transform].flat()] : first } }));
   }
 
+  // python assertions from files (file://check.py:fn, get_assert by default): the file is read here, so it stays in the project.
+  for (const t of tests) {
+    for (const x of t.assertions) {
+      const ref = x.a.type.replace(/^not-/, '') === 'python' ? fileRef(x.a.value) : undefined;
+      if (!ref) continue;
+      const m = /^(.*?\.py)(?::([A-Za-z_]\w*))?$/.exec(ref);
+      if (!m) {
+        err([...x.path, 'value'], `python ${ref}: a Python file (file://PATH.py or file://PATH.py:function)`, x.yaml ?? yaml);
+        continue;
+      }
+      try {
+        x.a = { ...x.a, value: { file: m[1], source: await read(path.resolve(dir, m[1])), function: m[2] ?? 'get_assert' } };
+      } catch (e) {
+        err([...x.path, 'value'], `cannot read ${m[1]}: ${(e as Error).message}`, x.yaml ?? yaml);
+      }
+    }
+  }
+
   // Variables given as lists: one test per combination, as promptfoo expands them.
   const expanded: PfTest[] = [];
   for (const t of tests) {
