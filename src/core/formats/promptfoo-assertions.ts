@@ -1,5 +1,6 @@
 /* promptfoo's assertions as PromptGate reads them: its type names, its one-line form, its value conventions. */
 import type { AssertionData } from '../schema';
+import { chatSchema, type PfTest } from './promptfoo-schema';
 
 /** promptfoo's assertion types (its BaseAssertionTypesSchema): those PromptGate lacks are skipped, others are typos. */
 export const PROMPTFOO_ASSERTION_TYPES: readonly string[] = [
@@ -49,3 +50,53 @@ export function textual(type: string, value: unknown): unknown {
 
 const JUDGED = new Set(['llm-rubric', 'model-graded-closedqa', 'factuality', 'answer-relevance', 'similar']);
 export const isJudged = (type: string) => JUDGED.has(type.replace(/^not-/, ''));
+
+type RubricMessages = { role: 'system' | 'user' | 'assistant'; content: string }[];
+
+/** promptfoo's rubricPrompt: a list of messages, their JSON, or a text sent as the one user message. */
+export function rubricMessages(raw: unknown): RubricMessages | undefined {
+  const parsed = chatSchema().safeParse(typeof raw === 'string' && raw.trim().startsWith('[') ? jsonOrUndefined(raw) : raw);
+  if (parsed.success) return parsed.data.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
+  return typeof raw === 'string' && raw.trim() ? [{ role: 'user', content: raw }] : undefined;
+}
+
+/** An llm-rubric without its own judge prompt takes its test's (options.rubricPrompt). */
+export function withRubricPrompt(assertions: PfTest['assertions'], prompt: RubricMessages | undefined): PfTest['assertions'] {
+  if (!prompt) return assertions;
+  return assertions.map((x) => {
+    if (x.a.type.replace(/^not-/, '') !== 'llm-rubric') return x;
+    const v = x.a.value;
+    if (v && typeof v === 'object' && (v as { prompt?: unknown }).prompt) return x;
+    const rubric = typeof v === 'string' ? v : (v as { rubric?: string } | undefined)?.rubric;
+    return { ...x, a: { ...x.a, value: { ...(rubric !== undefined ? { rubric } : {}), prompt } } };
+  });
+}
+
+/** python assertions written as file://check.py:function (get_assert by default): the file's text, read through the project's reader. */
+export async function readPythonFiles(tests: PfTest[], read: (file: string) => Promise<string>, fail: (x: PfTest['assertions'][number], message: string) => void): Promise<void> {
+  for (const t of tests) {
+    for (const x of t.assertions) {
+      const v = x.a.value;
+      if (x.a.type.replace(/^not-/, '') !== 'python' || typeof v !== 'string' || !v.startsWith('file://')) continue;
+      const ref = v.slice('file://'.length);
+      const m = /^(.*?\.py)(?::([A-Za-z_]\w*))?$/.exec(ref);
+      if (!m) {
+        fail(x, `python ${ref}: a Python file (file://PATH.py or file://PATH.py:function)`);
+        continue;
+      }
+      try {
+        x.a = { ...x.a, value: { file: m[1], source: await read(m[1]), function: m[2] ?? 'get_assert' } };
+      } catch (e) {
+        fail(x, `cannot read ${m[1]}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Diagnostic } from '../diagnostics';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import { oneLine } from './case';
-import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, textual } from './promptfoo-assertions';
+import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, readPythonFiles, rubricMessages, textual, withRubricPrompt } from './promptfoo-assertions';
 import { mapProvider } from './promptfoo-providers';
 import { chatSchema, HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfPrompt, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
 
@@ -389,23 +389,8 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (first) t.assertions = t.assertions.map((x) => ({ ...x, a: { ...x.a, transform: x.a.transform ? [first, ...[x.a.transform].flat()] : first } }));
   }
 
-  // python assertions from files (file://check.py:fn, get_assert by default): the file is read here, so it stays in the project.
-  for (const t of tests) {
-    for (const x of t.assertions) {
-      const ref = x.a.type.replace(/^not-/, '') === 'python' ? fileRef(x.a.value) : undefined;
-      if (!ref) continue;
-      const m = /^(.*?\.py)(?::([A-Za-z_]\w*))?$/.exec(ref);
-      if (!m) {
-        err([...x.path, 'value'], `python ${ref}: a Python file (file://PATH.py or file://PATH.py:function)`, x.yaml ?? yaml);
-        continue;
-      }
-      try {
-        x.a = { ...x.a, value: { file: m[1], source: await read(path.resolve(dir, m[1])), function: m[2] ?? 'get_assert' } };
-      } catch (e) {
-        err([...x.path, 'value'], `cannot read ${m[1]}: ${(e as Error).message}`, x.yaml ?? yaml);
-      }
-    }
-  }
+  // python assertions from files (file://check.py:fn): read here, through the project's reader.
+  await readPythonFiles(tests, (f) => read(path.resolve(dir, f)), (x, message) => err([...x.path, 'value'], message, x.yaml ?? yaml));
 
   // Variables given as lists: one test per combination, as promptfoo expands them.
   const expanded: PfTest[] = [];
@@ -428,27 +413,6 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (n > 1) t.key = `${t.key}-${n}`;
   }
   return { prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
-}
-
-type RubricMessages = { role: 'system' | 'user' | 'assistant'; content: string }[];
-
-/** promptfoo's rubricPrompt: a list of messages, their JSON, or a text sent as the one user message. */
-function rubricMessages(raw: unknown): RubricMessages | undefined {
-  const parsed = chatSchema().safeParse(typeof raw === 'string' && raw.trim().startsWith('[') ? safeJson(raw) : raw);
-  if (parsed.success) return parsed.data.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
-  return typeof raw === 'string' && raw.trim() ? [{ role: 'user', content: raw }] : undefined;
-}
-
-/** An llm-rubric without its own judge prompt takes its test's (options.rubricPrompt). */
-function withRubricPrompt(assertions: PfTest['assertions'], prompt: RubricMessages | undefined): PfTest['assertions'] {
-  if (!prompt) return assertions;
-  return assertions.map((x) => {
-    if (x.a.type.replace(/^not-/, '') !== 'llm-rubric') return x;
-    const v = x.a.value;
-    if (v && typeof v === 'object' && (v as { prompt?: unknown }).prompt) return x;
-    const rubric = typeof v === 'string' ? v : (v as { rubric?: string } | undefined)?.rubric;
-    return { ...x, a: { ...x.a, value: { ...(rubric !== undefined ? { rubric } : {}), prompt } } };
-  });
 }
 
 function safeYaml(text: string): unknown {
