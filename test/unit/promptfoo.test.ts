@@ -176,6 +176,37 @@ scenarios:
     assert.equal(cases[0].request.reasoning_effort, 'low');
   });
 
+  it('prompts as a {file: label} mapping, a provider limited to some prompts, and a test without the default assertions', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'promptgate-pf-'));
+    await fs.writeFile(path.join(dir, 'short.txt'), 'Briefly: {{ q }}');
+    await fs.writeFile(path.join(dir, 'long.txt'), 'At length: {{ q }}');
+    await fs.writeFile(
+      path.join(dir, 'promptfooconfig.yaml'),
+      `prompts:
+  file://short.txt: short
+  file://long.txt: long
+providers:
+  - id: openai:gpt-4o-mini
+    prompts: [short]
+  - id: openai:gpt-4o
+defaultTest:
+  assert: [{ type: contains, value: "{{ q }}" }]
+tests:
+  - vars: { q: why }
+  - vars: { q: how }
+    options: { disableDefaultAsserts: true }
+    assert: [{ type: icontains, value: HOW }]
+`,
+    );
+    const project = await loadProject({ root: dir, paths: [dir] });
+    assert.deepEqual(project.diagnostics, []);
+    assert.deepEqual(project.suites.map((s) => s.name), ['short@openai-gpt-4o-mini', 'short@openai-gpt-4o', 'long@openai-gpt-4o'], 'gpt-4o-mini runs only the short prompt');
+    const [why, how] = project.suites[2].cases;
+    assert.equal(why.request.messages[0].content, 'At length: why');
+    assert.deepEqual(why.assertions.map((a) => a.type), ['contains']);
+    assert.deepEqual(how.assertions.map((a) => a.type), ['icontains'], 'disableDefaultAsserts leaves out defaultTest\'s');
+  });
+
   it('a broken file is still a located error', async () => {
     dir = await copy((c) => c.replace('        transform: output.toLowerCase()\n', '        transform: output.toLowerCase()\n      - type: contians\n        value: y\n      - type: contains\n        value: y\n        transform: "output.("\n'));
     const project = await loadProject({ root: dir, paths: [dir] });

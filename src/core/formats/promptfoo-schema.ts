@@ -22,14 +22,15 @@ export const promptfooSchemas = lazily(() => {
     })
     .passthrough();
   const prompt = z.object({ id: z.string().optional(), raw: z.string().optional(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
-  const provider = z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }).passthrough();
+  const provider = z.object({ id: z.string(), label: z.string().optional(), config: z.record(z.string(), z.unknown()).optional(), prompts: z.array(z.string()).optional() }).passthrough();
   const scenario = z.object({ description: z.string().optional(), config: z.array(test), tests: z.array(test) }).passthrough();
 
   const config = z
     .object({
       description: z.string().optional(),
       tags: z.record(z.string(), z.unknown()).optional(),
-      prompts: z.union([z.string(), z.array(z.union([z.string(), prompt]))]),
+      // A mapping is promptfoo's {file://path: label} form.
+      prompts: z.union([z.string(), z.array(z.union([z.string(), prompt])), z.record(z.string(), z.string())]),
       providers: z.union([z.string(), z.array(z.union([z.string(), provider]))]),
       defaultTest: z.union([test, z.string()]).optional(),
       tests: z.union([z.string(), z.array(z.union([z.string(), test]))]).optional(),
@@ -46,7 +47,7 @@ export const HARMLESS_KEYS = new Set(['description', 'tags', 'prompts', 'provide
 /** evaluateOptions that only pace or display a run. */
 export const HARMLESS_EVALUATE = new Set(['maxConcurrency', 'repeat', 'delay', 'showProgressBar', 'cache', 'timeoutMs', 'maxEvalTimeMs', 'interactiveProviders']);
 /** Test options PromptGate follows, and ones that change nothing it decides. */
-export const TEST_OPTIONS = new Set(['provider', 'rubricPrompt', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
+export const TEST_OPTIONS = new Set(['provider', 'rubricPrompt', 'disableDefaultAsserts', 'transform', 'runSerially', 'disableConversationVar', 'disableVarExpansion', 'storeOutputAs']);
 
 /** Something a test uses that PromptGate does not run: the reason and where it is written. */
 export interface Skip {
@@ -94,6 +95,8 @@ export interface PfProvider {
   /** The provider's id and raw config as written, mapped again under a prompt's own config. */
   id: string;
   config: Record<string, unknown>;
+  /** Prompt labels this provider runs (its `prompts` filter). */
+  prompts?: string[];
   skip?: Skip;
 }
 
@@ -118,6 +121,8 @@ export interface PfTest {
   skips: Skip[];
   /** options.disableVarExpansion: list variables are one value, not one test per element. */
   keepLists?: boolean;
+  /** options.disableDefaultAsserts: defaultTest's assertions are not added to this test. */
+  noDefaultAsserts?: boolean;
   /** options.transform: applied to the output before every assertion of the test (the test's, else defaultTest's). */
   outputTransform?: string;
 }

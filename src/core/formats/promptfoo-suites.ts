@@ -42,6 +42,7 @@ export async function promptfooSuites(
   const where = (k: Skip) => `${rel(k.file)}:${k.range.start.line + 1}:${k.range.start.character + 1}`;
   for (const prompt of pf.prompts) {
     for (const provider of pf.providers) {
+      if (provider.prompts && !provider.prompts.some((x) => matches(x, prompt.label))) continue;
       const name = pf.providers.length > 1 ? `${safe(prompt.label)}@${safe(provider.label)}` : safe(prompt.label);
       // A prompt's own config goes over its provider's (promptfoo's prompt-level config).
       const mapped = prompt.config && !provider.skip ? mapProvider(provider.id, { ...provider.config, ...prompt.config }) : provider;

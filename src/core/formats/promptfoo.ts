@@ -46,8 +46,9 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
 
   // Prompts: inline text, file:// text (several separated by --- lines), file:// JSON chat messages.
   const prompts: PfPrompt[] = [];
-  const promptList = typeof config.prompts === 'string' ? [config.prompts] : config.prompts;
-  const listPath = (i: number): PathSegment[] => (typeof config.prompts === 'string' ? ['prompts'] : ['prompts', i]);
+  const mapped = !Array.isArray(config.prompts) && typeof config.prompts === 'object' ? Object.entries(config.prompts) : undefined;
+  const promptList = typeof config.prompts === 'string' ? [config.prompts] : mapped ? mapped.map(([raw, label]) => ({ raw, label, id: undefined, config: undefined })) : (config.prompts as Exclude<PromptfooConfig['prompts'], string | Record<string, string>>);
+  const listPath = (i: number): PathSegment[] => (typeof config.prompts === 'string' ? ['prompts'] : mapped ? ['prompts', mapped[i][0]] : ['prompts', i]);
   for (const [i, entry] of promptList.entries()) {
     const raw = typeof entry === 'string' ? entry : (entry.raw ?? entry.id ?? '');
     const label = typeof entry === 'string' ? undefined : entry.label;
@@ -112,7 +113,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
       providers.push({ label, model: id, provider: { id: 'unsupported' }, parameters: {}, request: {}, path: at, id, config: pconfig, skip: skipAt(at, mapped.unsupported) });
       continue;
     }
-    providers.push({ label, ...mapped, path: at, id, config: pconfig });
+    providers.push({ label, ...mapped, path: at, id, config: pconfig, prompts: typeof entry === 'string' ? undefined : entry.prompts });
   }
 
   // Tests: inline, or file:// YAML, JSON or CSV (the whole list or one entry).
@@ -229,7 +230,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const { grader, outputTransform, keepLists, rubricPrompt } = optionsOf(t, file, at, skips);
     const assertions = withRubricPrompt(assertionsOf(file, [...at, 'assert'], t.assert, skips).map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x)), rubricPrompt);
     const key = (t.description && slug(t.description)) ?? `test-${index + 1}`;
-    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists, outputTransform };
+    return { yaml: file, file: fileName, path: at, key, name: t.description ?? `test ${index + 1}`, description: t.description, vars, varsPath: [...at, 'vars'], assertions, threshold: t.threshold, providers: t.providers, prompts: t.prompts, metadata: t.metadata, skips, keepLists, outputTransform, noDefaultAsserts: t.options?.disableDefaultAsserts === true };
   };
   const fromFile = async (ref: string, at: PathSegment[], into: PfTest[]): Promise<void> => {
     const full = path.resolve(dir, ref);
@@ -375,7 +376,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     const { grader, outputTransform, keepLists, rubricPrompt } = optionsOf(d, dyaml, at([]).length > 1 ? at([]) : ['defaultTest'], dskips);
     for (const t of tests) {
       t.vars = { ...dv, ...t.vars };
-      t.assertions = withRubricPrompt([...da, ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x)), rubricPrompt);
+      t.assertions = withRubricPrompt([...(t.noDefaultAsserts ? [] : da), ...t.assertions].map((x) => (grader && !x.a.provider && isJudged(x.a.type) ? { ...x, a: { ...x.a, provider: grader } } : x)), rubricPrompt);
       t.outputTransform ??= outputTransform;
       t.threshold ??= d.threshold;
       t.skips = [...dskips, ...t.skips];
