@@ -61,6 +61,11 @@ export class Lenses {
     for (const c of cases) {
       if (byLine.get(c.range.start.line)!.length > 1) continue;
       const r = toRange(vs, c.range);
+      if (c.skip) {
+        // Not runnable as it is: the lens says why, in full on hover (a --model run may still run a case without a model).
+        lens(r, `⊘ Skipped: ${c.skip.reason.length > 70 ? `${c.skip.reason.slice(0, 69)}…` : c.skip.reason}`, '', [], `${c.skip.reason} (${c.skip.where})`);
+        continue;
+      }
       lens(r, '▶ Run', 'promptgate.runCases', [[c.id]]);
       const o = state.outcomes.get(c.id);
       if (!o) continue;

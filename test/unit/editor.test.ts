@@ -216,6 +216,7 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     await api.runCases([PY]);
     let run = fake.controller().runs.at(-1)!;
     assert.deepEqual(run.stateOf(), { [PY]: 'skipped' });
+    assert.deepEqual(fake.lenses(path.join(dir, 'promptfooconfig.yaml')).filter((l) => l.startsWith('3:')), ['3: ⊘ Skipped: python assertions run code with your permissions: PromptGate runs the…'], 'the case\'s lens says why it is skipped');
     assert.match(run.output, /python assertions run code with your permissions/);
     assert.equal(server.count, 0);
     fake.dispose();
