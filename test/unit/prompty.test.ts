@@ -97,11 +97,20 @@ describe('Prompty files (.prompty), read unchanged', () => {
     assert.equal(project.cases[0].request.messages[1].content, 'From the file?');
   });
 
+  it('text before the first role line is the system message, as Prompty reads it', async () => {
+    const { project, messages } = await load({ 'shop.prompty': SHOP.replace('system:\nYou help', 'You help') });
+    assert.deepEqual(messages, []);
+    assert.deepEqual(project.cases[0].request.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+    assert.match(project.cases[0].request.messages[0].content, /^You help Ada with questions about our shop\./);
+  });
+
   it('every problem is located in the .prompty file itself', async () => {
     const cases: [string, RegExp][] = [
       ['name: x\n', /^bad\.prompty:1:1: a \.prompty file starts with front matter between two --- lines$/],
       ['---\nname: x\n', /^bad\.prompty:1:1: the front matter has no closing --- line$/],
-      [SHOP.replace('system:\nYou help', 'You help'), /^bad\.prompty:32:1: text before the first role line/],
+      // Text before the first role line is the system message (as Prompty reads it), its lines kept.
+      [SHOP.replace('system:\nYou help {{ customer }}', 'You help {{ customer( }}'), /^bad\.prompty:32:\d+: template/],
+      [SHOP.replace('system:\nYou help', '\nYou help').replace('{% endfor %}', '{% endfro %}'), /^bad\.prompty:3[3-6]:\d+: template/],
       [SHOP.replace('{% endfor %}', '{% endfro %}'), /^bad\.prompty:3[3-6]:\d+: template/],
       // What is richer than PromptGate is a warning; what it does not run skips the file's cases, with the reason.
       [SHOP.replace('tags: [retail]', 'tagz: [retail]'), /^bad\.prompty:7:\d+: warning: 'tagz' is not read by PromptGate$/],

@@ -6,7 +6,7 @@ import type { ProviderRequest } from '../providers/types';
 import { PromptFileSchema, type PromptFileData, type ProviderOptions } from '../schema';
 import { PROVIDERS } from '../providers/registry';
 import { parseModelRef } from '../providers/ids';
-import { PROMPTY_FILE, promptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile } from './prompty';
+import { PROMPTY_FILE, promptyFrontMatterSchema, promptyAsYaml, promptyPath, promptyToPromptFile, readPromptyBody } from './prompty';
 import { requestModelFor } from '../variants';
 import { TemplateError, referencedVariables, type TemplateDialect } from '../template';
 import { YamlFile, type PathSegment } from '../yamlfile';
@@ -46,7 +46,8 @@ export async function readPromptFile(
   let skip: LoadedPrompt['skip'];
   const before = diagnostics.length;
   if (prompty) {
-    const fm = promptyFrontMatterSchema().safeParse(yaml.data ?? {});
+    const body = readPromptyBody(yaml.data ?? {});
+    const fm = promptyFrontMatterSchema().safeParse(body.data);
     if (!fm.success) {
       diagnostics.push(...yaml.schemaDiagnostics(fm.error));
       return null;
@@ -62,11 +63,12 @@ export async function readPromptFile(
         } else diagnostics.push({ file, range, message, severity, code: 'prompty' });
       },
       await promptyDefaults(file, read),
+      body.paths,
     );
     if (!converted || diagnostics.slice(before).some((d) => d.severity === 'error')) return null;
     data = converted.data;
     messagePath = (i) => converted.messagePaths[i];
-    loc = promptyPath;
+    loc = (p) => promptyPath(p, body.paths);
     sample = converted.sample;
   } else {
     const parsed = PromptFileSchema.safeParse(yaml.data ?? {});

@@ -15,7 +15,12 @@ export const PROMPTY_INDENT = 6;
 const ROLE_LINE = /^\s*#?\s*(system|user|assistant|developer)\s*:\s*$/i;
 const BODY_KEY = 'prompty_body';
 
-/** The YAML form of a .prompty file, and the zero-based line where its body starts. */
+/**
+ * The YAML form of a .prompty file, and the zero-based line where its body starts. Each role section
+ * becomes a top-level block scalar `prompty_body_N_ROLE: |-` on its role line, so a line of the file
+ * is a line of the YAML; text before the first role line is a system section, as Prompty reads it,
+ * whose key takes the closing `---` line. readPromptyBody gathers the sections back in order.
+ */
 export function promptyAsYaml(file: string, text: string): { yaml?: string; bodyLine: number; diagnostics: Diagnostic[] } {
   const lines = text.split('\n');
   const at = (line: number, message: string): Diagnostic => ({ file, range: { start: { line, character: 0 }, end: { line, character: (lines[line] ?? '').length } }, message, severity: 'error', code: 'prompty' });
@@ -24,22 +29,38 @@ export function promptyAsYaml(file: string, text: string): { yaml?: string; body
   const close = lines.findIndex((l, i) => i > first && l.trim() === '---');
   if (close < 0) return { bodyLine: 0, diagnostics: [at(first, 'the front matter has no closing --- line')] };
   const out = lines.slice(0, close);
-  out.push(`${BODY_KEY}:`);
-  let inRole = false;
-  const diagnostics: Diagnostic[] = [];
-  for (let i = close + 1; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
+  const body = lines.slice(close + 1).map((l) => l.replace(/\r$/, ''));
+  const firstText = body.findIndex((l) => l.trim() !== '');
+  let sections = 0;
+  // Text before the first role line: a system section whose key is on the --- line.
+  const preamble = firstText >= 0 && !ROLE_LINE.test(body[firstText]);
+  out.push(preamble ? `${BODY_KEY}_${sections++}_system: |-` : '');
+  let inRole = preamble;
+  for (const line of body) {
     const role = ROLE_LINE.exec(line);
     if (role) {
-      out.push(`  - ${role[1].toLowerCase()}: |-`);
+      out.push(`${BODY_KEY}_${sections++}_${role[1].toLowerCase()}: |-`);
       inRole = true;
-    } else if (!inRole) {
-      if (line.trim()) diagnostics.push(at(i, 'text before the first role line: start the body with system:, user: or assistant: on a line of its own'));
-      out.push('');
-    } else out.push(line.trim() ? `${' '.repeat(PROMPTY_INDENT)}${line}` : '');
+    } else out.push(inRole && line.trim() ? `${' '.repeat(PROMPTY_INDENT)}${line}` : '');
   }
-  if (!inRole && !diagnostics.length) diagnostics.push(at(close, 'the body has no messages: add a system: or user: line followed by its text'));
-  return diagnostics.length ? { bodyLine: close + 1, diagnostics } : { yaml: out.join('\n'), bodyLine: close + 1, diagnostics };
+  if (!sections) return { bodyLine: close + 1, diagnostics: [at(close, 'the body has no messages: add a system: or user: line followed by its text')] };
+  return { yaml: out.join('\n'), bodyLine: close + 1, diagnostics: [] };
+}
+
+const SECTION_KEY = new RegExp(`^${BODY_KEY}_(\\d+)_(system|user|assistant|developer)$`);
+
+/** The body's sections (promptyAsYaml's keys) as the `prompty_body` list, and where each is. */
+export function readPromptyBody(data: unknown): { data: unknown; paths: PathSegment[][] } {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return { data, paths: [] };
+  const rest: Record<string, unknown> = {};
+  const sections: { n: number; key: string; role: string; content: unknown }[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const m = SECTION_KEY.exec(key);
+    if (m) sections.push({ n: Number(m[1]), key, role: m[2], content: value });
+    else rest[key] = value;
+  }
+  sections.sort((a, b) => a.n - b.n);
+  return { data: { ...rest, [BODY_KEY]: sections.map((x) => ({ [x.role]: x.content })) }, paths: sections.map((x) => [x.key]) };
 }
 
 /**
@@ -149,11 +170,11 @@ const MAPPED_OPTIONS = new Set(['max_tokens', 'maxOutputTokens', 'maxTokens', 't
 const PROVIDERS: Record<string, string> = { openai: 'openai', azure: 'azure', azure_openai: 'azure', azureopenai: 'azure', foundry: 'azure', anthropic: 'anthropic', ollama: 'ollama', gemini: 'gemini', google: 'gemini' };
 
 /** Where a prompt-file field lives in a .prompty file, for located errors. */
-export function promptyPath(p: readonly PathSegment[]): PathSegment[] {
+export function promptyPath(p: readonly PathSegment[], bodyPaths: readonly PathSegment[][] = []): PathSegment[] {
   const [head, ...rest] = p;
   switch (head) {
     case 'messages':
-      return typeof rest[0] === 'number' ? [BODY_KEY, rest[0], ...(rest.length > 1 ? [] : [])] : [BODY_KEY];
+      return typeof rest[0] === 'number' ? (bodyPaths[rest[0]] ?? []) : [];
     case 'variables':
       return ['inputs', ...rest.slice(0, 1)];
     case 'modelParameters':
@@ -181,6 +202,8 @@ export function promptyToPromptFile(
   fm: PromptyFrontMatter,
   problem: (path: PathSegment[], message: string, severity?: 'error' | 'warning' | 'skip') => void,
   defaults?: Record<string, unknown>,
+  /** Where each body section is written (readPromptyBody). */
+  bodyPaths: readonly PathSegment[][] = [],
 ): { data: PromptFileData; messagePaths: PathSegment[][]; sample?: Record<string, unknown> | string } | undefined {
   for (const key of Object.keys(fm)) if (!KNOWN_KEYS.has(key)) problem([key], `'${key}' is not read by PromptGate`, 'warning');
   const m = typeof fm.model === 'string' ? { id: fm.model } : (fm.model ?? {});
@@ -206,7 +229,7 @@ export function promptyToPromptFile(
   fm.prompty_body.forEach((section, i) => {
     const [role, content] = Object.entries(section)[0] as [PromptFileData['messages'][number]['role'], string | null];
     messages.push({ role, content: content ?? '' });
-    messagePaths.push([BODY_KEY, i, role]);
+    messagePaths.push(bodyPaths[i] ?? []);
   });
   const inputs = readInputs(fm);
   const variables: PromptFileData['variables'] = {};
