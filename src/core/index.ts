@@ -64,3 +64,4 @@ export * from './session/report';
 export * from './session/session';
 export * from './panel';
 export { prepareAssertion } from './formats/case';
+export { suiteMetrics, expressionProblem } from './derived';

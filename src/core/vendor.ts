@@ -21,5 +21,8 @@ export const vendor = {
   csvParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('csv-parse-sync.js') : require('csv-parse/sync')) as typeof import('csv-parse/sync')).parse,
   /** js-yaml's writer (its reader is in the bundle already: src/core/yamlfile.ts). */
   yamlDump: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('yaml.js') : require('js-yaml')) as Pick<typeof import('js-yaml'), 'dump'>).dump,
+  /** mathjs's expression evaluator (sandboxed: no access to JavaScript), for derived metrics. */
+  mathEvaluate: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('mathjs.js') : require('mathjs')) as Pick<typeof import('mathjs'), 'evaluate'>).evaluate,
+  mathParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('mathjs.js') : require('mathjs')) as Pick<typeof import('mathjs'), 'parse'>).parse,
   corpus: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('corpus.json') : require('./redteam/corpus.json')) as unknown,
 };

@@ -2,7 +2,7 @@ import { LOW_JUDGE_AGREEMENT } from './evaluate';
 import { pct } from './stats';
 import type { CaseResult } from './types/results';
 import type { CaseVerdict } from './types/verdicts';
-import type { AttackCategory, CaseOutcome } from './types/report';
+import type { AttackCategory, CaseOutcome, RunReport } from './types/report';
 
 /** How verdicts read, in one place for the terminal, the reports, the editor and the panel. */
 
@@ -196,4 +196,12 @@ export function unsupportedLines(outcomes: readonly CaseOutcome[], listUpTo = 3)
     if (g.outcomes.length <= listUpTo) for (const o of g.outcomes) lines.push(`      ${caseTitle(o)}`);
   }
   return lines;
+}
+
+/** Each suite's named metrics (summed over its cases) and the metrics derived from them, one line per suite. */
+export function suiteMetricLines(report: Pick<RunReport, 'suites'>): string[] {
+  const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/0+$/, ''));
+  return report.suites
+    .filter((s) => s.metrics?.length)
+    .map((s) => `${s.prompt} › ${s.suite}: ${s.metrics!.map((m) => (m.error !== undefined ? `${m.name} = ? (${m.error})` : `${m.name}${m.derived ? ' =' : ''} ${num(m.value!)}`)).join(' · ')}`);
 }

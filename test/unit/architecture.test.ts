@@ -30,7 +30,7 @@ export const LAYERS: readonly { name: string; modules: string[] }[] = [
   { name: 'ground: plain data, the schemas of the files, leaf utilities', modules: ['types/', 'schema', 'diagnostics', 'canonical', 'fsutil', 'stats', 'channel', 'vendor', 'providers/types', 'redteam/encoders'] },
   { name: 'files: YAML, templates, stores, diffs', modules: ['redteam/detect', 'redteam/packs', 'yamlfile', 'template', 'normalize', 'diff', 'store'] },
   { name: 'providers', modules: ['providers/', 'redteam/canary'] },
-  { name: 'assertions and judges', modules: ['assertions/', 'jsonschema', 'judge'] },
+  { name: 'assertions and judges', modules: ['assertions/', 'jsonschema', 'judge', 'derived'] },
   { name: 'model: sampling, verdicts, baselines, config', modules: ['sampling', 'verdicts', 'baseline', 'config'] },
   { name: 'formats: the input formats and the project', modules: ['formats/', 'discover', 'project', 'variants', 'affected'] },
   { name: 'run: runner, records, outcomes, wording', modules: ['runner', 'runs', 'evaluate', 'approve', 'redteam/report', 'export', 'wording', 'panel'] },

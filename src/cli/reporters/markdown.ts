@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, failureLines, gateLine, isPackAttack, judgeLine, pct, PLAIN_MARKS, provenanceLines, renderDiff, truncate, unsupportedGroups, type CaseOutcome } from '../../core';
+import { attackRateLine, caseTitle, failingSample, failureLines, gateLine, isPackAttack, judgeLine, pct, PLAIN_MARKS, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedGroups, type CaseOutcome } from '../../core';
 import type { RunReport } from './types';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -61,6 +61,8 @@ export function markdownReport(report: RunReport): string {
     for (const g of unsupported) out.push(`| ${g.outcomes.length} | ${cell(g.reason)} |`);
     out.push('');
   }
+  const metrics = suiteMetricLines(report);
+  if (metrics.length) out.push('### Metrics (summed over each suite\'s cases; = derived)', '', ...metrics.map((l) => `- ${cell(l)}`), '');
   const provenance = provenanceLines(report.outcomes);
   if (provenance.length) out.push(...provenance.map((l) => `> ⚠️ ${l}`), '');
   if (report.removed.length) out.push(`${report.removed.length} approved case(s) no longer exist: ${report.removed.map((v) => `\`${v.caseId}\``).join(', ')}`, '');

@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
+import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
 import type { RunReport } from './types';
 
@@ -92,6 +92,8 @@ export class TextReporter {
     }
     const unsupported = unsupportedLines(report.outcomes);
     if (unsupported.length) lines.push(c.yellow(unsupported[0]), ...unsupported.slice(1).map((l) => c.dim(l)), '');
+    const perSuite = suiteMetricLines(report);
+    if (perSuite.length) lines.push('metrics (summed over each suite\'s cases; = derived):', ...perSuite.map((l) => `  ${l}`), '');
     const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
     if (stale.size) lines.push(c.yellow(`The prompt changed since these baselines were approved: ${[...stale].join(', ')}`), '');
     const provenance = provenanceLines(report.outcomes);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Range } from '../diagnostics';
 import { lazily, type AssertionData, type PromptFileData, type ProviderOptions } from '../schema';
 import type { PathSegment, YamlFile } from '../yamlfile';
+import type { DerivedMetric } from '../types/cases';
 
 /** A promptfoo configuration and its tests as PromptGate reads them (built on first use: see lazily). */
 export const promptfooSchemas = lazily(() => {
@@ -36,6 +37,7 @@ export const promptfooSchemas = lazily(() => {
       tests: z.union([z.string(), z.array(z.union([z.string(), test]))]).optional(),
       scenarios: z.array(z.union([scenario, z.string()])).optional(),
       assertionTemplates: z.record(z.string(), assertion).optional(),
+      derivedMetrics: z.array(z.object({ name: z.string().min(1), value: z.unknown() }).passthrough()).optional(),
       evaluateOptions: z.object({ maxConcurrency: z.number().int().min(1).optional(), repeat: z.number().int().min(1).optional() }).passthrough().optional(),
     })
     .passthrough();
@@ -128,6 +130,7 @@ export interface PfTest {
 }
 
 export interface PromptfooProject {
+  derivedMetrics: DerivedMetric[];
   prompts: PfPrompt[];
   providers: PfProvider[];
   tests: PfTest[];

@@ -60,7 +60,7 @@ export async function promptfooSuites(
       const p = finishPrompt(file, relFile, yaml, data, source, providerDefaults, diagnostics);
       if (!p) continue;
       keep(p);
-      const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [] };
+      const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [], ...(pf.derivedMetrics.length ? { derivedMetrics: pf.derivedMetrics.map((d) => ({ ...d, where: `${relFile}:${d.where}` })) } : {}) };
       for (const t of pf.tests) {
         if (t.providers && !t.providers.some((x) => matches(x, provider.label) || matches(x, provider.id))) continue;
         if (t.prompts && !t.prompts.some((x) => matches(x, prompt.label))) continue;

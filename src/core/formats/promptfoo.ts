@@ -14,6 +14,8 @@ import { YamlFile, type PathSegment } from '../yamlfile';
 import { oneLine } from './case';
 import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, readPythonFiles, rubricMessages, textual, withRubricPrompt } from './promptfoo-assertions';
 import { mapProvider } from './promptfoo-providers';
+import { expressionProblem } from '../derived';
+import type { DerivedMetric } from '../types/cases';
 import { chatSchema, HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfPrompt, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
@@ -41,6 +43,18 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (HARMLESS_KEYS.has(key)) continue;
     const why = key === 'redteam' ? "promptfoo's red team is not run (PromptGate's adversarial suites cover it)" : key === 'extensions' ? 'extension hooks are not run' : key === 'nunjucksFilters' ? 'custom nunjucks filters are not loaded (templates that use them fail to render)' : key === 'env' ? 'env is not applied (set the variables in the environment)' : 'not read by PromptGate';
     err([key], `'${key}': ${why}`, yaml, 'warning');
+  }
+  // derivedMetrics: mathjs expressions (a syntax error is located now); a function in a script is not run.
+  const derivedMetrics: DerivedMetric[] = [];
+  for (const [i, d] of (config.derivedMetrics ?? []).entries()) {
+    const at: PathSegment[] = ['derivedMetrics', i, 'value'];
+    if (typeof d.value !== 'string') {
+      err(at, `derived metric '${d.name}': a function is not run by PromptGate (write it as an expression)`, yaml, 'warning');
+      continue;
+    }
+    const problem = expressionProblem(d.value);
+    if (problem) err(at, `derived metric '${d.name}': ${problem}`);
+    else derivedMetrics.push({ name: d.name, expression: d.value, where: String(yaml.rangeOf(at).start.line + 1) }); // the line: promptfooSuites adds the file
   }
   for (const key of Object.keys(config.evaluateOptions ?? {})) if (!HARMLESS_EVALUATE.has(key)) err(['evaluateOptions', key], `evaluateOptions.${key} is not read by PromptGate`, yaml, 'warning');
 
@@ -413,7 +427,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     seen.set(t.key, n);
     if (n > 1) t.key = `${t.key}-${n}`;
   }
-  return { prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
+  return { derivedMetrics, prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
 }
 
 function safeYaml(text: string): unknown {

@@ -3,6 +3,7 @@ import type { Project } from '../project';
 import type { Samples } from '../schema';
 import { Baselines, blocksGate, caseOutcomes, countVerdicts, verdictsForRun } from '../evaluate';
 import { attackReport } from '../redteam/report';
+import { suiteMetrics } from '../derived';
 import type { CaseResult, RunSummary } from '../types/results';
 import type { CaseSpec } from '../types/cases';
 import type { CaseOutcome, RunMode } from '../types/report';
@@ -56,6 +57,11 @@ export function judgeRun(input: JudgeRunInput): RunReport {
     const s = suites.get(key) ?? { prompt: o.spec.prompt.relFile, suite: o.spec.suite, outcomes: [], removed: removed.filter((v) => suiteOfRemoved.get(v.caseId) === key) };
     s.outcomes.push(o);
     suites.set(key, s);
+  }
+  // Derived metrics (promptfoo's derivedMetrics) per suite, over what ran of it.
+  for (const s of suites.values()) {
+    const spec = project.suites.find((x) => x.name === s.suite && x.prompt.relFile === s.prompt);
+    if (spec?.derivedMetrics?.length) s.metrics = suiteMetrics(s.outcomes, spec.derivedMetrics);
   }
   return {
     summary: input.summary,

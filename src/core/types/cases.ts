@@ -76,4 +76,14 @@ export interface SuiteSpec {
   prompt: PromptSpec;
   normalize: Normalizer[];
   cases: CaseSpec[];
+  /** Metrics computed from the suite's named metric sums after a run (promptfoo's derivedMetrics). */
+  derivedMetrics?: DerivedMetric[];
+}
+
+export interface DerivedMetric {
+  name: string;
+  /** A mathjs expression over the named metrics' sums and earlier derived metrics. */
+  expression: string;
+  /** Where it is written, `file:line:column`. */
+  where: string;
 }

@@ -76,6 +76,15 @@ export interface CostEstimate {
 /** `failed`: a verdict blocks (exit 1); `stopped`: the run ended early, so the gate was not decided. */
 export type Gate = 'passed' | 'failed' | 'stopped';
 
+/** A named metric of a suite (each case's score, its samples averaged, summed over the cases), or one derived from them. */
+export interface MetricValue {
+  name: string;
+  value?: number;
+  /** Why a derived metric has no value (an unknown name, a result that is not a number…). */
+  error?: string;
+  derived: boolean;
+}
+
 /** A finished run: what every reporter, the editor and the panel show. */
 export interface RunReport {
   summary: RunSummary;
@@ -85,7 +94,7 @@ export interface RunReport {
   /** Each case that ran, with its samples, verdict and change against the baseline. */
   outcomes: CaseOutcome[];
   /** Each prompt × suite that ran, with its outcomes and the approved cases that are gone. */
-  suites: { prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[] }[];
+  suites: { prompt: string; suite: string; outcomes: CaseOutcome[]; removed: CaseVerdict[]; /** With derived metrics: the named sums and the derived values. */ metrics?: MetricValue[] }[];
   /** Attack success per category, for the adversarial cases that ran. */
   attacks: AttackCategory[];
   /** Approved cases that no longer exist (only for suites that ran whole). */
