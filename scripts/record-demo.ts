@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { main } from '../src/cli/main';
 import { startFakeOpenAI, type ChatBody, type Reply } from '../test/support/fake-openai';
+import { supportAgent } from '../test/support/agent-model';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXAMPLES = path.join(ROOT, 'examples');
@@ -69,6 +70,8 @@ async function run() {
       if (!label) throw new Error(`no label for: ${user}`);
       return { content: label };
     }
+    // The support agent (tools declared): the scripted tool-calling stand-in of the tests.
+    if (body.tools) return supportAgent(body);
     if (system.includes('Northwind Outfitters')) return { content: SUPPORT.some(([re]) => re.test(user)) ? pick(SUPPORT, user) : answerAttack(user) };
     if (system.includes('Extract the order change')) return { content: JSON.stringify(pick(EXTRACTION, user)) };
     if (system.includes('summarize product reviews')) return { content: pick(SUMMARIES, user) };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { canonicalJson } from './canonical';
 import type { Diagnostic } from './diagnostics';
 import { writeFileAtomic } from './fsutil';
+import { trajectoryLines } from './diff';
 import { lazily } from './schema';
 import { YamlFile } from './yamlfile';
 import type { CaseResult } from './types/results';
@@ -13,6 +14,8 @@ export const baselineFileSchema = lazily(() => {
   const sample = z
     .object({
       output: z.string(),
+      /** Agent cases: the tool calls, one line each (trajectoryLines), diffed before the answer. */
+      tools: z.array(z.string()).optional(),
       pass: z.boolean(),
       score: z.number(),
       assertions: z.array(z.object({ type: z.string(), pass: z.boolean(), score: z.number() }).strict()),
@@ -88,6 +91,7 @@ export function baselineCaseFrom(results: readonly CaseResult[]): BaselineCase |
     .sort((a, b) => a.sample - b.sample)
     .map((r) => ({
       output: r.output ?? '',
+      ...(r.steps ? { tools: trajectoryLines(r.steps) } : {}),
       pass: r.status === 'passed',
       score: r.score,
       assertions: r.assertions.map((a) => ({ type: a.type, pass: a.pass, score: a.score })),

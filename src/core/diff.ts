@@ -1,3 +1,4 @@
+import type { Step } from './types/agent';
 import { diffArrays } from 'diff';
 import type { Normalizer } from './schema';
 import { normalizeOutput, numberTolerance, tokenize, tokensEqual } from './normalize';
@@ -104,3 +105,13 @@ export function renderDiff(diff: OutputDiff, mark: { added(s: string): string; r
 }
 
 export const PLAIN_MARKS = { added: (s: string) => `{+${s}+}`, removed: (s: string) => `[-${s}-]` };
+
+/** The tool calls of an agent's trajectory, one line each (`→ lookup_order {"order_id":"A1"}`). */
+export function trajectoryLines(steps: readonly Step[]): string[] {
+  return steps.flatMap((s) => (s.kind === 'tool' ? [`→ ${s.name} ${s.arguments}${s.injected ? ` (${s.injected})` : s.error ? ' (failed)' : ''}`] : []));
+}
+
+/** What an agent case's diff compares: the tool sequence first, then the final answer. */
+export function withTrajectory(output: string, tools: readonly string[] | undefined): string {
+  return tools ? `${tools.length ? tools.join('\n') : '(no tool calls)'}\n── answer ──\n${output}` : output;
+}

@@ -3,7 +3,7 @@ import { baselineOutcomes, baselinePath, readBaseline, resultOutcomes, type Base
 import { samplePlan } from './sampling';
 import type { Samples } from './schema';
 import { computeVerdicts, removedVerdict } from './verdicts';
-import { outputDiff } from './diff';
+import { outputDiff, trajectoryLines, withTrajectory } from './diff';
 import type { CaseResult, SamplePlan, Tally } from './types/results';
 import type { CaseVerdict, SamplingPolicy, VerdictKind, VerdictPolicy } from './types/verdicts';
 import type { CaseSpec, SuiteSpec } from './types/cases';
@@ -151,8 +151,12 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
       const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;
       const before = (want && b.entry.samples.find((s) => s.pass === want.before)) ?? b.entry.samples[0];
       const after = (want && counted.find((r) => (r.status === 'passed') === want.after)) ?? counted[0];
-      const diff = outputDiff(before.output, after.output ?? '', spec.normalize);
-      if (diff.kind !== 'same') outcome.change = { before: before.output, after: after.output ?? '', diff };
+      // An agent's trajectory is compared first, then its answer.
+      const agent = !!spec.agent || before.tools !== undefined;
+      const was = agent ? withTrajectory(before.output, before.tools ?? []) : before.output;
+      const now = agent ? withTrajectory(after.output ?? '', after.steps ? trajectoryLines(after.steps) : []) : (after.output ?? '');
+      const diff = outputDiff(was, now, agent ? [] : spec.normalize);
+      if (diff.kind !== 'same') outcome.change = { before: was, after: now, diff };
       return outcome;
     });
 }

@@ -1,6 +1,7 @@
 /** PromptGate's engine: everything the CLI and the editor share. No host imports here. */
 export * from './types/cases';
 export * from './types/packs';
+export * from './types/agent';
 export type * from './types/assertions';
 export type * from './types/results';
 export type * from './types/verdicts';

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { Channel } from './channel';
 import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged } from './assertions/registry';
 import { estimateCost, type PriceTable } from './providers/pricing';
-import { ProviderError, type Provider, type ProviderResponse, type Usage } from './providers/types';
+import { ProviderError, type Provider, type ProviderRequest, type Usage } from './providers/types';
+import { runAgent, type AgentRun, type ModelAnswer } from './agent';
 import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
 import type { AssertionContext, JudgeContext, PreparedAssertion } from './types/assertions';
@@ -169,47 +170,45 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
   }
 }
 
-interface Answer {
-  response: ProviderResponse;
-  source: ResponseSource;
-  latencyMs: number;
+interface Answer extends ModelAnswer {
+  /** Agent cases: the whole run, turn by turn. */
+  agent?: AgentRun;
 }
 
-/** The answer to one sample, from the cache or the provider; a final result when there is none. */
+/** The answer to one request, from the cache or the provider; throws a ProviderError when there is none. */
+async function ask(spec: CaseSpec, request: ProviderRequest, sample: number, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<ModelAnswer> {
+  const provider = deps.providerFor(spec.prompt);
+  // Hashing the request is only for the cache; with it off (or cassettes answering) it is skipped.
+  const key = deps.cache ? requestKey(request, sample) : '';
+  const hit = deps.cache ? await deps.cache.get(key) : undefined;
+  if (hit && hit.provider === provider.id) return { response: hit.response, latencyMs: hit.latencyMs, source: 'cache' };
+  const t0 = deps.now();
+  const response = await provider.complete(request, { signal, sample });
+  const latencyMs = response.latencyMs ?? deps.now() - t0;
+  const source: ResponseSource = provider.recorded ? 'replay' : 'live';
+  if (deps.cache && source === 'live') {
+    const { latencyMs: _recorded, ...clean } = response;
+    try {
+      await deps.cache.put({ key, provider: provider.id, sample, request, response: clean, latencyMs });
+    } catch (err) {
+      emit({ type: 'warning', message: `could not write the cache entry for ${spec.id}: ${(err as Error).message}` });
+    }
+  }
+  return { response, source, latencyMs };
+}
+
+/** The answer to one sample (an agent case's whole run), or a final result when there is none. */
 async function obtain(spec: CaseSpec, sample: number, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<Answer | CaseResult> {
   emit({ type: 'case-started', caseId: spec.id, sample });
-  let response: ProviderResponse | undefined;
-  let source: ResponseSource = 'live';
-  let latencyMs = 0;
   try {
-    const provider = deps.providerFor(spec.prompt);
-    // Hashing the request is only for the cache; with it off (or cassettes answering) it is skipped.
-    const key = deps.cache ? requestKey(spec.request, sample) : '';
-    const hit = deps.cache ? await deps.cache.get(key) : undefined;
-    if (hit && hit.provider === provider.id) {
-      response = hit.response;
-      latencyMs = hit.latencyMs;
-      source = 'cache';
-    } else {
-      const t0 = deps.now();
-      response = await provider.complete(spec.request, { signal, sample });
-      latencyMs = response.latencyMs ?? deps.now() - t0;
-      source = provider.recorded ? 'replay' : 'live';
-      if (deps.cache && source === 'live') {
-        const { latencyMs: _recorded, ...clean } = response;
-        try {
-          await deps.cache.put({ key, provider: provider.id, sample, request: spec.request, response: clean, latencyMs });
-        } catch (err) {
-          emit({ type: 'warning', message: `could not write the cache entry for ${spec.id}: ${(err as Error).message}` });
-        }
-      }
-    }
+    if (!spec.agent) return await ask(spec, spec.request, sample, signal, deps, emit);
+    const agent = await runAgent(spec.request, spec.agent, (request) => ask(spec, request, sample, signal, deps, emit));
+    return { response: agent.last, source: agent.source, latencyMs: agent.latencyMs, agent };
   } catch (err) {
     const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
     if (e.kind === 'aborted' || signal.aborted) return skipped(spec, sample);
     return { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: e.kind, message: e.message } };
   }
-  return { response, source, latencyMs };
 }
 
 /** The tools a request declares: its `tools`, and the legacy API's `functions` sent as written. */
@@ -222,12 +221,13 @@ function declaredTools(spec: CaseSpec): AssertionContext['tools'] {
 
 /** Checks an answer against the case's assertions. */
 async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
-  const { response, source, latencyMs } = answer;
+  const { response, source, latencyMs, agent } = answer;
   if (signal.aborted) return skipped(spec, sample);
   emit({ type: 'case-output', caseId: spec.id, sample, output: response.output, source, latencyMs });
-  const cost = estimateCost(deps.prices, spec.request.model, response.usage);
+  const usage = agent ? agent.usage : response.usage;
+  const cost = estimateCost(deps.prices, spec.request.model, usage);
   const question = [...spec.request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-  const context = {
+  const context: AssertionContext = {
     vars: spec.vars,
     response,
     latencyMs,
@@ -236,19 +236,29 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
     tools: declaredTools(spec),
     question,
     system: spec.request.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n\n'),
+    steps: agent?.steps,
   };
-  const results: AssertionResult[] = new Array(spec.assertions.length);
-  spec.assertions.forEach((a, i) => {
-    if (a.definition.kind === 'pure') results[i] = evaluateAssertion(a, response.output, context);
+  // Agent cases: each scripted turn's assertions on that turn's answer, then the case's on the last.
+  const checks: { a: PreparedAssertion; output: string; context: AssertionContext }[] = [];
+  spec.agent?.turns.forEach((t, i) => {
+    const answered = agent?.turns[i + 1];
+    if (answered) for (const a of t.assertions) checks.push({ a, output: answered.response.output, context: { ...context, response: answered.response, question: t.message, steps: answered.steps } });
+  });
+  for (const a of spec.assertions) checks.push({ a, output: response.output, context });
+  const results: AssertionResult[] = new Array(checks.length);
+  checks.forEach((c, i) => {
+    if (c.a.definition.kind === 'pure') results[i] = evaluateAssertion(c.a, c.output, c.context);
   });
   // The expensive layer only for outputs not already known to fail.
-  const deterministicOk = results.every((r) => !r || r.pass);
-  for (const [i, a] of spec.assertions.entries()) {
-    if (a.definition.kind !== 'model') continue;
-    if (!deps.judge) results[i] = { ...notJudged(a), reason: 'no judge is configured for model-graded assertions', errored: true };
-    else if (deps.judgeOnlyIfDeterministicPass !== false && !deterministicOk) results[i] = notJudged(a);
-    else results[i] = await evaluateModelAssertion(a, response.output, context, deps.judge(a, signal));
+  const deterministicOk = results.every((r) => !r || r.pass) && !agent?.failure;
+  for (const [i, c] of checks.entries()) {
+    if (c.a.definition.kind !== 'model') continue;
+    if (!deps.judge) results[i] = { ...notJudged(c.a), reason: 'no judge is configured for model-graded assertions', errored: true };
+    else if (deps.judgeOnlyIfDeterministicPass !== false && !deterministicOk) results[i] = notJudged(c.a);
+    else results[i] = await evaluateModelAssertion(c.a, c.output, c.context, deps.judge(c.a, signal));
   }
+  // An agent run that did not finish fails the sample, with the reason.
+  if (agent?.failure) results.push({ type: 'agent', pass: false, score: 0, weight: 1, reason: agent.failure });
   if (signal.aborted) return skipped(spec, sample);
   emit({ type: 'assertions', caseId: spec.id, sample, results });
   const failedJudge = results.find((r) => r.errored);
@@ -257,17 +267,18 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
   // path, and this object is made for every sample.
   const r = base(spec, sample) as CaseResult;
   r.error = failedJudge ? { kind: 'judge', message: `${failedJudge.type}: ${failedJudge.reason}` } : undefined;
-  r.status = failedJudge ? 'errored' : pass ? 'passed' : 'failed';
+  r.status = failedJudge ? 'errored' : pass && !agent?.failure ? 'passed' : 'failed';
   r.score = score;
   r.assertions = results;
   r.output = response.output;
   r.toolCalls = response.toolCalls.length ? response.toolCalls : undefined;
+  if (agent) r.steps = agent.steps;
   r.finishReason = response.finishReason;
   r.source = source;
   r.servedModel = response.model;
   r.fingerprint = response.fingerprint;
   r.latencyMs = latencyMs;
-  r.usage = response.usage;
+  r.usage = usage;
   r.cost = cost;
   return r;
 }

@@ -94,6 +94,35 @@ export const NormalizerSchema = z.union([
   z.object({ numbers: z.object({ tolerance: z.number().min(0) }).strict() }).strict(),
 ]);
 
+const mockAnswerFields = {
+  result: z.unknown().optional().describe('What the tool returns: JSON, or text.'),
+  fail: z.enum(['error', 'timeout', 'malformed']).optional().describe('An injected failure instead of a result: an error, a timeout, or an answer that is not valid JSON.'),
+  message: z.string().optional().describe('The failure\'s message.'),
+};
+
+/** A mocked tool of an agent case: answers the model's calls to it. */
+export const ToolMockSchema = z
+  .object({
+    ...mockAnswerFields,
+    javascript: z.string().min(1).optional().describe('A JavaScript expression or function body over args and call (0 for the first call) whose value is the result; runs isolated, as javascript assertions do.'),
+    when: z.array(z.object({ args: z.record(z.string(), z.unknown()), ...mockAnswerFields }).strict()).min(1).optional().describe('Answers chosen by the arguments: the first whose args are all among the call\'s.'),
+    sequence: z.array(z.object(mockAnswerFields).strict()).min(1).optional().describe('Answers by call: the first call gets the first, and the last repeats.'),
+    returns: z.record(z.string(), z.unknown()).optional().describe('A JSON Schema every result of this mock must match (checked when the file loads).'),
+  })
+  .strict();
+
+export const TurnSchema = z
+  .object({
+    user: z.string().describe('The next user message (a template over the variables).'),
+    assert: z.array(AssertionSchema).default([]).describe('What the answer to this turn must satisfy.'),
+  })
+  .strict();
+
+const agentFields = {
+  mocks: z.record(z.string(), ToolMockSchema).optional().describe('Mocked tools by name: the model\'s tool calls are answered and it is called again until it answers without one.'),
+  maxSteps: z.number().int().min(1).max(100).optional().describe('Model calls allowed per turn of an agent case (default 10); reaching it fails the sample.'),
+};
+
 const CaseIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'ids are letters, digits, . _ : or -, starting with a letter or digit');
 
 export const CaseSchema = z
@@ -107,10 +136,13 @@ export const CaseSchema = z
     tags: z.array(z.string()).default([]),
     samples: SamplesSchema.optional(),
     passRate: z.number().gt(0).max(1).optional(),
+    ...agentFields,
+    turns: z.array(TurnSchema).min(1).optional().describe('User turns after the prompt\'s own messages, each answered (tools included) before the next.'),
   })
   .strict();
 
 const suiteFields = {
+  ...agentFields,
   kind: z.enum(['golden', 'adversarial']).default('golden').describe('golden: cases with expected behaviour; adversarial: attack packs and your own attacks.'),
   description: z.string().optional(),
   vars: z.record(z.string(), z.unknown()).default({}),

@@ -29,7 +29,7 @@ export type Fault =
 
 export interface ChatBody {
   model: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }[];
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   tools?: unknown[];

@@ -1,7 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { ASSERTIONS, combineResults, evaluateAssertion, lookupAssertion, prepareAssertion, type AssertionContext, type PreparedAssertion } from '../../src/core';
+import { ASSERTIONS, combineResults, evaluateAssertion, lookupAssertion, prepareAssertion, type AssertionContext, type PreparedAssertion, type Step } from '../../src/core';
 import type { AssertionData } from '../../src/core/schema';
 import { spawnSync } from 'node:child_process';
+
+/** Steps of an agent sample, for trajectory checks. */
+const model = (toolCalls: ReturnType<typeof call>[]): Step => ({ kind: 'model', turn: 0, output: '', toolCalls, latencyMs: 5, usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15 }, source: 'live' });
+const tool = (name: string): Step => ({ kind: 'tool', turn: 0, name, arguments: '{}', result: '{}' });
 
 const HAS_PYTHON = spawnSync('python3', ['--version']).status === 0;
 
@@ -68,6 +72,21 @@ const CASES: { a: Partial<AssertionData> & { type: string }; pass: [string, Part
     a: { type: 'is-valid-openai-tools-call' },
     pass: ['', { response: { output: '', toolCalls: [call('get_weather', { city: 'Oslo' })], finishReason: 'tool_calls' } }],
     fail: ['', { response: { output: '', toolCalls: [call('get_weather', { town: 'Oslo' })], finishReason: 'tool_calls' } }],
+  },
+  {
+    a: { type: 'tool-sequence', value: ['lookup', 'refund'] },
+    pass: ['', { steps: [model([call('lookup', {})]), tool('lookup'), model([call('audit', {}), call('refund', {})]), tool('audit'), tool('refund'), model([])] }],
+    fail: ['', { steps: [model([call('refund', {})]), tool('refund'), model([call('lookup', {})]), tool('lookup'), model([])] }],
+  },
+  {
+    a: { type: 'tool-sequence', value: { tools: ['lookup'], order: 'subset' } },
+    pass: ['', { steps: [model([call('lookup', {})]), tool('lookup'), model([call('lookup', {})]), tool('lookup'), model([])] }],
+    fail: ['', { steps: [model([call('lookup', {})]), tool('lookup'), model([call('refund', {})]), tool('refund'), model([])] }],
+  },
+  {
+    a: { type: 'trajectory-limits', value: { maxModelCalls: 2, maxStepTokens: 100 } },
+    pass: ['', { steps: [model([call('lookup', {})]), tool('lookup'), model([])] }],
+    fail: ['', { steps: [model([call('lookup', {})]), tool('lookup'), model([call('lookup', {})]), tool('lookup'), model([])] }],
   },
   {
     a: { type: 'is-valid-openai-function-call' },

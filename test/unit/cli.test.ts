@@ -218,11 +218,17 @@ describe('promptgate CLI (built)', function () {
     // A copy, so that the test leaves no run record or cache entry in examples/.
     const copy = await project({});
     await fs.cp(path.join(ROOT, 'examples'), path.join(copy, 'examples'), { recursive: true, filter: (src) => !/[\\/]\.promptgate[\\/](runs|cache)([\\/]|$)/.test(src) });
-    const r = await cli(['test', 'examples', '--replay'], { cwd: copy });
+    const r = await cli(['test', 'examples', '--replay', '--json', 'r.json'], { cwd: copy });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^116 passed, 1 failed, 0 errored/m);
-    // The one failure is the demo's known weakness (a base64-encoded injection), approved as failing.
-    assert.match(r.stdout, /^verdicts: 116 pass, 1 fail — gate passed$/m);
+    assert.match(r.stdout, /^121 passed, 1 failed, 0 errored/m);
+    // The one failure is the demo's known weakness (a base64-encoded injection), approved as failing;
+    // the support agent's five cases are new.
+    assert.match(r.stdout, /^verdicts: 116 pass, 1 fail, 5 new — gate passed$/m);
+    // The agent's cases replay every step: at least two model calls and one tool call each.
+    const report = JSON.parse(await fs.readFile(path.join(copy, 'r.json'), 'utf8')) as { results: { prompt: string; steps?: { kind: string }[] }[] };
+    const agent = report.results.filter((x) => x.prompt === 'support-agent.prompt.yml');
+    assert.equal(agent.length, 5);
+    for (const x of agent) assert.ok(x.steps!.filter((s) => s.kind === 'model').length >= 2 && x.steps!.some((s) => s.kind === 'tool'), JSON.stringify(x.steps));
     assert.match(r.stdout, /^ {2}encoding +4 cases +25% \[5%–70%\] \(1\/4\); baseline 25% \(1\/4\)/m);
   });
 });

@@ -32,6 +32,26 @@ export function scriptBody(source: string): string {
   }
 }
 
+/** A mock's script (over `args` and `call`) as a function body the isolate runs: `context` carries both. */
+export function mockScriptBody(source: string): string {
+  return `const args = context.args, call = context.call;\n${scriptBody(source)}`;
+}
+
+/** Why a mock's script does not compile, or undefined. */
+export function checkMockScript(source: string): string | undefined {
+  try {
+    new vm.Script(`(function (output, context) {\n${mockScriptBody(source)}\n})`, { filename: 'mock.js' });
+    return undefined;
+  } catch (err) {
+    return `javascript does not compile: ${(err as Error).message}`;
+  }
+}
+
+/** Runs a mock's script (mockScriptBody) with its arguments: its value, or the error it ended with. */
+export function runMockScript(body: string, args: unknown, call: number): { value: unknown } | { error: string } {
+  return run(body, '', { args, call });
+}
+
 /** Runs a script on `output` (a structured one is parsed inside the sandbox) and `context`; what it returned, or the error it ended with. */
 function run(source: string, output: string, context: unknown, structured = false): { value: unknown } | { error: string } {
   const answer = runIsolated({ kind: 'script', source, output, structured, context: JSON.stringify(context) ?? 'null' });

@@ -6,6 +6,7 @@ import { metricAssertions } from './metrics';
 import { modelAssertions } from './model';
 import { contextAssertions } from './context';
 import { pythonAssertions } from './python';
+import { trajectoryAssertions } from './trajectory';
 import { securityAssertions } from './security';
 import type { AssertionOutcome } from '../types/results';
 import { isToolCallsOutput } from '../providers/types';
@@ -18,6 +19,7 @@ export const ASSERTIONS: readonly AssertionDefinition[] = [
   ...textAssertions,
   ...jsonAssertions,
   ...toolAssertions,
+  ...trajectoryAssertions,
   ...javascriptAssertions,
   ...pythonAssertions,
   ...metricAssertions,

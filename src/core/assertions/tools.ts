@@ -5,6 +5,7 @@ import { deepEqual } from './text';
 import { define, outcome } from './types';
 import type { ToolCall } from '../providers/types';
 import type { AssertionContext } from '../types/assertions';
+import { allToolCalls, argumentsMatch } from './trajectory';
 
 const schemaCache = new WeakMap<object, ValidateFunction>();
 function validatorFor(parameters: Record<string, unknown>): ValidateFunction {
@@ -47,7 +48,7 @@ export const toolAssertions = [
     description: "the model called at least one tool, each a declared tool with JSON arguments matching its parameters' schema",
     value: z.undefined(),
     evaluate: ({ context }) => {
-      const calls = context.response.toolCalls;
+      const calls = allToolCalls(context);
       if (!calls.length) return outcome(false, 'the model made no tool call');
       for (const call of calls) {
         const why = invalidCall(call, context.tools);
@@ -68,28 +69,38 @@ export const toolAssertions = [
       return why ? outcome(false, why) : outcome(true, `a valid call of '${call.name}'`);
     },
   }),
-  define<{ name: string; arguments?: Record<string, unknown> }>({
+  define<{ name: string; arguments?: Record<string, unknown>; schema?: Record<string, unknown> }>({
     id: 'tool-call',
     kind: 'pure',
-    description: 'the model called the named tool, with arguments that include the given ones',
-    value: z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional() }).strict(),
+    description: 'the model called the named tool (in an agent case, at any step), with arguments that include the given ones and match `schema` when given',
+    value: z.object({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()).optional(), schema: z.record(z.string(), z.unknown()).optional() }).strict(),
+    compile: (value) => {
+      if (value.schema) compileSchema(value.schema);
+      return undefined;
+    },
     evaluate: ({ context, value }) => {
-      const calls = context.response.toolCalls.filter((c) => c.name === value.name);
+      const all = allToolCalls(context);
+      const calls = all.filter((c) => c.name === value.name);
       if (!calls.length) {
-        const made = context.response.toolCalls.map((c) => c.name);
+        const made = all.map((c) => c.name);
         return outcome(false, `no call to '${value.name}'${made.length ? ` (called: ${made.join(', ')})` : ' (no tool calls)'}`);
       }
-      if (!value.arguments) return outcome(true, `called '${value.name}'`);
-      for (const call of calls) {
-        let args: unknown;
-        try {
-          args = JSON.parse(call.arguments || '{}');
-        } catch {
-          continue;
-        }
-        if (subsetMatch(args, value.arguments)) return outcome(true, `called '${value.name}' with the expected arguments`);
+      let matching = calls;
+      if (value.arguments) {
+        matching = calls.filter((call) => {
+          try {
+            return subsetMatch(JSON.parse(call.arguments || '{}'), value.arguments);
+          } catch {
+            return false;
+          }
+        });
+        if (!matching.length) return outcome(false, `called '${value.name}' with ${calls[0].arguments}, expected arguments including ${JSON.stringify(value.arguments)}`);
       }
-      return outcome(false, `called '${value.name}' with ${calls[0].arguments}, expected arguments including ${JSON.stringify(value.arguments)}`);
+      if (value.schema) {
+        const m = argumentsMatch(matching, value.schema);
+        if (!m.ok) return outcome(false, `called '${value.name}', but not with arguments matching the schema: ${m.why}`);
+      }
+      return outcome(true, `called '${value.name}'${value.arguments || value.schema ? ' with the expected arguments' : ''}`);
     },
   }),
 ];

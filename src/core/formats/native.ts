@@ -7,6 +7,7 @@ import { acrossModels } from '../variants';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import { buildCase, slug, closest, type CaseInput } from './case';
+import { buildAgent, type AgentInput } from './agent';
 import { DEFAULT_PASS_RATE, type CaseSpec, type SuiteSpec } from '../types/cases';
 import type { PackName } from '../types/packs';
 
@@ -51,6 +52,13 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
           ...(data.forbiddenTools ? [{ a: { type: 'forbidden-tools', value: data.forbiddenTools, weight: 1 } as AssertionData, path: [...base, 'forbiddenTools'] }] : []),
         ]
       : [];
+  // Agent cases: the suite's mocks, the case's over them by tool name; maxSteps likewise; the case's turns.
+  const agentInput = (cpath: PathSegment[], c?: SuiteData['cases'][number]): AgentInput => {
+    const mocks = new Map<string, AgentInput['mocks'][number]>();
+    for (const [name, mock] of Object.entries(data.mocks ?? {})) mocks.set(name, { name, mock, path: [...base, 'mocks', name] });
+    for (const [name, mock] of Object.entries(c?.mocks ?? {})) mocks.set(name, { name, mock, path: [...cpath, 'mocks', name] });
+    return { mocks: [...mocks.values()], maxSteps: c?.maxSteps ?? data.maxSteps, turns: c?.turns, turnsPath: [...cpath, 'turns'] };
+  };
   const built: { spec: CaseSpec; attack?: CaseSpec['attack'] }[] = [];
   const seen = new Map<string, number>();
   cases.forEach((c, i) => {
@@ -82,7 +90,10 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
       samples: c.samples,
       passRate: c.passRate,
     }), diagnostics);
-    if (spec) built.push({ spec, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
+    if (!spec) return;
+    const agent = buildAgent(p, yaml, agentInput(cpath, c), spec.vars, label, diagnostics);
+    if (agent === null) return;
+    built.push({ spec: agent ? { ...spec, agent } : spec, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
   });
 
   if (kind === 'adversarial' && data.packs) {
@@ -105,7 +116,10 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
           varsPath: [...base, yaml.hasPath([...base, 'target']) ? 'target' : 'packs'],
           assertions: [...suiteAsserts, ...detectors, ...guards(at)],
         }), diagnostics);
-        if (spec) built.push({ spec, attack: { pack: attack.pack, id: attack.id, source: attack.source } });
+        if (!spec) continue;
+        // An agent under attack: the suite's mocks answer its tool calls.
+        const agent = buildAgent(p, yaml, agentInput(at), spec.vars, spec.name, diagnostics);
+        if (agent !== null) built.push({ spec: agent ? { ...spec, agent } : spec, attack: { pack: attack.pack, id: attack.id, source: attack.source } });
       }
     }
   }

@@ -34,7 +34,7 @@ export function toMessagesBody(request: ProviderRequest): Anthropic.MessageCreat
   for (const [k, v] of Object.entries(request)) if (!MAPPED.has(k) && v !== undefined) body[k] = v;
   body.model = request.model;
   body.max_tokens = request.max_tokens ?? (request.max_completion_tokens as number | undefined) ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
-  body.messages = request.messages.filter((m) => m.role === 'user' || m.role === 'assistant').map((m) => ({ role: m.role, content: m.content }));
+  body.messages = conversation(request.messages);
   if (system) body.system = system;
   if (request.temperature !== undefined) body.temperature = Math.min(1, request.temperature);
   if (request.top_p !== undefined) body.top_p = request.top_p;
@@ -47,6 +47,37 @@ export function toMessagesBody(request: ProviderRequest): Anthropic.MessageCreat
     else if (choice && typeof choice === 'object') body.tool_choice = { type: 'tool', name: choice.function.name };
   }
   return body as unknown as Anthropic.MessageCreateParamsNonStreaming;
+}
+
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown } | { type: 'tool_result'; tool_use_id: string; content: string };
+
+/**
+ * The conversation as the Messages API takes it: an assistant's tool calls are `tool_use` blocks,
+ * and the tools' answers `tool_result` blocks of the next user message (consecutive ones together).
+ */
+function conversation(messages: ProviderRequest['messages']): { role: 'user' | 'assistant'; content: string | Block[] }[] {
+  const out: { role: 'user' | 'assistant'; content: string | Block[] }[] = [];
+  for (const m of messages) {
+    if (m.role === 'assistant' && m.tool_calls?.length) {
+      const blocks: Block[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      for (const c of m.tool_calls) blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input: parsedOrEmpty(c.function.arguments) });
+      out.push({ role: 'assistant', content: blocks });
+    } else if (m.role === 'tool') {
+      const block: Block = { type: 'tool_result', tool_use_id: m.tool_call_id ?? '', content: m.content };
+      const last = out[out.length - 1];
+      if (last?.role === 'user' && Array.isArray(last.content) && last.content.every((b) => b.type === 'tool_result')) last.content.push(block);
+      else out.push({ role: 'user', content: [block] });
+    } else if (m.role === 'user' || m.role === 'assistant') out.push({ role: m.role, content: m.content });
+  }
+  return out;
+}
+
+function parsedOrEmpty(text: string): unknown {
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    return {};
+  }
 }
 
 const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', refusal: 'content_filter' };

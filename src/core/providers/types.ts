@@ -1,7 +1,17 @@
+/** A message of a request; agent cases add the model's tool calls and the tools' answers. */
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  content: string;
+  /** An assistant message that called tools. */
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  /** A tool message: the call it answers. */
+  tool_call_id?: string;
+}
+
 /** The request PromptGate sends, in the OpenAI chat-completions body shape; hashed canonically. */
 export interface ProviderRequest {
   model: string;
-  messages: { role: 'system' | 'developer' | 'user' | 'assistant'; content: string }[];
+  messages: ChatMessage[];
   temperature?: number;
   max_tokens?: number;
   top_p?: number;
@@ -24,6 +34,9 @@ export interface ToolCall {
   /** A call through the legacy functions API (`function_call`, for a request's `functions`). */
   legacy?: true;
 }
+
+/** Where an answer came from: the provider, the cache, or a cassette. */
+export type ResponseSource = 'live' | 'cache' | 'replay';
 
 export interface Usage {
   promptTokens: number;

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { ProviderResponse } from '../providers/types';
 import type { AssertionOutcome } from './results';
+import type { Step } from './agent';
 
 /** What an assertion may look at besides the output text. */
 export interface AssertionContext {
@@ -18,6 +19,8 @@ export interface AssertionContext {
   question: string;
   /** The system and developer messages sent, joined (adversarial cases: with the canary sentinel). */
   system?: string;
+  /** Agent cases: the steps so far (of the turn, for a turn's assertions), model and tool calls in order. */
+  steps?: Step[];
 }
 
 /** A judge's answer to one grading question. */

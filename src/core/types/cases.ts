@@ -1,4 +1,5 @@
 /* The ground floor: prompts, suites and cases as loaded, plain data (a case's request is rendered at load time). */
+import type { ToolMock } from './agent';
 import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from '../schema';
 import type { ProviderRequest } from '../providers/types';
 import type { PreparedAssertion } from './assertions';
@@ -65,6 +66,8 @@ export interface CaseSpec {
    * option): it is reported as skipped with the reason and where that is written, never called.
    */
   skip?: { reason: string; where: string; /** Only a model is missing: `--model` runs it. */ needsModel?: boolean };
+  /** An agent case: the model's tool calls are answered by mocks, and it is called again, turn after turn. */
+  agent?: AgentSpec;
 }
 
 export interface SuiteSpec {
@@ -87,3 +90,13 @@ export interface DerivedMetric {
   /** Where it is written, `file:line:column`. */
   where: string;
 }
+
+/** How an agent case runs: mocked tools answer the model's calls until it answers without one. */
+export interface AgentSpec {
+  mocks: Record<string, ToolMock>;
+  /** Model calls allowed per turn (default 10); reaching it is a failure with the reason. */
+  maxSteps: number;
+  /** User turns after the first (the prompt's own messages are the first), each with its assertions. */
+  turns: { message: string; assertions: PreparedAssertion[] }[];
+}
+

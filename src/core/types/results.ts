@@ -1,6 +1,7 @@
 /* The ground floor: plain data that every layer of core (and the adapters) passes around.
    Nothing here imports a behaviour module. */
-import type { ToolCall, Usage } from '../providers/types';
+import type { ResponseSource, ToolCall, Usage } from '../providers/types';
+import type { Step } from './agent';
 
 export interface AssertionOutcome {
   pass: boolean;
@@ -23,7 +24,7 @@ export interface AssertionResult extends AssertionOutcome {
 
 export type CaseStatus = 'passed' | 'failed' | 'errored' | 'skipped';
 
-export type ResponseSource = 'live' | 'cache' | 'replay';
+export type { ResponseSource } from '../providers/types';
 
 /** The outcome of one sample of one case: plain data, written to run records as is. */
 export interface CaseResult {
@@ -42,6 +43,8 @@ export interface CaseResult {
   assertions: AssertionResult[];
   output?: string;
   toolCalls?: ToolCall[];
+  /** Agent cases: every model call and tool call of the sample, in order. */
+  steps?: Step[];
   finishReason?: string;
   error?: { kind: string; message: string };
   source?: ResponseSource;
