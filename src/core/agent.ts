@@ -88,7 +88,14 @@ export async function runAgent(request: ProviderRequest, agent: AgentSpec, ask: 
         failure = `reached maxSteps (${agent.maxSteps})${inputs.length > 1 ? ` in turn ${turn + 1}` : ''} without an answer that calls no tool`;
         break turnLoop;
       }
-      const got = await ask({ ...request, messages: [...messages] });
+      let got: ModelAnswer;
+      try {
+        got = await ask({ ...request, messages: [...messages] });
+      } catch (err) {
+        // The steps so far stay with the error: the sample is errored, not emptied.
+        if (err && typeof err === 'object') (err as { steps?: Step[] }).steps = steps;
+        throw err;
+      }
       latencyMs += got.latencyMs;
       usage = addUsage(usage, got.response.usage);
       sources.add(got.source);

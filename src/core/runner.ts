@@ -8,6 +8,7 @@ import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
 import type { AssertionContext, JudgeContext, PreparedAssertion } from './types/assertions';
 import type { CaseSpec, PromptSpec } from './types/cases';
+import type { Step } from './types/agent';
 import type { RunEvent } from './types/events';
 
 export interface RunOptions {
@@ -207,7 +208,8 @@ async function obtain(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
   } catch (err) {
     const e = err instanceof ProviderError ? err : new ProviderError('network', (err as Error).message);
     if (e.kind === 'aborted' || signal.aborted) return skipped(spec, sample);
-    return { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: e.kind, message: e.message } };
+    const steps = (err as { steps?: Step[] }).steps;
+    return { ...base(spec, sample), status: 'errored', score: 0, assertions: [], error: { kind: e.kind, message: e.message }, ...(steps ? { steps } : {}) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { LOW_JUDGE_AGREEMENT } from './evaluate';
 import { pct } from './stats';
 import type { CaseResult } from './types/results';
+import type { Step } from './types/agent';
 import type { CaseVerdict } from './types/verdicts';
 import type { AttackCategory, CaseOutcome, RunReport } from './types/report';
 
@@ -204,4 +205,27 @@ export function suiteMetricLines(report: Pick<RunReport, 'suites'>): string[] {
   return report.suites
     .filter((s) => s.metrics?.length)
     .map((s) => `${s.prompt} › ${s.suite}: ${s.metrics!.map((m) => (m.error !== undefined ? `${m.name} = ? (${m.error})` : `${m.name}${m.derived ? ' =' : ''} ${num(m.value!)}`)).join(' · ')}`);
+}
+
+/** An agent sample's steps, one line each: each model call (its tool calls, or its answer) and each tool call with what it answered. */
+export function stepLines(steps: readonly Step[], width = 160): string[] {
+  return steps.map((s, i) => {
+    const n = `${i + 1}`.padStart(2);
+    if (s.kind === 'model') {
+      const what = s.toolCalls.length ? `calls ${s.toolCalls.map((c) => `${c.name} ${c.arguments}`).join('; ')}` : `answers ${JSON.stringify(s.output)}`;
+      return truncate(`${n}. model${s.turn ? ` (turn ${s.turn + 1})` : ''} ${what}  · ${Math.round(s.latencyMs)} ms${s.usage ? ` · ${s.usage.totalTokens} tokens` : ''}${s.source !== 'live' ? ` · ${s.source}` : ''}`, width);
+    }
+    const answer = s.error ? `failed: ${s.error}` : `${s.injected ? `[${s.injected}] ` : ''}→ ${s.result ?? ''}`;
+    return truncate(`${n}. tool ${s.name} ${answer}`, width);
+  });
+}
+
+/** Task completion of the agent samples of a run: how many reached a final answer in every turn. */
+export function completionLine(outcomes: readonly CaseOutcome[]): string | undefined {
+  const samples = outcomes.flatMap((o) => o.results.filter((r) => r.steps && (r.status === 'passed' || r.status === 'failed')));
+  if (!samples.length) return undefined;
+  const done = samples.filter((r) => !r.assertions.some((a) => a.type === 'agent')).length;
+  const tools = samples.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'tool').length, 0);
+  const models = samples.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'model').length, 0);
+  return `agents: ${done}/${samples.length} samples completed their task (${pct(done / samples.length)}); ${(models / samples.length).toFixed(1)} model calls and ${(tools / samples.length).toFixed(1)} tool calls per sample`;
 }

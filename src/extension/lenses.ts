@@ -69,7 +69,9 @@ export class Lenses {
       lens(r, '▶ Run', 'promptgate.runCases', [[c.id]]);
       const o = state.outcomes.get(c.id);
       if (!o) continue;
-      lens(r, verdictTitle(o.verdict), 'promptgate.runCases', [[c.id]]);
+      // An agent case: its pass rate, and how many steps its samples took (the most any took).
+      const steps = c.agent ? Math.max(0, ...o.results.map((x) => x.steps?.length ?? 0)) : 0;
+      lens(r, `${verdictTitle(o.verdict)}${steps ? ` · ${steps} step${steps === 1 ? '' : 's'}` : ''}`, 'promptgate.runCases', [[c.id]]);
       if (o.verdict.kind === 'regressed' || o.change) lens(r, 'Diff', 'promptgate.showDiff', [c.id]);
       lens(r, 'Approve', 'promptgate.approve', [[c.id]]);
     }

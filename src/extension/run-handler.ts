@@ -1,6 +1,8 @@
 import type * as vscode from 'vscode';
 import {
+  completionLine,
   provenanceLines,
+  stepLines,
   unsupportedLines,
   attackRows,
   caseFingerprint,
@@ -222,6 +224,8 @@ export class RunHandler {
           // Verdicts that rest on cached answers, and a model that changed under the same name, are said at the end of every run.
           for (const line of provenanceLines(e.report.outcomes)) run.appendOutput(`PromptGate: ${line}.\r\n`);
           for (const line of unsupportedLines(e.report.outcomes)) run.appendOutput(`PromptGate: ${line}\r\n`);
+          const completion = completionLine(e.report.outcomes);
+          if (completion) run.appendOutput(`PromptGate: ${completion}\r\n`);
           return e.report;
       }
     }
@@ -255,6 +259,7 @@ export class RunHandler {
 function transcript(spec: CaseSpec, r: CaseResult): string {
   const lines = [`── ${spec.prompt.relFile} › ${spec.suite} › ${spec.name} #${r.sample}: ${r.status}`];
   for (const m of spec.request.messages) lines.push(`[${m.role}] ${m.content}`);
+  if (r.steps) lines.push('[steps]', ...stepLines(r.steps).map((l) => `  ${l}`));
   if (r.output !== undefined) lines.push(`[output] ${r.output}`);
   for (const a of r.assertions) lines.push(`  ${a.pass ? '✓' : '✗'} ${a.type} (score ${a.score.toFixed(2)}): ${a.reason}`);
   if (r.error) lines.push(`  error ${r.error.kind}: ${r.error.message}`);

@@ -63,6 +63,10 @@ describe('agents: tool loops with mocked tools', function () {
     const [r] = report.results;
     assert.equal(shape(r.steps), 'model→lookup_order lookup_order model→issue_refund issue_refund model');
     assert.deepEqual(r.assertions.filter((a) => !a.pass).map((a) => a.type), ['tool-sequence', 'forbidden-tools']);
+    // The text report shows the failing sample's steps.
+    const out = (await cli(['test', '--suite', 'injection', '--samples', '1'], dir, env())).stdout;
+    assert.match(out, /\n {5}steps:\n {8}1\. model calls lookup_order \{"order_id":"NW-2001"\}.*\n {8}2\. tool lookup_order → \{"order_id":"NW-2001".*\n {8}3\. model calls issue_refund .*\n {8}4\. tool issue_refund → \{"ok":true,"refund_id":"RF-9999"\}\n {8}5\. model answers /);
+    assert.match(out, /^agents: 1\/1 samples completed their task \(100%\); 3\.0 model calls and 2\.0 tool calls per sample$/m);
   });
 
   it('a loop that never ends, a tool without a mock, and arguments that are not JSON each fail the sample with the reason', async () => {
@@ -81,6 +85,19 @@ describe('agents: tool loops with mocked tools', function () {
     assert.equal(reason('unmocked'), "the model called 'issue_refund', which has no mock (mocked: lookup_order)");
     assert.match(reason('garbled')!, /^the model called 'lookup_order' with arguments that are not valid JSON: /);
     assert.ok(report.results.every((r) => r.status === 'failed'));
+    assert.match(out, /^agents: 0\/3 samples completed their task \(0%\)/m);
+  });
+
+  it('a model call that errors mid-run keeps the steps before it', async () => {
+    dir = await tmpProject(await agentFiles());
+    respond = (b) => {
+      if (b.messages.some((m) => m.role === 'tool')) throw new Error('the model is overloaded');
+      return supportAgent(b);
+    };
+    const { report } = await run(['--suite', 'injection']);
+    const [r] = report.results as (Result & { error?: { message: string } })[];
+    assert.equal(r.status, 'errored');
+    assert.equal(shape(r.steps), 'model→lookup_order lookup_order');
   });
 
   it('mocks answer by script, by sequence and with injected failures; a malformed answer is handled', async () => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { PromptGateExtension } from '../../src/extension/promptgate';
 import { fakeVSCode, outline } from '../support/fake-vscode';
 import { startFakeOpenAI, echoReply, type FakeOpenAI } from '../support/fake-openai';
+import { supportAgent } from '../support/agent-model';
 import { removeDir, tmpProject } from '../support/tmp';
 import { greetPrompt } from '../support/fixtures';
 
@@ -225,6 +226,20 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     await api.runCases([PY]);
     run = fake.controller().runs.at(-1)!;
     assert.deepEqual(run.stateOf(), { [PY]: 'passed' }, run.output);
+  });
+
+  it("an agent case's run output lists its steps, and its CodeLens shows its pass rate and steps", async () => {
+    reply = (b) => supportAgent(b);
+    const agent = await fs.readFile(path.resolve(__dirname, '../../examples/support-agent.prompt.yml'), 'utf8');
+    const api = await activate({ 'support-agent.prompt.yml': agent }, { samples: 1 });
+    const REFUND = 'support-agent.prompt.yml::golden::refunds-an-eligible-order';
+    await api.runCases([REFUND]);
+    const run = fake.controller().runs.at(-1)!;
+    assert.deepEqual(run.stateOf(), { [REFUND]: 'passed' }, run.output);
+    assert.match(run.output, /\[steps\]\r\n {3}1\. model calls lookup_order \{"order_id":"NW-1001"\}[^\r]*\r\n {3}2\. tool lookup_order → \{"order_id":"NW-1001"[^\r]*\r\n {3}3\. model calls issue_refund/);
+    assert.match(run.output, /PromptGate: agents: 1\/1 samples completed their task/);
+    const line = (await fs.readFile(path.join(dir, 'support-agent.prompt.yml'), 'utf8')).split('\n').findIndex((l) => l.includes('- name: refunds an eligible order'));
+    assert.ok(fake.lenses(path.join(dir, 'support-agent.prompt.yml')).includes(`${line}: ✓ 1/1 · 5 steps`), fake.lenses(path.join(dir, 'support-agent.prompt.yml')).join('\n'));
   });
 
   it('in Restricted Mode a run skips every case and calls nothing', async () => {

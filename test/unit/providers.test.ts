@@ -67,6 +67,24 @@ describe("Anthropic's Messages API (the official SDK against a local fake)", () 
     assert.equal(server.requests[1].body.stream, true);
   });
 
+  it("an agent's conversation goes as tool_use and tool_result blocks (results of one answer together)", async () => {
+    server = await startFakeAnthropic({ respond: () => ({ text: 'Both found.' }) });
+    const messages: ProviderRequest['messages'] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Find A-17 and B-2' },
+      { role: 'assistant', content: '', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup_order', arguments: '{"id":"A-17"}' } }, { id: 'toolu_2', type: 'function', function: { name: 'lookup_order', arguments: '{"id":"B-2"}' } }] },
+      { role: 'tool', tool_call_id: 'toolu_1', content: '{"status":"shipped"}' },
+      { role: 'tool', tool_call_id: 'toolu_2', content: '{"error":"not found"}' },
+    ];
+    const r = await provider().complete({ ...request, messages, tools }, { sample: 0 });
+    assert.equal(r.output, 'Both found.');
+    assert.deepEqual(server.requests[0].body.messages, [
+      { role: 'user', content: 'Find A-17 and B-2' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup_order', input: { id: 'A-17' } }, { type: 'tool_use', id: 'toolu_2', name: 'lookup_order', input: { id: 'B-2' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '{"status":"shipped"}' }, { type: 'tool_result', tool_use_id: 'toolu_2', content: '{"error":"not found"}' }] },
+    ]);
+  });
+
   it('a streamed answer has its usage and text', async () => {
     server = await startFakeAnthropic({ respond: () => ({ text: 'A longer streamed answer.', usage: { input_tokens: 11, output_tokens: 5 } }) });
     const r = await provider({ stream: true }).complete(request, { sample: 0 });

@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
+import { attackRateLine, caseTitle, completionLine, stepLines, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
 import type { RunReport } from './types';
 
@@ -77,6 +77,7 @@ export class TextReporter {
           if (a.expected !== undefined) lines.push(`       expected: ${truncate(oneLine(a.expected), 160)}`);
           lines.push(`       actual:   ${truncate(oneLine(r?.output ?? ''), 160)}`);
         }
+        if (r?.steps) lines.push('     steps:', ...stepLines(r.steps, 150).map((l) => `       ${l}`));
         lines.push('');
       });
     }
@@ -92,6 +93,8 @@ export class TextReporter {
     }
     const unsupported = unsupportedLines(report.outcomes);
     if (unsupported.length) lines.push(c.yellow(unsupported[0]), ...unsupported.slice(1).map((l) => c.dim(l)), '');
+    const completion = completionLine(report.outcomes);
+    if (completion) lines.push(completion, '');
     const perSuite = suiteMetricLines(report);
     if (perSuite.length) lines.push('metrics (summed over each suite\'s cases; = derived):', ...perSuite.map((l) => `  ${l}`), '');
     const stale = new Set(report.outcomes.filter((o) => o.verdict.baseline?.stale).map((o) => `${o.spec.prompt.relFile} (baseline for ${o.verdict.baseline!.versionId}, now ${o.spec.prompt.versionId})`));
