@@ -143,3 +143,20 @@ export async function runAgent(request: ProviderRequest, agent: AgentSpec, ask: 
   const source: ResponseSource = sources.has('live') ? 'live' : sources.has('replay') ? 'replay' : 'cache';
   return { turns, steps, last, failure, latencyMs, usage, source };
 }
+
+/** A recorded agent sample as a run (`--rejudge`): its steps, each turn's final answer, and why it did not finish, as recorded. */
+export function recordedRun(r: { output?: string; finishReason?: string; usage?: Usage; latencyMs?: number; steps: Step[]; assertions: { type: string; reason: string }[] }): AgentRun {
+  const turns: AgentRun['turns'] = [];
+  for (const [i, s] of r.steps.entries()) {
+    if (s.kind === 'model' && !s.toolCalls.length) turns[s.turn] = { response: { output: s.output, toolCalls: [], finishReason: s.finishReason, usage: s.usage }, steps: r.steps.slice(0, i + 1).filter((x) => x.turn === s.turn) };
+  }
+  return {
+    turns,
+    steps: r.steps,
+    last: { output: r.output ?? '', toolCalls: [], finishReason: r.finishReason },
+    failure: r.assertions.find((a) => a.type === 'agent')?.reason,
+    latencyMs: r.latencyMs ?? 0,
+    usage: r.usage,
+    source: 'replay',
+  };
+}

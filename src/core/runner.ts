@@ -3,7 +3,7 @@ import { Channel } from './channel';
 import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged } from './assertions/registry';
 import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderRequest, type Usage } from './providers/types';
-import { runAgent, type AgentRun, type ModelAnswer } from './agent';
+import { recordedRun, runAgent, type AgentRun, type ModelAnswer } from './agent';
 import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
 import type { AssertionContext, JudgeContext, PreparedAssertion } from './types/assertions';
@@ -203,6 +203,12 @@ async function obtain(spec: CaseSpec, sample: number, signal: AbortSignal, deps:
   emit({ type: 'case-started', caseId: spec.id, sample });
   try {
     if (!spec.agent) return await ask(spec, spec.request, sample, signal, deps, emit);
+    // --rejudge: the recorded steps are judged again; the loop does not run.
+    const stored = deps.providerFor(spec.prompt).storedRun?.(spec.request, sample);
+    if (stored?.steps) {
+      const recorded = recordedRun({ ...stored, steps: stored.steps as Step[] });
+      return { response: recorded.last, source: 'replay', latencyMs: recorded.latencyMs, agent: recorded };
+    }
     const agent = await runAgent(spec.request, spec.agent, (request) => ask(spec, request, sample, signal, deps, emit));
     return { response: agent.last, source: agent.source, latencyMs: agent.latencyMs, agent };
   } catch (err) {

@@ -157,6 +157,12 @@ cases:
     assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
     const report = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8')) as Report;
     assert.equal(report.results.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'model').length, 0), calls, 'one cassette per model call');
+    // --rejudge judges the recorded steps again; nothing is called (the server is gone).
+    const rejudged = await cli(['test', '--rejudge', '--json', 'r.json'], dir, {});
+    assert.equal(rejudged.code, 0, rejudged.stdout + rejudged.stderr);
+    const again = JSON.parse(await fs.readFile(path.join(dir, 'r.json'), 'utf8')) as Report;
+    assert.equal(shape(again.results.find((r) => r.name === 'refunds an eligible order')!.steps), 'model→lookup_order lookup_order model→issue_refund issue_refund model');
+    assert.ok(again.results.every((r) => r.status === 'passed'));
     const approved = await cli(['approve'], dir);
     assert.equal(approved.code, 0, approved.stdout + approved.stderr);
     // The agent now refunds before it looks the order up.

@@ -15,6 +15,11 @@ export class StoredOutputsProvider implements Provider {
     for (const { request, result } of entries) this.byKey.set(requestKey(request, result.sample), result);
   }
 
+  /** The whole recorded sample (an agent case's steps included), to judge again without running the loop. */
+  storedRun(request: ProviderRequest, sample: number): CaseResult | undefined {
+    return this.byKey.get(requestKey(request, sample));
+  }
+
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const r = this.byKey.get(requestKey(request, options.sample));
     if (!r || r.output === undefined) throw new ProviderError('replay_miss', `no stored output for sample ${options.sample} of this request in the latest run: run promptgate test first`);

@@ -70,6 +70,8 @@ export interface Provider {
   /** Answers come from records (cassettes, a stored run): nothing is called, nothing costs. */
   readonly recorded?: boolean;
   complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse>;
+  /** A recorded run's whole sample (`--rejudge`): an agent case is judged on its recorded steps. */
+  storedRun?(request: ProviderRequest, sample: number): { output?: string; toolCalls?: ToolCall[]; finishReason?: string; usage?: Usage; latencyMs?: number; /** An agent sample's steps (types/agent Step; kept opaque here, below that layer). */ steps?: readonly unknown[]; assertions: { type: string; reason: string }[] } | undefined;
   /** Embedding vectors, for providers that have an embeddings endpoint. */
   embed?(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]>;
 }
