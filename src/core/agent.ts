@@ -104,6 +104,8 @@ export async function runAgent(request: ProviderRequest, agent: AgentSpec, ask: 
       steps.push({ kind: 'model', turn, output: r.output, toolCalls: r.toolCalls, finishReason: r.finishReason, latencyMs: got.latencyMs, usage: r.usage, source: got.source });
       if (!r.toolCalls.length) {
         turns.push({ response: r, steps: steps.slice(first) });
+        // The answer is history for the next turn.
+        messages.push({ role: 'assistant', content: r.output });
         break;
       }
       if (r.toolCalls.some((c) => c.legacy)) {

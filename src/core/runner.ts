@@ -248,6 +248,8 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
   };
   // Agent cases: each scripted turn's assertions on that turn's answer, then the case's on the last.
   const checks: { a: PreparedAssertion; output: string; context: AssertionContext }[] = [];
+  const opened = agent?.turns[0];
+  if (opened) for (const a of spec.agent?.opening ?? []) checks.push({ a, output: opened.response.output, context: { ...context, response: opened.response, steps: opened.steps } });
   spec.agent?.turns.forEach((t, i) => {
     const answered = agent?.turns[i + 1];
     if (answered) for (const a of t.assertions) checks.push({ a, output: answered.response.output, context: { ...context, response: answered.response, question: t.message, steps: answered.steps } });

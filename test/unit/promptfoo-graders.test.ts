@@ -220,4 +220,30 @@ tests:
     assert.deepEqual(report.cases.map((c) => c.verdict.passing), [false, true], out);
     assert.match(checks(report, report.cases[0].id)[0].reason, /python took more than 10 s/);
   });
+
+  it("a chat prompt over _conversation runs each conversation as one case: its tests are the turns, each checked on its own answer", async () => {
+    const prompt = '[{"role": "system", "content": "{{ system_message }}"},\n{% for completion in _conversation %}\n{"role": "user", "content": "{{ completion.input[completion.input.length - 1].content }}"},\n{"role": "assistant", "content": "{{ completion.output }}"},\n{% endfor %}\n{"role": "user", "content": "{{ question }}"}]';
+    const { report, code, out } = await run(
+      `prompts: [file://prompt.json]
+providers: [openai:gpt-4.1-mini]
+defaultTest: { vars: { system_message: Be brief. } }
+tests:
+  - vars: { question: Who founded Facebook? }
+    metadata: { conversationId: fb }
+    assert: [{ type: icontains, value: founded }]
+  - vars: { question: Where does he live? }
+    metadata: { conversationId: fb }
+    assert: [{ type: icontains, value: live }, { type: not-icontains, value: founded }]
+  - vars: { question: Is it raining? }
+    metadata: { conversationId: weather }
+`,
+      (b) => ({ content: `A${b.messages.length}: ${b.messages.at(-1)!.content}` }),
+      { files: { 'prompt.json': prompt }, args: ['--samples', '1'] },
+    );
+    assert.equal(code, 0, out);
+    assert.deepEqual(report.cases.map((c) => c.name), ['test 1 (and 1 more turn)', 'test 3']);
+    const fb = report.results.find((r) => r.caseId === report.cases[0].id)! as unknown as { steps: { kind: string; output: string }[]; assertions: { type: string; pass: boolean }[] };
+    assert.deepEqual(fb.steps.map((s) => s.output), ['A2: Who founded Facebook?', 'A4: Where does he live?']);
+    assert.deepEqual(fb.assertions.map((a) => [a.type, a.pass]), [['icontains', true], ['icontains', true], ['not-icontains', true]]);
+  });
 });

@@ -83,6 +83,8 @@ export interface PfPrompt {
   path: PathSegment[];
   /** Provider config the prompt adds (promptfoo's prompt-level `config`). */
   config?: Record<string, unknown>;
+  /** The prompt renders `_conversation`: its tests run as conversations (promptfoo-conversation.ts). */
+  conversation?: boolean;
   skip?: Skip;
 }
 

@@ -6,7 +6,10 @@ import { mapProvider } from './promptfoo-providers';
 import { promptfooConfigSchema, type Skip } from './promptfoo-schema';
 import { YamlFile } from '../yamlfile';
 import { type LoadedPrompt, type PromptSource, finishPrompt } from './prompt-file';
-import { buildCase } from './case';
+import { buildCase, prepareAssertion, type CaseInput } from './case';
+import { conversations } from './promptfoo-conversation';
+import { renderTemplate } from '../template';
+import { DEFAULT_MAX_STEPS } from '../types/agent';
 import { DEFAULT_PASS_RATE, type SuiteSpec } from '../types/cases';
 
 /** A promptfoo configuration: one prompt and suite per prompt × provider, each test a case. */
@@ -61,12 +64,10 @@ export async function promptfooSuites(
       if (!p) continue;
       keep(p);
       const suite: SuiteSpec = { name, kind: 'golden', file, relFile, range: yaml.rangeOf(prompt.path), prompt: p.spec, normalize: [], cases: [], ...(pf.derivedMetrics.length ? { derivedMetrics: pf.derivedMetrics.map((d) => ({ ...d, where: `${relFile}:${d.where}` })) } : {}) };
-      for (const t of pf.tests) {
-        if (t.providers && !t.providers.some((x) => matches(x, provider.label) || matches(x, provider.id))) continue;
-        if (t.prompts && !t.prompts.some((x) => matches(x, prompt.label))) continue;
+      const eligible = pf.tests.filter((t) => (!t.providers || t.providers.some((x) => matches(x, provider.label) || matches(x, provider.id))) && (!t.prompts || t.prompts.some((x) => matches(x, prompt.label))));
+      const caseOf = (t: (typeof pf.tests)[number], first: Skip | undefined, extra: Partial<Pick<CaseInput, 'id' | 'name'>> = {}) => {
         const tyaml = t.yaml ?? yaml;
-        const first = skip ?? t.skips[0];
-        const spec = buildCase(p, tyaml, {
+        return buildCase(p, tyaml, {
           id: `${relFile}::${name}::${t.key}`,
           name: t.name,
           suite: name,
@@ -84,8 +85,38 @@ export async function promptfooSuites(
           passRate: DEFAULT_PASS_RATE,
           normalize: [],
           ...(first ? { skip: { reason: first.reason, where: where(first) } } : {}),
+          ...extra,
         }, diagnostics);
-        if (spec) suite.cases.push(spec);
+      };
+      if (!prompt.conversation) {
+        for (const t of eligible) {
+          const spec = caseOf(t, skip ?? t.skips[0]);
+          if (spec) suite.cases.push(spec);
+        }
+      } else {
+        // A prompt over _conversation: each conversation is one case, its tests the turns in order.
+        const lastUser = [...p.messages].reverse().find((m) => m.role === 'user');
+        for (const group of conversations(eligible)) {
+          const [first, ...rest] = group;
+          const blocked = skip ?? group.flatMap((t) => t.skips)[0];
+          const spec = caseOf(first, blocked, rest.length ? { name: `${first.name} (and ${rest.length} more turn${rest.length === 1 ? '' : 's'})` } : {});
+          if (!spec || blocked) {
+            if (spec) suite.cases.push(spec);
+            continue;
+          }
+          const turns = rest.map((t) => {
+            const tyaml = t.yaml ?? yaml;
+            const assertions = t.assertions.flatMap(({ a, path: ap }) => prepareAssertion(a, t.vars, p.dialect, (sub, message) => diagnostics.push({ file: tyaml.file, range: tyaml.rangeOf([...ap, ...sub]), message, severity: 'error', code: 'assertion' })) ?? []);
+            let message = '';
+            try {
+              message = lastUser ? renderTemplate(lastUser.content, t.vars, p.dialect) : '';
+            } catch (e) {
+              diagnostics.push({ file: tyaml.file, range: tyaml.rangeOf(t.varsPath), message: `${(e as Error).message} (turn '${t.name}')`, severity: 'error', code: 'template' });
+            }
+            return { message, assertions };
+          });
+          suite.cases.push({ ...spec, assertions: [], agent: { mocks: {}, maxSteps: DEFAULT_MAX_STEPS, turns, opening: spec.assertions } });
+        }
       }
       suites.push(suite);
     }

@@ -14,9 +14,10 @@ import { YamlFile, type PathSegment } from '../yamlfile';
 import { oneLine } from './case';
 import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, readPythonFiles, rubricMessages, textual, withRubricPrompt } from './promptfoo-assertions';
 import { mapProvider } from './promptfoo-providers';
+import { readPrompts } from './promptfoo-prompts';
 import { expressionProblem } from '../derived';
 import type { DerivedMetric } from '../types/cases';
-import { chatSchema, HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfPrompt, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
+import { HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
 
@@ -58,47 +59,7 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
   }
   for (const key of Object.keys(config.evaluateOptions ?? {})) if (!HARMLESS_EVALUATE.has(key)) err(['evaluateOptions', key], `evaluateOptions.${key} is not read by PromptGate`, yaml, 'warning');
 
-  // Prompts: inline text, file:// text (several separated by --- lines), file:// JSON chat messages.
-  const prompts: PfPrompt[] = [];
-  const mapped = !Array.isArray(config.prompts) && typeof config.prompts === 'object' ? Object.entries(config.prompts) : undefined;
-  const promptList = typeof config.prompts === 'string' ? [config.prompts] : mapped ? mapped.map(([raw, label]) => ({ raw, label, id: undefined, config: undefined })) : (config.prompts as Exclude<PromptfooConfig['prompts'], string | Record<string, string>>);
-  const listPath = (i: number): PathSegment[] => (typeof config.prompts === 'string' ? ['prompts'] : mapped ? ['prompts', mapped[i][0]] : ['prompts', i]);
-  for (const [i, entry] of promptList.entries()) {
-    const raw = typeof entry === 'string' ? entry : (entry.raw ?? entry.id ?? '');
-    const label = typeof entry === 'string' ? undefined : entry.label;
-    const pconfig = typeof entry === 'string' ? undefined : entry.config;
-    const ref = fileRef(raw);
-    if (!ref) {
-      // As in promptfoo, a prompt that is a JSON list of {role, content} is a chat prompt.
-      const chat = raw.trim().startsWith('[') ? chatSchema().safeParse(safeJson(raw)) : undefined;
-      prompts.push({ label: label ?? (promptList.length > 1 ? `prompt ${i + 1}` : 'prompt'), messages: chat?.success ? chat.data : [{ role: 'user', content: raw }], path: listPath(i), config: pconfig });
-      continue;
-    }
-    const file = ref.replace(/:[A-Za-z_$][\w$]*$/, '');
-    if (/\.(js|cjs|mjs|ts|py)$/i.test(file)) {
-      prompts.push({ label: label ?? ref, messages: [{ role: 'user', content: '' }], path: listPath(i), config: pconfig, skip: skipAt(listPath(i), `prompt ${ref} is a ${/py$/i.test(file) ? 'Python' : 'JavaScript'} prompt function, which PromptGate does not run`) });
-      continue;
-    }
-    let text: string;
-    try {
-      text = await read(path.resolve(dir, ref));
-    } catch (e) {
-      err(listPath(i), `cannot read prompt ${ref}: ${(e as Error).message}`);
-      continue;
-    }
-    if (/\.json$/i.test(ref)) {
-      const parsed = chatSchema().safeParse(safeJson(text));
-      if (!parsed.success) err(listPath(i), `${ref} is not a JSON chat prompt (a list of {role, content})`);
-      else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i), config: pconfig });
-    } else if (/\.(ya?ml)$/i.test(ref)) {
-      const parsed = chatSchema().safeParse(safeYaml(text));
-      if (!parsed.success) err(listPath(i), `${ref} is not a YAML chat prompt (a list of {role, content})`);
-      else prompts.push({ label: label ?? ref, messages: parsed.data, path: listPath(i), config: pconfig });
-    } else {
-      const parts = text.split(/^---\s*$/m).map((t) => t.trim()).filter(Boolean);
-      parts.forEach((content, k) => prompts.push({ label: label ? (parts.length > 1 ? `${label} ${k + 1}` : label) : parts.length > 1 ? `${ref} ${k + 1}` : ref, messages: [{ role: 'user', content }], path: listPath(i), config: pconfig }));
-    }
-  }
+  const prompts = await readPrompts(config, { dir, read, err: (at, message) => err(at, message), skipAt: (at, reason) => skipAt(at, reason) });
 
   // Providers: every id is kept, so its cases are listed; those PromptGate does not call are skipped.
   const providers: PfProvider[] = [];
@@ -428,20 +389,4 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     if (n > 1) t.key = `${t.key}-${n}`;
   }
   return { derivedMetrics, prompts, providers, tests: expanded, repeat: config.evaluateOptions?.repeat, concurrency: config.evaluateOptions?.maxConcurrency };
-}
-
-function safeYaml(text: string): unknown {
-  try {
-    return loadYaml(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -98,5 +98,7 @@ export interface AgentSpec {
   maxSteps: number;
   /** User turns after the first (the prompt's own messages are the first), each with its assertions. */
   turns: { message: string; assertions: PreparedAssertion[] }[];
+  /** Assertions on the first turn's answer (a promptfoo conversation's first test); the case's own check the last. */
+  opening?: PreparedAssertion[];
 }
 
