@@ -193,7 +193,9 @@ export async function readPromptfoo(yaml: YamlFile, config: PromptfooConfig, rea
     for (const k of Object.keys(t.options ?? {})) if (!TEST_OPTIONS.has(k)) skips.push(skipAt([...at, 'options', k], `test option '${k}' is not applied by PromptGate`, f));
     for (const k of Object.keys(t)) {
       if (['description', 'vars', 'assert', 'threshold', 'metadata', 'options', 'providers', 'prompts'].includes(k)) continue;
-      skips.push(skipAt([...at, k], `test field '${k}' is not applied by PromptGate`, f));
+      // A field promptfoo has but PromptGate does not apply skips the test; one promptfoo does not know, it ignores, and so does PromptGate.
+      if (['provider', 'providerOutput', 'assertScoringFunction'].includes(k)) skips.push(skipAt([...at, k], `test field '${k}' is not applied by PromptGate`, f));
+      else err([...at, k], `test field '${k}' is not one promptfoo reads; it is ignored, as promptfoo ignores it`, f, 'warning');
     }
     const rubricPrompt = t.options?.rubricPrompt === undefined ? undefined : rubricMessages(t.options.rubricPrompt);
     if (t.options?.rubricPrompt !== undefined && !rubricPrompt) skips.push(skipAt([...at, 'options', 'rubricPrompt'], 'rubricPrompt is not a list of {role, content} messages or a text', f));
