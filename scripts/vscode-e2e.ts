@@ -37,6 +37,16 @@ async function acceptBudgetIfAsked(page: Page): Promise<void> {
   await dialog.locator('.monaco-button', { hasText: 'Run anyway' }).first().click();
 }
 
+/** Approve Baseline: the runs took one sample per case, too thin for a baseline, so it offers to top them up. */
+async function approveWithTopUp(page: Page): Promise<void> {
+  await palette(page, 'PromptGate: Approve Baseline');
+  const thin = page.locator('.notifications-toasts .notification-list-item', { hasText: 'too few samples to be a baseline' }).first();
+  await thin.waitFor({ timeout: 15_000 });
+  await thin.locator('.monaco-button', { hasText: 'Top up and approve' }).first().click();
+  await acceptBudgetIfAsked(page);
+  await page.locator('.notifications-toasts .notification-list-item-message', { hasText: /PromptGate: approved [1-9]\d* case/ }).first().waitFor({ timeout: 60_000 });
+}
+
 async function main(): Promise<number> {
   if (!harnessInstalled()) {
     process.stderr.write('e2e: the harness is not installed; run scripts/vscode-harness-setup.sh\n');
@@ -94,12 +104,7 @@ async function main(): Promise<number> {
       name: 'a prompt edit that regresses opens in the diff editor',
       run: async (page) => {
         // The runs so far took one sample per case: too thin for a baseline, so approving offers to top them up.
-        await palette(page, 'PromptGate: Approve Baseline');
-        const thin = page.locator('.notifications-toasts .notification-list-item', { hasText: 'too few samples to be a baseline' }).first();
-        await thin.waitFor({ timeout: 15_000 });
-        await thin.locator('.monaco-button', { hasText: 'Top up and approve' }).first().click();
-        await acceptBudgetIfAsked(page);
-        await page.locator('.notifications-toasts .notification-list-item-message', { hasText: /PromptGate: approved [1-9]\d* case/ }).first().waitFor({ timeout: 60_000 });
+        await approveWithTopUp(page);
         const file = path.join(wb.ws, 'greet.prompt.yml');
         await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('Say hello', 'Say hi'));
         await palette(page, 'PromptGate: Reload Prompt Files');
@@ -180,6 +185,44 @@ async function main(): Promise<number> {
         await page.keyboard.press('Enter');
         await page.locator('.tabs-container .tab', { hasText: 'farewell: v1 ↔ this file' }).first().waitFor({ timeout: 15_000 });
         await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 15_000 });
+      },
+    },
+    {
+      name: "an agent case that changes its way regresses, and its diff shows the tool calls before the answer",
+      run: async (page) => {
+        // The example support agent, reduced to one case; its tools are mocked, the model is the scripted tool-calling one.
+        const agent = (await fs.readFile(path.join(__dirname, '../examples/support-agent.prompt.yml'), 'utf8')).replace(/\n      - name: does not refund outside the window[\s\S]*$/, '\n');
+        const file = path.join(wb.ws, 'agent.prompt.yml');
+        await fs.writeFile(file, agent);
+        await palette(page, 'PromptGate: Reload Prompt Files');
+        // Opened from the Explorer, as a user would, once its file watcher shows the new file.
+        await palette(page, 'View: Show Explorer');
+        await row(page, '.explorer-folders-view', 'agent.prompt.yml').waitFor({ timeout: 30_000 });
+        await row(page, '.explorer-folders-view', 'agent.prompt.yml').click();
+        await page.locator('.tabs-container .tab', { hasText: 'agent.prompt.yml' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Run 1 case' }).first().waitFor({ timeout: 30_000 });
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Run 1 case' }).first().locator('a').first().click();
+        await acceptBudgetIfAsked(page);
+        // The case's own lens, further down the file: its pass rate and the steps its run took.
+        await page.keyboard.press('Control+G');
+        await page.keyboard.type(String(agent.split('\n').findIndex((l) => l.includes('- name: refunds an eligible order')) + 1));
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: '5 steps' }).first().waitFor({ timeout: 30_000 });
+        await approveWithTopUp(page);
+        // The order system now says the order cannot be refunded: the agent stops after the lookup.
+        await fs.writeFile(file, agent.replace('result: { order_id: NW-1001, status: delivered, refundable: true, total: 89.5 }', 'result: { order_id: NW-1001, status: delivered, refundable: false, total: 89.5 }'));
+        await palette(page, 'PromptGate: Reload Prompt Files');
+        // The case's own ▶ Run (the editor is at the case).
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'steps' }).first().locator('a').first().click();
+        await acceptBudgetIfAsked(page);
+        await page.locator('.monaco-editor .codelens-decoration', { hasText: 'regressed' }).first().waitFor({ timeout: 60_000 });
+        await palette(page, 'PromptGate: Show Regression Diff');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'refunds an eligible order' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-diff-editor .view-line', { hasText: '→ issue_refund' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-diff-editor .view-line', { hasText: '── answer ──' }).first().waitFor({ timeout: 15_000 });
+        await wb.page.screenshot({ path: path.join(ARTIFACTS, 'e2e-trajectory-diff.png') });
       },
     },
   ];

@@ -9,7 +9,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { echoReply, startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
+import { supportAgent } from '../support/agent-model';
 
 /** The project folder: the nearest one above this file (bundled in dist/ or not) with the extension's manifest. */
 export const ROOT = (() => {
@@ -138,6 +139,8 @@ export async function launchWorkbench(options: { installExtension?: boolean; env
   const asks = (body: { messages: { role: string; content?: unknown }[] }, what: string) => body.messages.some((m) => m.role === 'user' && String(m.content).includes(what));
   const model = await startFakeOpenAI({
     keepRequests: false,
+    // A request that declares tools is the support agent's: the scripted tool-calling model answers it.
+    respond: (body) => (body.tools ? supportAgent(body) : echoReply(body)),
     latencyMs: options.modelLatencyMs,
     fault: (_n, body) => (asks(body, '[hang]') ? { kind: 'hang' } : asks(body, '[500]') ? { kind: '500' } : asks(body, '[reset]') ? { kind: 'reset' } : undefined),
   });
