@@ -101,7 +101,7 @@ export async function runAgent(request: ProviderRequest, agent: AgentSpec, ask: 
       sources.add(got.source);
       last = got.response;
       const r = got.response;
-      steps.push({ kind: 'model', turn, output: r.output, toolCalls: r.toolCalls, finishReason: r.finishReason, latencyMs: got.latencyMs, usage: r.usage, source: got.source });
+      steps.push({ kind: 'model', turn, output: r.output, toolCalls: r.toolCalls, finishReason: r.finishReason, latencyMs: got.latencyMs, usage: r.usage, source: got.source, ...(r.retries ? { retries: r.retries } : {}) });
       if (!r.toolCalls.length) {
         turns.push({ response: r, steps: steps.slice(first) });
         // The answer is history for the next turn.

@@ -188,7 +188,7 @@ async function ask(spec: CaseSpec, request: ProviderRequest, sample: number, sig
   const latencyMs = response.latencyMs ?? deps.now() - t0;
   const source: ResponseSource = provider.recorded ? 'replay' : 'live';
   if (deps.cache && source === 'live') {
-    const { latencyMs: _recorded, ...clean } = response;
+    const { latencyMs: _recorded, retries: _retries, ...clean } = response;
     try {
       await deps.cache.put({ key, provider: provider.id, sample, request, response: clean, latencyMs });
     } catch (err) {

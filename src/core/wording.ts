@@ -213,7 +213,7 @@ export function stepLines(steps: readonly Step[], width = 160): string[] {
     const n = `${i + 1}`.padStart(2);
     if (s.kind === 'model') {
       const what = s.toolCalls.length ? `calls ${s.toolCalls.map((c) => `${c.name} ${c.arguments}`).join('; ')}` : `answers ${JSON.stringify(s.output)}`;
-      return truncate(`${n}. model${s.turn ? ` (turn ${s.turn + 1})` : ''} ${what}  · ${Math.round(s.latencyMs)} ms${s.usage ? ` · ${s.usage.totalTokens} tokens` : ''}${s.source !== 'live' ? ` · ${s.source}` : ''}`, width);
+      return truncate(`${n}. model${s.turn ? ` (turn ${s.turn + 1})` : ''} ${what}  · ${Math.round(s.latencyMs)} ms${s.usage ? ` · ${s.usage.totalTokens} tokens` : ''}${s.retries ? ` · ${s.retries} ${s.retries === 1 ? 'retry' : 'retries'}` : ''}${s.source !== 'live' ? ` · ${s.source}` : ''}`, width);
     }
     const answer = s.error ? `failed: ${s.error}` : `${s.injected ? `[${s.injected}] ` : ''}→ ${s.result ?? ''}`;
     return truncate(`${n}. tool ${s.name} ${answer}`, width);
@@ -227,5 +227,6 @@ export function completionLine(outcomes: readonly CaseOutcome[]): string | undef
   const done = samples.filter((r) => !r.assertions.some((a) => a.type === 'agent')).length;
   const tools = samples.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'tool').length, 0);
   const models = samples.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'model').length, 0);
-  return `agents: ${done}/${samples.length} samples completed their task (${pct(done / samples.length)}); ${(models / samples.length).toFixed(1)} model calls and ${(tools / samples.length).toFixed(1)} tool calls per sample`;
+  const retried = samples.reduce((n, r) => n + r.steps!.filter((s) => s.kind === 'model' && s.retries).length, 0);
+  return `agents: ${done}/${samples.length} samples completed their task (${pct(done / samples.length)}); ${(models / samples.length).toFixed(1)} model calls and ${(tools / samples.length).toFixed(1)} tool calls per sample${retried ? `; ${retried} of ${models} model calls were retried` : ''}`;
 }

@@ -100,6 +100,16 @@ describe('agents: tool loops with mocked tools', function () {
     assert.equal(shape(r.steps), 'model→lookup_order lookup_order');
   });
 
+  it('a model call that had to be retried (a 429) says so in its step and in the task completion line', async () => {
+    dir = await tmpProject(await agentFiles());
+    await server.close();
+    server = await startFakeOpenAI({ respond: (b) => supportAgent(b), fault: (n) => (n === 1 ? { kind: '429', retryAfterMs: 1 } : undefined) });
+    const { out, report } = await run(['--suite', 'injection', '--no-cache']);
+    const steps = report.results[0].steps!;
+    assert.deepEqual(steps.map((s) => (s.kind === 'model' ? (s.retries ?? 0) : '-')), [0, '-', 1], out);
+    assert.match(out, /agents: 1\/1 samples completed their task \(100%\); 2\.0 model calls and 1\.0 tool calls per sample; 1 of 2 model calls were retried/);
+  });
+
   it('mocks answer by script, by sequence and with injected failures; a malformed answer is handled', async () => {
     const suite = `prompt: support-agent.prompt.yml
 name: scripted

@@ -112,10 +112,13 @@ export class AnthropicProvider implements Provider {
     return this.client;
   }
 
-  complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
+  async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const client = this.sdk();
     const body = toMessagesBody(request);
-    return withRetry(() => limited(this.settings.limiter, () => this.once(client, body, options.signal), options.signal, (r) => r.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal });
+    // Retries are counted, so an agent's steps show how often a call had to be tried again.
+    let retries = 0;
+    const r = await withRetry(() => limited(this.settings.limiter, () => this.once(client, body, options.signal), options.signal, (x) => x.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal, onRetry: () => retries++ });
+    return retries ? { ...r, retries } : r;
   }
 
   private async once(client: Anthropic, body: Anthropic.MessageCreateParamsNonStreaming, outer: AbortSignal | undefined): Promise<ProviderResponse> {

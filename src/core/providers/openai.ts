@@ -54,7 +54,10 @@ export class OpenAIProvider implements Provider {
 
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const client = await this.sdk();
-    return withRetry(() => limited(this.settings.limiter, () => this.once(client, request, options.signal), options.signal, (r) => r.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal });
+    // Retries are counted, so an agent's steps show how often a call had to be tried again.
+    let retries = 0;
+    const r = await withRetry(() => limited(this.settings.limiter, () => this.once(client, request, options.signal), options.signal, (x) => x.usage?.totalTokens), { policy: this.settings.retry, signal: options.signal, onRetry: () => retries++ });
+    return retries ? { ...r, retries } : r;
   }
 
   async embed(input: string[], options: { model: string; signal?: AbortSignal }): Promise<number[][]> {

@@ -43,7 +43,9 @@ export class RecordingProvider implements Provider {
     const started = this.now();
     const response = await this.inner.complete(request, options);
     const latencyMs = this.now() - started;
-    await this.cassettes.put({ key: requestKey(request, options.sample), provider: this.inner.id, sample: options.sample, request, response, latencyMs });
+    // A replay is not retried: how often the recording had to retry is not part of the answer.
+    const { retries: _retries, ...recorded } = response;
+    await this.cassettes.put({ key: requestKey(request, options.sample), provider: this.inner.id, sample: options.sample, request, response: recorded, latencyMs });
     return response;
   }
 

@@ -56,6 +56,8 @@ export interface ProviderResponse {
   fingerprint?: string;
   /** Set by replay: the latency measured when the answer was recorded. */
   latencyMs?: number;
+  /** How many times the call was tried again (a 429, a 5xx, a dropped connection) before this answer. */
+  retries?: number;
 }
 
 export interface CallOptions {

@@ -31,6 +31,8 @@ export type Step =
       latencyMs: number;
       usage?: Usage;
       source: ResponseSource;
+      /** Times the call was tried again before this answer (live calls only). */
+      retries?: number;
     }
   | {
       kind: 'tool';
