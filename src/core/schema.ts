@@ -138,6 +138,11 @@ export const CaseSchema = z
     passRate: z.number().gt(0).max(1).optional(),
     ...agentFields,
     turns: z.array(TurnSchema).min(1).optional().describe('User turns after the prompt\'s own messages, each answered (tools included) before the next.'),
+    history: z
+      .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() }).strict())
+      .min(1)
+      .optional()
+      .describe('Earlier turns of the conversation (templates over the variables), sent after the prompt\'s system messages and before its own.'),
   })
   .strict();
 

@@ -136,6 +136,31 @@ cases:
     assert.equal(report.results.find((r) => r.name === 'malformed')!.status, 'passed', out);
   });
 
+  it('a case carries earlier history: sent after the system message, before the prompt\'s own, and answered with it in view', async () => {
+    const suite = `prompt: support-agent.prompt.yml
+name: continued
+mocks:
+  lookup_order: { result: { order_id: NW-1003, status: delivered, refundable: true, total: 35 } }
+  issue_refund: { result: { ok: true, refund_id: RF-1 } }
+cases:
+  - name: follows up
+    vars: { order: NW-1003, message: "So can I have a refund for NW-1003?" }
+    history:
+      - { role: user, content: "Where is {{ order }}?" }
+      - { role: assistant, content: "Order {{ order }} was delivered yesterday." }
+    assert: [{ type: tool-sequence, value: [lookup_order, issue_refund] }]
+`;
+    dir = await tmpProject({ ...(await agentFiles()), 'continued.suite.yml': suite });
+    const { code, out } = await run(['--suite', 'continued']);
+    assert.equal(code, 0, out);
+    assert.deepEqual(server.requests[0].body.messages.map((m) => [m.role, m.content.slice(0, 24)]), [
+      ['system', "You are Northwind Outfit"],
+      ['user', 'Where is NW-1003?'],
+      ['assistant', 'Order NW-1003 was delive'],
+      ['user', 'So can I have a refund f'],
+    ]);
+  });
+
   it('mistakes in mocks are located errors when the file loads', async () => {
     dir = await tmpProject(
       await agentFiles((t) =>

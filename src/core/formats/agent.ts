@@ -10,6 +10,7 @@ import { checkMockScript } from '../assertions/javascript';
 import type { AssertionData } from '../schema';
 import { TemplateError, renderTemplate } from '../template';
 import type { PathSegment, YamlFile } from '../yamlfile';
+import type { ChatMessage, ProviderRequest } from '../providers/types';
 import { DEFAULT_MAX_STEPS, type MockAnswer, type ToolMock } from '../types/agent';
 import type { AgentSpec } from '../types/cases';
 import type { PreparedAssertion } from '../types/assertions';
@@ -87,4 +88,21 @@ export function buildAgent(p: LoadedPrompt, yaml: YamlFile, input: AgentInput, v
   });
   if (diagnostics.length > before) return null;
   return { mocks, maxSteps: input.maxSteps ?? DEFAULT_MAX_STEPS, turns };
+}
+
+/** The case's request with its earlier conversation after the prompt's leading system messages; null when a message does not render (reported). */
+export function withHistory(p: LoadedPrompt, yaml: YamlFile, request: ProviderRequest, history: { role: 'user' | 'assistant'; content: string }[], at: PathSegment[], vars: Record<string, unknown>, diagnostics: Diagnostic[]): ProviderRequest | null {
+  const rendered: ChatMessage[] = [];
+  for (const [i, m] of history.entries()) {
+    try {
+      rendered.push({ role: m.role, content: renderTemplate(m.content, vars, p.dialect) });
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...at, i, 'content']), message: e.message, severity: 'error', code: 'template' });
+      return null;
+    }
+  }
+  const lead = request.messages.findIndex((m) => m.role !== 'system' && m.role !== 'developer');
+  const cut = lead < 0 ? request.messages.length : lead;
+  return { ...request, messages: [...request.messages.slice(0, cut), ...rendered, ...request.messages.slice(cut)] };
 }

@@ -7,7 +7,7 @@ import { acrossModels } from '../variants';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import { buildCase, slug, closest, type CaseInput } from './case';
-import { buildAgent, type AgentInput } from './agent';
+import { buildAgent, withHistory, type AgentInput } from './agent';
 import { DEFAULT_PASS_RATE, type CaseSpec, type SuiteSpec } from '../types/cases';
 import type { PackName } from '../types/packs';
 
@@ -93,7 +93,9 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
     if (!spec) return;
     const agent = buildAgent(p, yaml, agentInput(cpath, c), spec.vars, label, diagnostics);
     if (agent === null) return;
-    built.push({ spec: agent ? { ...spec, agent } : spec, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
+    const request = c.history ? withHistory(p, yaml, spec.request, c.history, [...cpath, 'history'], spec.vars, diagnostics) : spec.request;
+    if (!request) return;
+    built.push({ spec: { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
   });
 
   if (kind === 'adversarial' && data.packs) {
