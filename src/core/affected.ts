@@ -1,5 +1,6 @@
 import { hashOf } from './canonical';
 import type { CaseSpec } from './types/cases';
+import type { PreparedAssertion } from './types/assertions';
 
 /**
  * Everything that decides a case's result: the request the model gets (messages after rendering,
@@ -7,11 +8,15 @@ import type { CaseSpec } from './types/cases';
  * Names, descriptions, tags and positions are left out: moving or renaming around a case changes
  * nothing it would answer.
  */
+const assertionPrint = (a: PreparedAssertion) => ({ type: a.type, value: a.value, threshold: a.threshold, weight: a.weight, metric: a.metric, transform: a.transformSource, judgeModel: a.judgeModel, judgeSamples: a.judgeSamples });
+
 export function caseFingerprint(c: CaseSpec): string {
   return hashOf({
     provider: c.prompt.provider,
     request: c.request,
-    assertions: c.assertions.map((a) => ({ type: a.type, value: a.value, threshold: a.threshold, weight: a.weight, metric: a.metric, transform: a.transformSource, judgeModel: a.judgeModel, judgeSamples: a.judgeSamples })),
+    assertions: c.assertions.map(assertionPrint),
+    // An agent case changes with its mocks, its step limit and its turns, as much as with its request.
+    agent: c.agent && { mocks: c.agent.mocks, maxSteps: c.agent.maxSteps, turns: c.agent.turns.map((t) => ({ message: t.message, assertions: t.assertions.map(assertionPrint) })), opening: c.agent.opening?.map(assertionPrint) },
     threshold: c.threshold,
     samples: c.samples,
     passRate: c.passRate,

@@ -64,5 +64,11 @@ describe('affected cases: what a saved file re-runs in the editor', () => {
     assert.notEqual(caseFingerprint({ ...base[0], samples: 5 }), fp);
     assert.notEqual(caseFingerprint({ ...base[0], passRate: 0.9 }), fp);
     assert.equal(caseFingerprint({ ...base[0], tags: ['x'], description: 'y', name: 'renamed' }), fp);
+    // An agent case changes with its mocks and its step limit (run on save re-runs it).
+    const agent = { mocks: { lookup: { result: { ok: true } } }, maxSteps: 10, turns: [] };
+    const withAgent = caseFingerprint({ ...base[0], agent });
+    assert.notEqual(withAgent, fp);
+    assert.notEqual(caseFingerprint({ ...base[0], agent: { ...agent, mocks: { lookup: { result: { ok: false } } } } }), withAgent);
+    assert.notEqual(caseFingerprint({ ...base[0], agent: { ...agent, maxSteps: 3 } }), withAgent);
   });
 });
