@@ -227,6 +227,19 @@ function declaredTools(spec: CaseSpec): AssertionContext['tools'] {
   return tools;
 }
 
+/** An agent sample's checks: the opening turn's, each scripted turn's on its own answer, then the case's on the last. */
+function agentChecks(spec: CaseSpec, agent: AgentRun, context: AssertionContext): { a: PreparedAssertion; output: string; context: AssertionContext }[] {
+  const checks: { a: PreparedAssertion; output: string; context: AssertionContext }[] = [];
+  const opened = agent.turns[0];
+  if (opened) for (const a of spec.agent?.opening ?? []) checks.push({ a, output: opened.response.output, context: { ...context, response: opened.response, steps: opened.steps } });
+  spec.agent?.turns.forEach((t, i) => {
+    const answered = agent.turns[i + 1];
+    if (answered) for (const a of t.assertions) checks.push({ a, output: answered.response.output, context: { ...context, response: answered.response, question: t.message, steps: answered.steps } });
+  });
+  for (const a of spec.assertions) checks.push({ a, output: context.response.output, context });
+  return checks;
+}
+
 /** Checks an answer against the case's assertions. */
 async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: AbortSignal, deps: RunDeps, emit: (e: RunEvent) => void): Promise<CaseResult> {
   const { response, source, latencyMs, agent } = answer;
@@ -247,25 +260,25 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
     steps: agent?.steps,
   };
   // Agent cases: each scripted turn's assertions on that turn's answer, then the case's on the last.
-  const checks: { a: PreparedAssertion; output: string; context: AssertionContext }[] = [];
-  const opened = agent?.turns[0];
-  if (opened) for (const a of spec.agent?.opening ?? []) checks.push({ a, output: opened.response.output, context: { ...context, response: opened.response, steps: opened.steps } });
-  spec.agent?.turns.forEach((t, i) => {
-    const answered = agent?.turns[i + 1];
-    if (answered) for (const a of t.assertions) checks.push({ a, output: answered.response.output, context: { ...context, response: answered.response, question: t.message, steps: answered.steps } });
-  });
-  for (const a of spec.assertions) checks.push({ a, output: response.output, context });
-  const results: AssertionResult[] = new Array(checks.length);
-  checks.forEach((c, i) => {
-    if (c.a.definition.kind === 'pure') results[i] = evaluateAssertion(c.a, c.output, c.context);
-  });
+  // A one-call case checks its own assertions on its answer, with nothing allocated per sample for it.
+  const checks = agent && spec.agent ? agentChecks(spec, agent, context) : undefined;
+  const n = checks ? checks.length : spec.assertions.length;
+  const assertionAt = (i: number) => (checks ? checks[i].a : spec.assertions[i]);
+  const outputAt = (i: number) => (checks ? checks[i].output : response.output);
+  const contextAt = (i: number) => (checks ? checks[i].context : context);
+  const results: AssertionResult[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = assertionAt(i);
+    if (a.definition.kind === 'pure') results[i] = evaluateAssertion(a, outputAt(i), contextAt(i));
+  }
   // The expensive layer only for outputs not already known to fail.
   const deterministicOk = results.every((r) => !r || r.pass) && !agent?.failure;
-  for (const [i, c] of checks.entries()) {
-    if (c.a.definition.kind !== 'model') continue;
-    if (!deps.judge) results[i] = { ...notJudged(c.a), reason: 'no judge is configured for model-graded assertions', errored: true };
-    else if (deps.judgeOnlyIfDeterministicPass !== false && !deterministicOk) results[i] = notJudged(c.a);
-    else results[i] = await evaluateModelAssertion(c.a, c.output, c.context, deps.judge(c.a, signal));
+  for (let i = 0; i < n; i++) {
+    const a = assertionAt(i);
+    if (a.definition.kind !== 'model') continue;
+    if (!deps.judge) results[i] = { ...notJudged(a), reason: 'no judge is configured for model-graded assertions', errored: true };
+    else if (deps.judgeOnlyIfDeterministicPass !== false && !deterministicOk) results[i] = notJudged(a);
+    else results[i] = await evaluateModelAssertion(a, outputAt(i), contextAt(i), deps.judge(a, signal));
   }
   // An agent run that did not finish fails the sample, with the reason.
   if (agent?.failure) results.push({ type: 'agent', pass: false, score: 0, weight: 1, reason: agent.failure });

@@ -5,7 +5,7 @@ import { deepEqual } from './text';
 import { define, outcome } from './types';
 import type { ToolCall } from '../providers/types';
 import type { AssertionContext } from '../types/assertions';
-import { allToolCalls, argumentsMatch } from './trajectory';
+import { allToolCalls } from './trajectory';
 
 const schemaCache = new WeakMap<object, ValidateFunction>();
 function validatorFor(parameters: Record<string, unknown>): ValidateFunction {
@@ -24,6 +24,24 @@ function subsetMatch(actual: unknown, expected: unknown): boolean {
     return Object.entries(expected).every(([k, v]) => subsetMatch((actual as Record<string, unknown>)[k], v));
   }
   return deepEqual(actual, expected);
+}
+
+/** Whether some call has arguments matching `schema`; the first mismatch's errors otherwise. */
+function argumentsMatch(calls: readonly ToolCall[], schema: Record<string, unknown>): { ok: boolean; why: string } {
+  const validate = validatorFor(schema);
+  let why = '';
+  for (const c of calls) {
+    let args: unknown;
+    try {
+      args = JSON.parse(c.arguments || '{}');
+    } catch {
+      why ||= `arguments ${c.arguments} are not valid JSON`;
+      continue;
+    }
+    if (validate(args)) return { ok: true, why: '' };
+    why ||= `arguments ${c.arguments}: ${schemaErrors(validate)}`;
+  }
+  return { ok: false, why };
 }
 
 /** Why a call is not a valid call of a declared tool, or undefined when it is. */

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { ValidateFunction } from 'ajv';
-import { compileSchema, schemaErrors } from './json';
 import { define, outcome } from './types';
 import { ask, graded, tag } from './model';
 import type { ToolCall } from '../providers/types';
@@ -83,26 +81,3 @@ export const trajectoryAssertions = [
     },
   }),
 ];
-
-const argSchemas = new WeakMap<object, ValidateFunction>();
-/** Whether some call of `name` has arguments matching `schema`; the first mismatch's errors otherwise. */
-export function argumentsMatch(calls: readonly ToolCall[], schema: Record<string, unknown>): { ok: boolean; why: string } {
-  let validate = argSchemas.get(schema);
-  if (!validate) {
-    validate = compileSchema(schema);
-    argSchemas.set(schema, validate);
-  }
-  let why = '';
-  for (const c of calls) {
-    let args: unknown;
-    try {
-      args = JSON.parse(c.arguments || '{}');
-    } catch {
-      why ||= `arguments ${c.arguments} are not valid JSON`;
-      continue;
-    }
-    if (validate(args)) return { ok: true, why: '' };
-    why ||= `arguments ${c.arguments}: ${schemaErrors(validate)}`;
-  }
-  return { ok: false, why };
-}

@@ -1,6 +1,7 @@
 /* promptfoo's assertions as PromptGate reads them: its type names, its one-line form, its value conventions. */
 import type { AssertionData } from '../schema';
 import { chatSchema, type PfTest } from './promptfoo-schema';
+import { safeJson } from './promptfoo-prompts';
 
 /** promptfoo's assertion types (its BaseAssertionTypesSchema): those PromptGate lacks are skipped, others are typos. */
 export const PROMPTFOO_ASSERTION_TYPES: readonly string[] = [
@@ -55,7 +56,7 @@ type RubricMessages = { role: 'system' | 'user' | 'assistant'; content: string }
 
 /** promptfoo's rubricPrompt: a list of messages, their JSON, or a text sent as the one user message. */
 export function rubricMessages(raw: unknown): RubricMessages | undefined {
-  const parsed = chatSchema().safeParse(typeof raw === 'string' && raw.trim().startsWith('[') ? jsonOrUndefined(raw) : raw);
+  const parsed = chatSchema().safeParse(typeof raw === 'string' && raw.trim().startsWith('[') ? safeJson(raw) : raw);
   if (parsed.success) return parsed.data.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
   return typeof raw === 'string' && raw.trim() ? [{ role: 'user', content: raw }] : undefined;
 }
@@ -90,13 +91,5 @@ export async function readPythonFiles(tests: PfTest[], read: (file: string) => P
         fail(x, `cannot read ${m[1]}: ${(e as Error).message}`);
       }
     }
-  }
-}
-
-function jsonOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

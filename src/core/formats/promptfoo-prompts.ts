@@ -13,7 +13,10 @@ export interface PromptReading {
   skipAt: (at: PathSegment[], reason: string) => Skip;
 }
 
-const fileRef = (value: string) => (value.startsWith('file://') ? value.slice('file://'.length) : undefined);
+/** The path of a `file://` reference, or undefined for anything else. */
+export function fileRef(value: unknown): string | undefined {
+  return typeof value === 'string' && value.startsWith('file://') ? value.slice('file://'.length) : undefined;
+}
 
 /** The config's prompts, each with where it is listed. */
 export async function readPrompts(config: PromptfooConfig, { dir, read, err, skipAt }: PromptReading): Promise<PfPrompt[]> {
@@ -67,7 +70,7 @@ export async function readPrompts(config: PromptfooConfig, { dir, read, err, ski
   return prompts;
 }
 
-function safeYaml(text: string): unknown {
+export function safeYaml(text: string): unknown {
   try {
     return loadYaml(text);
   } catch {
@@ -75,7 +78,7 @@ function safeYaml(text: string): unknown {
   }
 }
 
-function safeJson(text: string): unknown {
+export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -14,7 +14,7 @@ import { YamlFile, type PathSegment } from '../yamlfile';
 import { oneLine } from './case';
 import { assertionFromShorthand, isJudged, PROMPTFOO_ASSERTION_TYPES, readPythonFiles, rubricMessages, textual, withRubricPrompt } from './promptfoo-assertions';
 import { mapProvider } from './promptfoo-providers';
-import { readPrompts } from './promptfoo-prompts';
+import { fileRef, readPrompts } from './promptfoo-prompts';
 import { expressionProblem } from '../derived';
 import type { DerivedMetric } from '../types/cases';
 import { HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type PfProvider, type PfTest, type PromptfooConfig, type PromptfooProject, type PromptfooTest, type Skip } from './promptfoo-schema';
@@ -22,10 +22,6 @@ import { HARMLESS_EVALUATE, HARMLESS_KEYS, promptfooSchemas, TEST_OPTIONS, type 
 export const PROMPTFOO_FILE = /^promptfooconfig\.ya?ml$/i;
 
 type Read = (file: string) => Promise<string>;
-
-function fileRef(value: unknown): string | undefined {
-  return typeof value === 'string' && value.startsWith('file://') ? value.slice('file://'.length) : undefined;
-}
 
 const slug = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || undefined;
 
