@@ -8,6 +8,7 @@ import { insideLexically, insideReally, realPath } from './fsutil';
 import { YamlFile, type PathSegment } from './yamlfile';
 import { type LoadedPrompt, readPromptFile } from './formats/prompt-file';
 import { buildSuite } from './formats/native';
+import { readMockScripts } from './formats/agent';
 import { githubSuite } from './formats/github';
 import { promptfooSuites } from './formats/promptfoo-suites';
 import { sampleSuite } from './formats/prompty-sample';
@@ -64,6 +65,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     if (!p) continue;
     for (const [name, suite] of Object.entries(p.data.suites ?? {})) {
       const base: PathSegment[] = ['suites', name];
+      await readMockScripts(suite, p.yaml, base, read, diagnostics);
       suites.push(
         buildSuite(p, p.yaml, base, name, suite, rel(file), diagnostics),
       );
@@ -115,6 +117,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     const p = await loadPrompt(promptFile);
     if (!p) continue;
     const name = s.name ?? path.basename(file).replace(/\.suite\.ya?ml$/i, '');
+    await readMockScripts(s, yaml, [], read, diagnostics);
     suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
   }
 

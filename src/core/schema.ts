@@ -104,7 +104,7 @@ const mockAnswerFields = {
 export const ToolMockSchema = z
   .object({
     ...mockAnswerFields,
-    javascript: z.string().min(1).optional().describe('A JavaScript expression or function body over args and call (0 for the first call) whose value is the result; runs isolated, as javascript assertions do.'),
+    javascript: z.string().min(1).optional().describe('A JavaScript expression or function body over args and call (0 for the first call) whose value is the result, or file://PATH holding one; runs isolated, as javascript assertions do.'),
     when: z.array(z.object({ args: z.record(z.string(), z.unknown()), ...mockAnswerFields }).strict()).min(1).optional().describe('Answers chosen by the arguments: the first whose args are all among the call\'s.'),
     sequence: z.array(z.object(mockAnswerFields).strict()).min(1).optional().describe('Answers by call: the first call gets the first, and the last repeats.'),
     returns: z.record(z.string(), z.unknown()).optional().describe('A JSON Schema every result of this mock must match (checked when the file loads).'),

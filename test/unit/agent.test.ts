@@ -115,7 +115,7 @@ describe('agents: tool loops with mocked tools', function () {
 name: scripted
 mocks:
   lookup_order:
-    javascript: "({ order_id: args.order_id, status: call === 0 ? 'packed' : 'shipped' })"
+    javascript: file://mocks/lookup.js
 cases:
   - name: script
     vars: { message: "Where is NW-1003?" }
@@ -126,7 +126,8 @@ cases:
     mocks: { lookup_order: { fail: malformed } }
     assert: [{ type: icontains, value: Nothing was changed }]
 `;
-    dir = await tmpProject({ ...(await agentFiles()), 'scripted.suite.yml': suite });
+    // The mock's script is a file of the project: an expression over args and call.
+    dir = await tmpProject({ ...(await agentFiles()), 'scripted.suite.yml': suite, 'mocks/lookup.js': "({ order_id: args.order_id, status: call === 0 ? 'packed' : 'shipped' })\n" });
     const { out, report } = await run(['--suite', 'scripted']);
     const script = report.results.find((r) => r.name === 'script')!;
     assert.equal(script.status, 'passed', out);
@@ -134,6 +135,11 @@ cases:
     const first = report.results.find((r) => r.name === 'script')!.assertions[0];
     assert.equal(first.type, 'icontains', 'the turn\'s assertion is checked on its own answer');
     assert.equal(report.results.find((r) => r.name === 'malformed')!.status, 'passed', out);
+    // A script file that is not there (or outside the project) is a located error.
+    await fs.writeFile(path.join(dir, 'scripted.suite.yml'), suite.replace('file://mocks/lookup.js', 'file://../outside.js'));
+    const project = await loadProject({ root: dir, paths: [dir] });
+    const messages = project.diagnostics.map((d) => formatDiagnostic(d, (f) => path.relative(dir, f)));
+    assert.ok(messages.some((m) => /^scripted\.suite\.yml:5:17: mock 'lookup_order': cannot read \.\.\/outside\.js: .*outside the project/.test(m)), messages.join('\n'));
   });
 
   it('a case carries earlier history: sent after the system message, before the prompt\'s own, and answered with it in view', async () => {

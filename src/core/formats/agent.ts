@@ -7,7 +7,8 @@
 import type { Diagnostic } from '../diagnostics';
 import { compileSchema, schemaErrors } from '../assertions/json';
 import { checkMockScript } from '../assertions/javascript';
-import type { AssertionData } from '../schema';
+import * as path from 'node:path';
+import type { AssertionData, SuiteData } from '../schema';
 import { TemplateError, renderTemplate } from '../template';
 import type { PathSegment, YamlFile } from '../yamlfile';
 import type { ChatMessage, ProviderRequest } from '../providers/types';
@@ -48,7 +49,8 @@ export function buildAgent(p: LoadedPrompt, yaml: YamlFile, input: AgentInput, v
     mock.when?.forEach((w, i) => {
       for (const k of Object.keys(w.args)) if (params.length && !params.includes(k)) err([...at, 'when', i, 'args', k], `'${k}' is not a parameter of ${name} (its parameters: ${params.join(', ')})`);
     });
-    if (mock.javascript) {
+    if (mock.javascript && !mock.javascript.startsWith('file://')) {
+      // (A file:// script that could not be read is reported by readMockScripts.)
       const problem = checkMockScript(mock.javascript);
       if (problem) err([...at, 'javascript'], `mock '${name}': ${problem}`);
     }
@@ -105,4 +107,25 @@ export function withHistory(p: LoadedPrompt, yaml: YamlFile, request: ProviderRe
   const lead = request.messages.findIndex((m) => m.role !== 'system' && m.role !== 'developer');
   const cut = lead < 0 ? request.messages.length : lead;
   return { ...request, messages: [...request.messages.slice(0, cut), ...rendered, ...request.messages.slice(cut)] };
+}
+
+/**
+ * Mock scripts kept in the project (`javascript: file://mocks/lookup.js`, the file holding what the
+ * inline value would: an expression or a function body over `args` and `call`), read in place
+ * through the project's reader, so they stay inside the project; an unreadable one is a located error.
+ */
+export async function readMockScripts(data: SuiteData, yaml: YamlFile, base: PathSegment[], read: (file: string) => Promise<string>, diagnostics: Diagnostic[]): Promise<void> {
+  const visit = async (mocks: SuiteData['mocks'], at: PathSegment[]) => {
+    for (const [name, mock] of Object.entries(mocks ?? {})) {
+      const ref = mock.javascript?.startsWith('file://') ? mock.javascript.slice('file://'.length) : undefined;
+      if (!ref) continue;
+      try {
+        mock.javascript = await read(path.resolve(path.dirname(yaml.file), ref));
+      } catch (e) {
+        diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...at, name, 'javascript']), message: `mock '${name}': cannot read ${ref}: ${(e as Error).message}`, severity: 'error', code: 'agent' });
+      }
+    }
+  };
+  await visit(data.mocks, [...base, 'mocks']);
+  for (const [i, c] of data.cases.entries()) await visit(c.mocks, [...base, 'cases', i, 'mocks']);
 }
