@@ -35,8 +35,11 @@ const builds = [
   // The SDK gets a light Headers of its own instead of undici's global one (see scripts/vendor/headers.ts).
   { ...common, sourcemap: false, entryPoints: ['scripts/vendor/openai.ts'], outdir: 'dist/vendor', inject: ['scripts/vendor/headers.ts'] },
   { ...common, sourcemap: false, entryPoints: ['scripts/vendor/anthropic.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts', 'scripts/vendor/yaml.ts', 'scripts/vendor/mathjs.ts'], outdir: 'dist/vendor' },
+  // The results page (panel and HTML report) with Chart.js, for the browser; its licence notices stay in the file.
+  { bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', minify: true, legalComments: 'eof', logLevel: 'warning', entryPoints: ['media/results.js'], outfile: 'dist/webview/results.js' },
   { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test.ts'], outfile: 'dist/vscode-test.js', external: ['playwright-core'] },
+  { ...common, entryPoints: ['scripts/report-browser.ts'], outfile: 'dist/report-browser.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-e2e.ts'], outfile: 'dist/vscode-e2e.js', external: ['playwright-core'] },
   { ...common, entryPoints: ['scripts/vscode-test-electron.ts'], outfile: 'dist/vscode-test-electron.js', external: ['playwright-core', '@vscode/test-electron'] },
   // Loaded by the extension host (extensionTestsPath); mocha and vscode come from the host's side.

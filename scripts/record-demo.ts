@@ -32,6 +32,13 @@ const SUMMARIES: [RegExp, string][] = [
   [/zip on this backpack/, "Summary - The backpack's zip broke on the second day and customer service was slow to respond."],
 ];
 
+/** The summaries as another model writes them: the demo's model swap (`--model gpt-4.1-mini`), shown side by side in the report. */
+const SWAP_MODEL = 'gpt-4.1-mini';
+const SWAPPED_SUMMARIES: [RegExp, string][] = [
+  [/stove/, 'Summary - Light, quick to boil and dependable in the rain, if noisy.'],
+  [/zip on this backpack/, 'Summary - The zip failed within two days, and support was slow.'],
+];
+
 async function intentLabels(): Promise<Map<string, string>> {
   const csv = await fs.readFile(path.join(EXAMPLES, 'banking77/data/banking77-test-sample231.csv'), 'utf8');
   const labels = new Map<string, string>();
@@ -74,21 +81,23 @@ async function run() {
     if (body.tools) return supportAgent(body);
     if (system.includes('Northwind Outfitters')) return { content: SUPPORT.some(([re]) => re.test(user)) ? pick(SUPPORT, user) : answerAttack(user) };
     if (system.includes('Extract the order change')) return { content: JSON.stringify(pick(EXTRACTION, user)) };
-    if (system.includes('summarize product reviews')) return { content: pick(SUMMARIES, user) };
+    if (system.includes('summarize product reviews')) return { content: pick(body.model === SWAP_MODEL ? SWAPPED_SUMMARIES : SUMMARIES, user) };
     throw new Error(`unknown prompt: ${system.slice(0, 60)}`);
   };
   const server = await startFakeOpenAI({ respond, latencyMs: 350, keepRequests: false });
   await fs.rm(path.join(EXAMPLES, 'cassettes'), { recursive: true, force: true });
+  const io = {
+    out: (s: string) => process.stdout.write(s),
+    err: (s: string) => process.stderr.write(s),
+    isTTY: false,
+    cwd: ROOT,
+    env: { OPENAI_BASE_URL: server.baseURL },
+    now: () => Date.now(),
+  };
   try {
-    const code = await main(['test', EXAMPLES, '--record', '--concurrency', '16'], {
-      out: (s) => process.stdout.write(s),
-      err: (s) => process.stderr.write(s),
-      isTTY: false,
-      cwd: ROOT,
-      env: { OPENAI_BASE_URL: server.baseURL },
-      now: () => Date.now(),
-    });
-    process.exitCode = code;
+    process.exitCode = await main(['test', EXAMPLES, '--record', '--concurrency', '16'], io);
+    // The review summarizer once more with another model: `promptgate test examples/summarize.prompt.yml --replay --model gpt-4.1-mini`.
+    if (!process.exitCode) process.exitCode = await main(['test', path.join(EXAMPLES, 'summarize.prompt.yml'), '--record', '--model', SWAP_MODEL], io);
   } finally {
     await server.close();
   }

@@ -127,12 +127,22 @@ async function main(): Promise<number> {
         for (;;) {
           let found = false;
           for (const frame of page.frames()) {
-            const text = await frame
-              .evaluate(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null } }).document.getElementById('root')?.textContent ?? '')
-              .catch(() => '');
-            if (text.includes('regressed') && text.includes('markup is text')) found = true;
+            // The page as the webview shows it: the run's text, and the pass-rate chart drawn on its canvas.
+            const seen = await frame
+              .evaluate(() => {
+                const doc = (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } | null; querySelector(s: string): { width: number; height: number; getContext(k: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } | null } }).document;
+                const canvas = doc.querySelector('section canvas');
+                let inked = 0;
+                if (canvas) for (let i = 3, d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data; i < d.length; i += 4) if (d[i] > 0) inked++;
+                return { text: doc.getElementById('root')?.textContent ?? '', inked };
+              })
+              .catch(() => ({ text: '', inked: 0 }));
+            if (seen.text.includes('regressed') && seen.text.includes('markup is text') && seen.text.includes('Pass rate by suite') && seen.inked > 200) found = true;
           }
-          if (found) break;
+          if (found) {
+            await wb.page.screenshot({ path: path.join(ARTIFACTS, 'e2e-results-panel.png') });
+            break;
+          }
           if (Date.now() > end) throw new Error('the results panel does not show the run');
           await new Promise((r) => setTimeout(r, 250));
         }

@@ -7,6 +7,7 @@ import { exportCommand, type ExportOptions } from './export-command';
 import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand, statusCommand } from './registry-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
+import { reportCommand, type ReportOptions } from './report-command';
 import { testCommand, type TestOptions } from './test-command';
 import { validateCommand } from './validate-command';
 
@@ -58,8 +59,23 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--json <file>', 'write a JSON report')
     .option('--markdown <file>', 'write a markdown summary (for a pull-request comment)')
+    .option('--html <file>', 'write a self-contained HTML report with charts (for a CI artifact)')
     .action(async (paths: string[], opts: TestOptions) => {
       code = await testCommand(io, paths, opts, signal);
+    });
+
+  program
+    .command('report')
+    .description('write the reports of a recorded run (default: the newest) without running anything: judged against the current baselines')
+    .argument('[paths...]', 'prompt files, suite files or folders (default: the current folder)')
+    .option('--run <id>', 'the run: an id from .promptgate/runs, a unique prefix of one, or a record file (default: the newest)')
+    .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github', 'markdown']))
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write a JSON report')
+    .option('--markdown <file>', 'write a markdown summary')
+    .action(async (paths: string[], opts: ReportOptions) => {
+      code = await reportCommand(io, paths, opts);
     });
 
   const repeatable = (v: string, prev: string[] = []) => [...prev, v];

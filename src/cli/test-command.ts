@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import { pythonPolicy, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport } from '../core';
+import { pythonPolicy, runHistory, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
+import { htmlReport } from './reporters/html';
 import { jsonReport } from './reporters/json';
 import { junitXml } from './reporters/junit';
 import { markdownReport } from './reporters/markdown';
@@ -13,12 +14,36 @@ import type { RunReport } from './reporters/types';
  * The reporters: each renders a finished run as text; `stdout` names it for --reporter, `file` is
  * the flag that writes it to a file. Adding a reporter is one entry here (and its option in main.ts).
  */
-export const REPORTERS: readonly { stdout?: TestOptions['reporter']; file?: 'junit' | 'json' | 'markdown'; render(report: RunReport): string }[] = [
+export const REPORTERS: readonly { stdout?: TestOptions['reporter']; file?: ReportFiles; render(report: RunReport): string }[] = [
   { stdout: 'json', file: 'json', render: jsonReport },
   { stdout: 'github', render: githubAnnotations },
   { stdout: 'markdown', file: 'markdown', render: markdownReport },
   { file: 'junit', render: junitXml },
+  { file: 'html', render: htmlReport },
 ];
+
+type ReportFiles = 'junit' | 'json' | 'markdown' | 'html';
+
+/**
+ * Writes the report files asked for (`--json FILE`…), each atomically; the HTML report gets the
+ * history of the recorded runs. False when one could not be written (said on stderr).
+ */
+export async function writeReports(io: CliIO, report: RunReport, files: Partial<Record<ReportFiles, string>>, runsDir: string): Promise<boolean> {
+  const c = colors(io);
+  let ok = true;
+  const full = files.html ? { ...report, history: await runHistory(runsDir) } : report;
+  for (const r of REPORTERS) {
+    const file = r.file && files[r.file];
+    if (!file) continue;
+    try {
+      await writeFileAtomic(path.resolve(io.cwd, file), r.render(full));
+    } catch (err) {
+      io.err(`${c.red('error')}: cannot write ${file}: ${(err as Error).message}\n`);
+      ok = false;
+    }
+  }
+  return ok;
+}
 
 export interface TestOptions {
   suite?: string[];
@@ -36,6 +61,7 @@ export interface TestOptions {
   junit?: string;
   json?: string;
   markdown?: string;
+  html?: string;
 }
 
 /** `promptgate test`: load, validate, run, report; returns the exit code. */
@@ -127,17 +153,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   text.finish(full);
   const stdout = REPORTERS.find((r) => r.stdout === opts.reporter);
   if (stdout) io.out(stdout.render(full));
-  let writeFailed = false;
-  for (const r of REPORTERS) {
-    const file = r.file && opts[r.file];
-    if (!file) continue;
-    try {
-      await writeFileAtomic(path.resolve(io.cwd, file), r.render(full));
-    } catch (err) {
-      io.err(`${c.red('error')}: cannot write ${file}: ${(err as Error).message}\n`);
-      writeFailed = true;
-    }
-  }
+  const writeFailed = !(await writeReports(io, full, opts, config.runsDir));
   if (recordFile) io.err(c.dim(`run recorded in ${path.relative(io.cwd, recordFile)}\n`));
 
   if (signal?.aborted) return EXIT.interrupted;

@@ -36,10 +36,10 @@ export class Baselines {
     return this.files.get(Baselines.key(promptRel, suite))?.baseline;
   }
 
-  forCase(spec: CaseSpec): { entry: BaselineCase; versionId: string } | undefined {
+  forCase(spec: CaseSpec): { entry: BaselineCase; versionId: string; model: string } | undefined {
     const file = this.forSuite(spec.prompt.relFile, spec.suite);
     const entry = file?.cases[spec.id];
-    return entry ? { entry, versionId: entry.promptVersionId } : undefined;
+    return entry ? { entry, versionId: entry.promptVersionId, model: file!.model } : undefined;
   }
 
   tally(spec: CaseSpec): Tally | undefined {
@@ -146,6 +146,8 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
       const outcome: CaseOutcome = { spec, results: rs, verdict, cached: rs.filter((r) => r.source === 'cache').length, ...judgeFigures(spec, rs, b?.entry) };
       const drift = b && modelDrift(b.entry.samples, rs);
       if (drift) outcome.drift = drift;
+      // Run with another model (--model) than the baseline's: its answer is shown beside the baseline's.
+      if (b && b.model !== spec.prompt.model) outcome.swap = { model: b.model, output: b.entry.samples[0].output, passed: b.entry.passed, total: b.entry.total };
       const counted = rs.filter((r) => r.status === 'passed' || r.status === 'failed');
       if (!b || !counted.length) return outcome;
       const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;

@@ -64,5 +64,7 @@ export * from './session/settings';
 export * from './session/report';
 export * from './session/session';
 export * from './panel';
+export * from './history';
 export { prepareAssertion } from './formats/case';
 export { suiteMetrics, expressionProblem } from './derived';
+export * from './session/recorded';

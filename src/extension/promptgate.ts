@@ -49,8 +49,8 @@ export class PromptGateExtension {
     this.log = vs.window.createOutputChannel('PromptGate', { log: true });
     this.status = vs.window.createStatusBarItem(vs.StatusBarAlignment.Left, 10);
     this.lensChanged = new vs.EventEmitter<void>();
-    this.results = new ResultsPanel(vs, vs.Uri.joinPath(context.extensionUri, 'media'));
     this.state = new EditorState(vs, context, ports, this.log);
+    this.results = new ResultsPanel(vs, context.extensionUri, this.state, this.log);
     this.tree = new TestTree(vs, this.controller);
     this.problems = new Problems(vs, diagnostics);
     this.registryHost = {
@@ -154,6 +154,9 @@ export class PromptGateExtension {
       status: () => ({ text: this.status.text, tooltip: this.status.tooltip }),
       resultsVisible: () => this.results.visible,
       resultsRendered: () => this.results.rendered,
+      resultsCharts: () => this.results.charts,
+      openRun: (runId: string) => this.results.openRun(runId),
+      resultsView: () => this.results.current,
       settingsProblems: () => this.state.settingsProblems(),
       timings: () => ({ ...this.timings }),
       cases: () => this.state.allCases().map((c) => ({ id: c.id, name: c.name, file: c.file, line: c.range.start.line })),

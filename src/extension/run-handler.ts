@@ -4,13 +4,11 @@ import {
   provenanceLines,
   stepLines,
   unsupportedLines,
-  attackRows,
   caseFingerprint,
   countsLine,
   countVerdicts,
   formatDiagnostic,
   reasonLine,
-  resultRows,
   runSession,
   attackReport,
   type CaseOutcome,
@@ -65,6 +63,8 @@ export interface EditorRunOptions {
 export class RunHandler {
   lastRun: string[] = [];
   runCount = 0;
+  /** The last run's reports (one per folder): its summary and gate head the results panel. */
+  private lastReports: RunReport[] = [];
 
   constructor(
     private readonly vs: typeof vscode,
@@ -124,6 +124,7 @@ export class RunHandler {
     const outcomes = reports.flatMap((r) => r.outcomes);
     const removed = reports.flatMap((r) => r.removed);
     this.lastRun = outcomes.map((o) => o.spec.id);
+    this.lastReports = reports;
     this.runCount++;
     const counts = countVerdicts([...outcomes.map((o) => o.verdict), ...removed]);
     // After "Run and approve", what is shown is judged against the baselines just written.
@@ -143,7 +144,14 @@ export class RunHandler {
     status.tooltip = `PromptGate: ${countsLine(counts)}`;
     problems.publishOutcomes(state);
     this.deps.lensesChanged();
-    results.update(resultRows(latest), `Last run: ${countsLine(counts) || 'nothing ran'}`, attackRows(attackReport(latest, state.policyAlpha())));
+    const one = this.lastReports.length === 1 ? this.lastReports[0] : undefined;
+    void results.showLatest({
+      outcomes: latest,
+      attacks: attackReport(latest, state.policyAlpha()),
+      counts: countVerdicts(latest.map((o) => o.verdict)),
+      gate: this.lastReports.some((r) => r.gate === 'stopped') ? 'stopped' : this.lastReports.some((r) => r.gate === 'failed') ? 'failed' : this.lastReports.length ? 'passed' : undefined,
+      ...(one ? { summary: one.summary, mode: one.mode, judge: one.judge, suites: one.suites, stopped: one.stopped } : {}),
+    });
   }
 
   private async runFolder(folder: FolderState, specs: CaseSpec[], run: vscode.TestRun, itemOf: Map<string, vscode.TestItem>, signal: AbortSignal, options: EditorRunOptions): Promise<RunReport | undefined> {

@@ -33,7 +33,7 @@ export const LAYERS: readonly { name: string; modules: string[] }[] = [
   { name: 'assertions and judges', modules: ['assertions/', 'jsonschema', 'judge', 'derived'] },
   { name: 'model: sampling, verdicts, baselines, config', modules: ['sampling', 'verdicts', 'baseline', 'config'] },
   { name: 'formats: the input formats and the project', modules: ['formats/', 'discover', 'project', 'variants', 'affected'] },
-  { name: 'run: runner, records, outcomes, wording', modules: ['runner', 'agent', 'runs', 'evaluate', 'approve', 'redteam/report', 'export', 'wording', 'panel'] },
+  { name: 'run: runner, records, outcomes, wording', modules: ['runner', 'agent', 'runs', 'evaluate', 'approve', 'redteam/report', 'export', 'wording', 'history', 'panel'] },
   { name: 'registry', modules: ['registry/'] },
   { name: 'session: composition and the one run pipeline', modules: ['session/'] },
   { name: 'entry', modules: ['index'] },

@@ -24,6 +24,9 @@ ${Array.from({ length: 30 }, (_, i) => `      - { id: c${i}, vars: { who: "perso
 /** Every JSON file parses; a JSONL file may end in one cut line (append-only), every other line parses. */
 async function checkReadable(dir: string): Promise<void> {
   for (const f of await filesUnder(path.join(dir, '.promptgate'))) {
+    // A registry writer killed while staging its lock leaves `.lock-<token>.tmp/`: never read as a
+    // lock (only a renamed `.lock` is), and swept by the next writer once 10 s old.
+    if (/[\\/]\.lock-[^\\/]+\.tmp[\\/]/.test(f)) continue;
     const text = await fs.readFile(f, 'utf8');
     if (f.endsWith('.jsonl')) {
       // After the last newline: nothing, or a line cut by the kill.

@@ -94,6 +94,27 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     assert.ok(!fake.diagnostics().entries.get(file)!.some((d) => d.message.startsWith('PromptGate regressed')));
   });
 
+  it("the results panel's history opens an earlier run, judged against today's baselines, and returns to the latest", async () => {
+    const { api } = await approvedThenEdited();
+    await api.runCases([ANN]);
+    const runs = (await fs.readdir(path.join(dir, '.promptgate/runs'))).sort().map((f) => f.replace(/\.jsonl$/, ''));
+    await api.openRun('latest');
+    let view = api.resultsView()!;
+    assert.equal(view.latest, true);
+    assert.equal(view.runId, runs.at(-1));
+    assert.deepEqual(view.rows.map((r) => [r.name, r.verdict]), [['ann', 'regressed']]);
+    assert.deepEqual(view.history.map((h) => [h.prompt, h.points.map((p) => p.runId)]), [['greet.prompt.yml', runs]]);
+    // The first run (before the edit): ann passed then, and still passes against the baseline approved since.
+    await api.openRun(runs[0]);
+    view = api.resultsView()!;
+    assert.equal(view.latest, false);
+    assert.equal(view.runId, runs[0]);
+    assert.deepEqual(view.rows.map((r) => [r.name, r.verdict]).sort(), [['ann', 'pass'], ['bob', 'pass']]);
+    await api.openRun('no-such-run');
+    assert.equal(api.resultsView()!.runId, runs[0], 'an unknown run leaves the panel as it was');
+    assert.ok(fake.messages.some((m) => m.kind === 'warning' && m.text === 'PromptGate: no recorded run no-such-run in this workspace.'));
+  });
+
   it('"Run and approve as baseline" shows the verdicts against the baseline it wrote', async () => {
     const { api, file } = await approvedThenEdited();
     const profile = fake.controller().profiles.find((p) => p.label === 'Run and approve as baseline')!;

@@ -113,7 +113,7 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   }
 
   const runId = newRunId(ports.now());
-  const recorder = new RunRecorder(config.runsDir, runId, { ...request.meta, mode });
+  const recorder = new RunRecorder(config.runsDir, runId, { ...request.meta, mode, ...(settings.model ? { model: settings.model } : {}) });
   await recorder.open();
   yield { type: 'planned', runId, cases, settings, estimate, recordFile: recorder.file };
 

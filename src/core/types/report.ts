@@ -35,6 +35,8 @@ export interface CaseOutcome {
   cached: number;
   /** The model that answers is not the one that answered the baseline (same name asked, another model or backend reported). */
   drift?: ModelDrift;
+  /** The baseline was approved with another model than this run's (a model swap): its model and first answer. */
+  swap?: { model: string; output: string; passed: number; total: number };
 }
 
 /** What the API reported as answering, in the baseline and now, when they differ. */
