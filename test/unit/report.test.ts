@@ -126,6 +126,38 @@ describe('the HTML report and `promptgate report` (built CLI)', () => {
   });
 });
 
+describe('judge reasons in the HTML report (built CLI)', () => {
+  let server: FakeOpenAI;
+  let dir: string;
+  after(async () => {
+    await server.close();
+    await removeDir(dir);
+  });
+
+  it("shows each judged assertion's score with the judge's reason, and why a judge gave no score", async () => {
+    server = await startFakeOpenAI({
+      respond: (b: ChatBody) => {
+        if (b.messages[0].content.startsWith('You grade the output')) {
+          // The judge of Rome answers prose instead of JSON: that sample is errored, with the reason.
+          if (b.messages[1].content.includes('<output>\nRome')) return { content: 'I think it is fine.' };
+          return { content: JSON.stringify({ reason: 'it names Paris as the capital', pass: true, score: 0.9 }) };
+        }
+        return { content: b.messages.at(-1)!.content.includes('France') ? 'Paris' : 'Rome' };
+      },
+    });
+    const rubric = (country: string) => `      - name: ${country}\n        vars: { country: ${country} }\n        assert:\n          - type: llm-rubric\n            value: names the capital\n`;
+    dir = await tmpProject({ 'geo.prompt.yml': `model: gpt-4o-mini\nmessages:\n  - role: user\n    content: "Capital of {{ country }}?"\nsuites:\n  geo:\n    cases:\n${rubric('France')}${rubric('Italy')}` });
+    const run = await cli(['test', '--html', 'r.html'], dir, { OPENAI_BASE_URL: server.baseURL });
+    assert.equal(run.code, 1, run.stderr);
+    const view = embeddedView(await fs.readFile(path.join(dir, 'r.html'), 'utf8'));
+    const judges = Object.fromEntries(view.rows.map((r) => [r.name, r.judges]));
+    assert.deepEqual(judges.France, [{ assertion: 'llm-rubric', after: 0.9, reasons: ['it names Paris as the capital'] }]);
+    assert.equal(judges.Italy.length, 1);
+    assert.equal(judges.Italy[0].after, undefined);
+    assert.match(judges.Italy[0].error ?? '', /JSON/i, 'the reason the judge gave no score');
+  });
+});
+
 describe('the results view (core)', () => {
   const outcome = (name: string, model: string, kind: CaseOutcome['verdict']['kind'], extra: Partial<CaseOutcome> = {}): CaseOutcome =>
     ({
