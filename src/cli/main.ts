@@ -7,6 +7,7 @@ import { exportCommand, type ExportOptions } from './export-command';
 import { historyCommand, promoteCommand, publishCommand, pullCommand, registryDiffCommand, rollbackCommand, statusCommand } from './registry-command';
 import { initCommand } from './init-command';
 import type { Selection } from './select';
+import { mergeCommand, type MergeOptions } from './merge-command';
 import { reportCommand, type ReportOptions } from './report-command';
 import { testCommand, type TestOptions } from './test-command';
 import { validateCommand } from './validate-command';
@@ -60,8 +61,23 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--json <file>', 'write a JSON report')
     .option('--markdown <file>', 'write a markdown summary (for a pull-request comment)')
     .option('--html <file>', 'write a self-contained HTML report with charts (for a CI artifact)')
+    .option('--shard <i/n>', 'run slice i of n (balanced by recorded time); `promptgate merge` joins the shards and decides the gate')
     .action(async (paths: string[], opts: TestOptions) => {
       code = await testCommand(io, paths, opts, signal);
+    });
+
+  program
+    .command('merge')
+    .description("join the run records of a sharded run (test --shard i/n) into one run: one report, one set of verdicts, one gate")
+    .argument('<records...>', 'the shards\' run records, or folders holding them')
+    .option('--project <path>', 'the project whose files the run used (default: the current folder)')
+    .addOption(new Option('-r, --reporter <name>', 'what to print on stdout').choices(['text', 'json', 'github', 'markdown']).default('text'))
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json <file>', 'write a JSON report')
+    .option('--markdown <file>', 'write a markdown summary')
+    .action(async (records: string[], opts: MergeOptions) => {
+      code = await mergeCommand(io, records, opts);
     });
 
   program

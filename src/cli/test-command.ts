@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { pythonPolicy, runHistory, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport } from '../core';
+import { parseShard, pythonPolicy, runHistory, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport, type Shard } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
@@ -62,6 +62,7 @@ export interface TestOptions {
   json?: string;
   markdown?: string;
   html?: string;
+  shard?: string;
 }
 
 /** `promptgate test`: load, validate, run, report; returns the exit code. */
@@ -70,6 +71,15 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   if (opts.record && opts.replay) {
     io.err(`${c.red('error')}: --record and --replay exclude each other\n`);
     return EXIT.invalid;
+  }
+  let shard: Shard | undefined;
+  if (opts.shard !== undefined) {
+    const parsed = parseShard(opts.shard);
+    if (typeof parsed === 'string') {
+      io.err(`${c.red('error')}: ${parsed}\n`);
+      return EXIT.invalid;
+    }
+    shard = parsed;
   }
   let grep: RegExp | undefined;
   if (opts.grep) {
@@ -126,6 +136,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
       cache: opts.cache,
       overrides: [{ samples: opts.samples, concurrency: opts.concurrency, model: opts.model }],
       budget: opts.budget,
+      shard,
       meta: { argv: paths },
       signal,
     },
@@ -158,6 +169,11 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
 
   if (signal?.aborted) return EXIT.interrupted;
   if (writeFailed || report.stopped?.kind === 'fatal') return EXIT.invalid;
+  if (shard) {
+    // One slice cannot decide the gate: regressions are judged over all cases (the multiple-testing family) by merge.
+    io.err(`shard ${shard.index}/${shard.count}: ${report.outcomes.length} cases ran; the gate is decided by \`promptgate merge\` over every shard's record\n`);
+    return report.stopped ? EXIT.failed : EXIT.ok;
+  }
   if (report.stopped) return EXIT.failed;
   return report.gate === 'failed' ? EXIT.failed : EXIT.ok;
 }

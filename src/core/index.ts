@@ -68,3 +68,4 @@ export * from './history';
 export { prepareAssertion } from './formats/case';
 export { suiteMetrics, expressionProblem } from './derived';
 export * from './session/recorded';
+export { parseShard, assignShards, caseWeights, mergeRuns, writeMergedRecord } from './session/shard';

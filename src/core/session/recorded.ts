@@ -8,7 +8,7 @@ import { withModel } from '../variants';
 import { formatDiagnostic } from '../diagnostics';
 import { judgeRun } from './report';
 import type { CaseResult, RunSummary } from '../types/results';
-import type { RunMode, RunReport } from '../types/report';
+import type { RunMode, RunReport, ShardInfo } from '../types/report';
 
 /** A run as its record holds it: the first line's settings, every sample, the summary. */
 export interface RecordedRun {
@@ -18,6 +18,12 @@ export interface RecordedRun {
   model?: string;
   results: Map<string, CaseResult[]>;
   summary?: RunSummary;
+  /** A shard's run (`--shard i/n`): its slice of the whole. */
+  shard?: ShardInfo;
+  /** A merged run: the runs it was merged from. */
+  merged?: string[];
+  /** Merged from records of which these were cut short (no summary line). */
+  incomplete?: string[];
 }
 
 /**
@@ -50,6 +56,9 @@ export async function readRun(file: string): Promise<RecordedRun> {
       if (typeof x.runId === 'string') run.runId = x.runId;
       if (x.mode === 'replay' || x.mode === 'record') run.mode = x.mode;
       if (typeof x.model === 'string') run.model = x.model;
+      const sh = x.shard as Partial<ShardInfo> | undefined;
+      if (sh && typeof sh.index === 'number' && typeof sh.count === 'number' && typeof sh.cases === 'number' && typeof sh.plan === 'string') run.shard = { index: sh.index, count: sh.count, cases: sh.cases, plan: sh.plan };
+      if (Array.isArray(x.merged)) run.merged = x.merged.map(String);
     } else if (x.type === 'case' && typeof x.caseId === 'string') {
       delete x.type;
       const r = x as unknown as CaseResult;
@@ -74,6 +83,7 @@ export async function recordedReport(project: Pick<Project, 'suites' | 'prompts'
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(`invalid baseline files:\n${errors.map((d) => formatDiagnostic(d)).join('\n')}`);
   const summary: RunSummary = run.summary ?? { runId: run.runId, startedAt: '', durationMs: 0, total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, hits: 0, tokens: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, cost: 0, metrics: {} };
-  const report = judgeRun({ project, config, cases, results: run.results, baselines, summary, mode: run.mode, ...(run.summary ? {} : { stopped: { kind: 'interrupted', reason: 'the record has no summary: the run was cut short' } }) });
+  const cut = !run.summary ? 'the record has no summary: the run was cut short' : run.incomplete?.length ? `${run.incomplete.join(', ')} ${run.incomplete.length === 1 ? 'was' : 'were'} cut short` : undefined;
+  const report = judgeRun({ project, config, cases, results: run.results, baselines, summary, mode: run.mode, ...(cut ? { stopped: { kind: 'interrupted', reason: cut } } : {}) });
   return { report, missing: run.results.size - cases.length };
 }

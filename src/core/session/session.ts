@@ -12,10 +12,11 @@ import { ResponseStore } from '../store';
 import { estimateRunCost, withModel } from '../variants';
 import { Baselines, planCase, suitesWith } from '../evaluate';
 import { judgeRun } from './report';
+import { assignShards, caseWeights } from './shard';
 import { runSettings, type RunOverrides } from './settings';
 import type { CaseResult, RunSummary, SamplePlan } from '../types/results';
 import type { CaseSpec, PromptSpec } from '../types/cases';
-import type { CostEstimate, RunMode, RunReport } from '../types/report';
+import type { CostEstimate, RunMode, RunReport, Shard, ShardInfo } from '../types/report';
 import type { SessionEvent } from '../types/events';
 
 /** One run, as an adapter asks for it: which cases, from where answers come, and what overrides the files. */
@@ -38,6 +39,8 @@ export interface RunRequest {
    * are sampled until `baselineSettled`, whatever baseline they have now.
    */
   asBaseline?: boolean;
+  /** Run one slice of the cases (`--shard i/n`); sampling is planned over all of them, as in a single run. */
+  shard?: Shard;
   /** Kept in the run record's first line (argv, where the run came from). */
   meta?: Record<string, unknown>;
   signal?: AbortSignal;
@@ -80,6 +83,12 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   let providerFor: (p: PromptSpec) => Provider;
   let judge: Judge | undefined;
   const family = cases.filter((k) => !k.skip && baselines.tally(k)).length;
+  let shard: ShardInfo | undefined;
+  if (request.shard) {
+    const { slices, plan } = assignShards(cases, request.shard.count, await caseWeights(config.runsDir, cases));
+    shard = { ...request.shard, cases: cases.length, plan };
+    cases = slices[request.shard.index - 1];
+  }
   // A case PromptGate cannot run is reported once as skipped, never sampled.
   let plan = (spec: CaseSpec): SamplePlan => spec.skip ? { initial: 1 } : planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
   const deps = { env: ports.env, now: ports.now, baseURL: settings.baseURL };
@@ -113,7 +122,7 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   }
 
   const runId = newRunId(ports.now());
-  const recorder = new RunRecorder(config.runsDir, runId, { ...request.meta, mode, ...(settings.model ? { model: settings.model } : {}) });
+  const recorder = new RunRecorder(config.runsDir, runId, { ...request.meta, mode, ...(settings.model ? { model: settings.model } : {}), ...(shard ? { shard } : {}) });
   await recorder.open();
   yield { type: 'planned', runId, cases, settings, estimate, recordFile: recorder.file };
 

@@ -118,3 +118,17 @@ export interface RunSettings {
 
 /** Where answers come from: the live provider, recorded cassettes, or live while recording them. */
 export type RunMode = 'live' | 'replay' | 'record';
+
+/** Slice `index` (1-based) of `count`: `--shard 2/4`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** What a shard's run record says of its slicing, so a merge can check that the shards fit together. */
+export interface ShardInfo extends Shard {
+  /** Cases selected before slicing (all shards). */
+  cases: number;
+  /** Content hash of the whole assignment: shards planned from other cases or weights differ here. */
+  plan: string;
+}
