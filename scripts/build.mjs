@@ -34,7 +34,7 @@ const builds = [
   { ...shipped, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // The SDK gets a light Headers of its own instead of undici's global one (see scripts/vendor/headers.ts).
   { ...common, sourcemap: false, entryPoints: ['scripts/vendor/openai.ts'], outdir: 'dist/vendor', inject: ['scripts/vendor/headers.ts'] },
-  { ...common, sourcemap: false, entryPoints: ['scripts/vendor/anthropic.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts', 'scripts/vendor/yaml.ts', 'scripts/vendor/mathjs.ts'], outdir: 'dist/vendor' },
+  { ...common, sourcemap: false, entryPoints: ['scripts/vendor/anthropic.ts', 'scripts/vendor/ajv.ts', 'scripts/vendor/junit-report-builder.ts', 'scripts/vendor/csv-parse-sync.ts', 'scripts/vendor/yaml.ts', 'scripts/vendor/mathjs.ts', 'scripts/vendor/otel.ts'], outdir: 'dist/vendor' },
   // The results page (panel and HTML report) with Chart.js, for the browser; its licence notices stay in the file.
   { bundle: true, platform: 'browser', target: 'chrome120', format: 'iife', minify: true, legalComments: 'eof', logLevel: 'warning', entryPoints: ['media/results.js'], outfile: 'dist/webview/results.js' },
   { ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js', external: ['playwright-core'] },

@@ -61,6 +61,8 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--json <file>', 'write a JSON report')
     .option('--markdown <file>', 'write a markdown summary (for a pull-request comment)')
     .option('--html <file>', 'write a self-contained HTML report with charts (for a CI artifact)')
+    .option('--otel [endpoint]', 'export the run as OpenTelemetry traces over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318)')
+    .option('--no-otel', 'export no traces, even with OTEL_EXPORTER_OTLP_ENDPOINT set')
     .option('--shard <i/n>', 'run slice i of n (balanced by recorded time); `promptgate merge` joins the shards and decides the gate')
     .action(async (paths: string[], opts: TestOptions) => {
       code = await testCommand(io, paths, opts, signal);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { parseShard, pythonPolicy, runHistory, runSession, writeFileAtomic, type CaseSpec, type RunReport as SessionReport, type Shard } from '../core';
+import { parseShard, pythonPolicy, runHistory, runSession, RunTracer, tracesEndpoint, writeFileAtomic, type CaseSpec, type RunReport as SessionReport, type Shard } from '../core';
 import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
@@ -63,6 +63,7 @@ export interface TestOptions {
   markdown?: string;
   html?: string;
   shard?: string;
+  otel?: string | boolean;
 }
 
 /** `promptgate test`: load, validate, run, report; returns the exit code. */
@@ -126,6 +127,8 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   const text = new TextReporter(io, opts.reporter === 'text');
   let report: SessionReport | undefined;
   let recordFile: string | undefined;
+  const traces = tracesEndpoint(io.env, opts.otel);
+  const tracer = traces ? new RunTracer(traces, io.env, io.now) : undefined;
   const session = runSession(
     {
       project,
@@ -144,6 +147,7 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   );
   for await (const e of session) {
     text.onEvent(e);
+    tracer?.onEvent(e);
     if (e.type === 'not-run') {
       const r = e.reason;
       if (r.kind === 'baselines') {
@@ -166,6 +170,10 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   if (stdout) io.out(stdout.render(full));
   const writeFailed = !(await writeReports(io, full, opts, config.runsDir));
   if (recordFile) io.err(c.dim(`run recorded in ${path.relative(io.cwd, recordFile)}\n`));
+  if (tracer) {
+    const failed = await tracer.close();
+    io.err(failed ? `${c.yellow('warning')}: traces could not be exported to ${tracer.url}: ${failed}\n` : c.dim(`${tracer.spans} spans exported to ${tracer.url}\n`));
+  }
 
   if (signal?.aborted) return EXIT.interrupted;
   if (writeFailed || report.stopped?.kind === 'fatal') return EXIT.invalid;

@@ -69,3 +69,4 @@ export { prepareAssertion } from './formats/case';
 export { suiteMetrics, expressionProblem } from './derived';
 export * from './session/recorded';
 export { parseShard, assignShards, caseWeights, mergeRuns, writeMergedRecord } from './session/shard';
+export { RunTracer, tracesEndpoint } from './session/traces';

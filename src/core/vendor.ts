@@ -24,5 +24,13 @@ export const vendor = {
   /** mathjs's expression evaluator (sandboxed: no access to JavaScript), for derived metrics. */
   mathEvaluate: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('mathjs.js') : require('mathjs')) as Pick<typeof import('mathjs'), 'evaluate'>).evaluate,
   mathParse: () => ((process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('mathjs.js') : require('mathjs')) as Pick<typeof import('mathjs'), 'parse'>).parse,
+  /** OpenTelemetry's API, trace SDK and OTLP/HTTP exporter, for runs that export traces. */
+  otel: () =>
+    (process.env.PROMPTGATE_BUNDLE === '1'
+      ? fromVendor('otel.js')
+      : { ...require('@opentelemetry/api'), ...require('@opentelemetry/sdk-trace'), ...require('@opentelemetry/exporter-trace-otlp-http'), ...require('@opentelemetry/resources') }) as Pick<typeof import('@opentelemetry/api'), 'context' | 'trace' | 'SpanKind' | 'SpanStatusCode'> &
+      Pick<typeof import('@opentelemetry/sdk-trace'), 'TracerProvider' | 'BatchSpanProcessor'> &
+      Pick<typeof import('@opentelemetry/exporter-trace-otlp-http'), 'OTLPTraceExporter'> &
+      Pick<typeof import('@opentelemetry/resources'), 'resourceFromAttributes'>,
   corpus: () => (process.env.PROMPTGATE_BUNDLE === '1' ? fromVendor('corpus.json') : require('./redteam/corpus.json')) as unknown,
 };
