@@ -20,6 +20,14 @@ function positiveInt(name: string) {
   };
 }
 
+function positiveNumber(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
 function usdArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--budget must be a positive number of dollars');
@@ -61,6 +69,8 @@ export async function main(argv: string[], io: CliIO, signal?: AbortSignal): Pro
     .option('--json <file>', 'write a JSON report')
     .option('--markdown <file>', 'write a markdown summary (for a pull-request comment)')
     .option('--html <file>', 'write a self-contained HTML report with charts (for a CI artifact)')
+    .option('--batch', "send the run's calls through the provider's Batch API (OpenAI, Azure OpenAI): half the price, answers within 24 h; a killed run resumes its batch")
+    .option('--batch-poll <seconds>', 'with --batch: the first wait between status checks (default 5; then 1.5 times longer each time, up to 60)', positiveNumber('--batch-poll'))
     .option('--otel [endpoint]', 'export the run as OpenTelemetry traces over OTLP/HTTP (default: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318)')
     .option('--no-otel', 'export no traces, even with OTEL_EXPORTER_OTLP_ENDPOINT set')
     .option('--shard <i/n>', 'run slice i of n (balanced by recorded time); `promptgate merge` joins the shards and decides the gate')

@@ -64,6 +64,8 @@ export interface TestOptions {
   html?: string;
   shard?: string;
   otel?: string | boolean;
+  batch?: boolean;
+  batchPoll?: number;
 }
 
 /** `promptgate test`: load, validate, run, report; returns the exit code. */
@@ -140,10 +142,11 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
       overrides: [{ samples: opts.samples, concurrency: opts.concurrency, model: opts.model }],
       budget: opts.budget,
       shard,
+      ...(opts.batch ? { batch: { pollMs: (opts.batchPoll ?? 5) * 1000 } } : {}),
       meta: { argv: paths },
       signal,
     },
-    { env: io.env, now: io.now },
+    { env: io.env, now: io.now, notice: (m) => io.err(c.dim(`${m}\n`)) },
   );
   for await (const e of session) {
     text.onEvent(e);

@@ -188,7 +188,7 @@ async function ask(spec: CaseSpec, request: ProviderRequest, sample: number, sig
   const latencyMs = response.latencyMs ?? deps.now() - t0;
   const source: ResponseSource = provider.recorded ? 'replay' : 'live';
   if (deps.cache && source === 'live') {
-    const { latencyMs: _recorded, retries: _retries, ...clean } = response;
+    const { latencyMs: _recorded, retries: _retries, priceFactor: _price, ...clean } = response;
     try {
       await deps.cache.put({ key, provider: provider.id, sample, request, response: clean, latencyMs });
     } catch (err) {
@@ -246,7 +246,9 @@ async function assess(spec: CaseSpec, sample: number, answer: Answer, signal: Ab
   if (signal.aborted) return skipped(spec, sample);
   emit({ type: 'case-output', caseId: spec.id, sample, output: response.output, source, latencyMs });
   const usage = agent ? agent.usage : response.usage;
-  const cost = estimateCost(deps.prices, spec.request.model, usage);
+  const listed = estimateCost(deps.prices, spec.request.model, usage);
+  // An answer from the Batch API costs its share of a call's price.
+  const cost = listed !== undefined && !agent && response.priceFactor !== undefined ? listed * response.priceFactor : listed;
   const question = [...spec.request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const context: AssertionContext = {
     vars: spec.vars,

@@ -5,6 +5,7 @@ import { KeepAliveTransport, postTarget, type PostTarget } from './http-fetch';
 import { vendor } from '../vendor';
 import { withDeadlines } from './deadline';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry';
+import type { BatchApi, BatchInfo } from './batch';
 import { ProviderError, toolCallsOutput, type CallOptions, type Provider, type ProviderRequest, type ProviderResponse, type ToolCall } from './types';
 
 export interface OpenAIProviderSettings {
@@ -31,26 +32,62 @@ export class OpenAIProvider implements Provider {
   }
 
   private async sdk(): Promise<OpenAI> {
-    if (!this.client) {
-      // Loaded on first call: runs served from the cache or cassettes never pay for the SDK.
-      const common = {
-        maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
-        timeout: this.settings.timeoutMs,
-        fetch: sharedTransport().fetch,
-      };
-      const azure = this.settings.azure;
-      if (azure) {
-        const AzureClient = vendor.azureOpenAI();
-        const token = azure.token;
-        // baseURL given (not endpoint): the SDK would otherwise read OPENAI_BASE_URL from the process environment.
-        this.client = new AzureClient({ ...common, baseURL: `${this.settings.baseURL!.replace(/\/+$/, '')}/openai`, apiVersion: azure.apiVersion, ...(token ? { azureADTokenProvider: async () => token } : { apiKey: this.settings.apiKey }) });
-      } else {
-        const OpenAIClient = vendor.openai();
-        this.client = new OpenAIClient({ ...common, apiKey: this.settings.apiKey, baseURL: this.settings.baseURL });
-      }
-    }
+    // Loaded on first call: runs served from the cache or cassettes never pay for the SDK.
+    this.client ??= this.makeClient(sharedTransport().fetch);
     return this.client;
   }
+
+  private makeClient(fetch: ReturnType<typeof sharedTransport>['fetch'] | undefined): OpenAI {
+    const common = {
+      maxRetries: 0, // retries are ours: bounded, jittered, Retry-After aware, cancellable
+      timeout: this.settings.timeoutMs,
+      ...(fetch ? { fetch } : {}),
+    };
+    const azure = this.settings.azure;
+    if (azure) {
+      const AzureClient = vendor.azureOpenAI();
+      const token = azure.token;
+      // baseURL given (not endpoint): the SDK would otherwise read OPENAI_BASE_URL from the process environment.
+      return new AzureClient({ ...common, baseURL: `${this.settings.baseURL!.replace(/\/+$/, '')}/openai`, apiVersion: azure.apiVersion, ...(token ? { azureADTokenProvider: async () => token } : { apiKey: this.settings.apiKey }) });
+    }
+    const OpenAIClient = vendor.openai();
+    return new OpenAIClient({ ...common, apiKey: this.settings.apiKey, baseURL: this.settings.baseURL });
+  }
+
+  /**
+   * The Batch API (files and batches endpoints) for `--batch`, through the SDK with its own fetch:
+   * a file upload is a multipart body, which the keep-alive transport of chat calls does not send.
+   */
+  batchApi(): BatchApi {
+    const client = () => (this.batchClient ??= this.makeClient(undefined));
+    const info = (b: OpenAI.Batches.Batch): BatchInfo => ({
+      id: b.id,
+      status: b.status,
+      ...(b.output_file_id ? { outputFileId: b.output_file_id } : {}),
+      ...(b.error_file_id ? { errorFileId: b.error_file_id } : {}),
+      ...(b.request_counts ? { counts: { total: b.request_counts.total, completed: b.request_counts.completed, failed: b.request_counts.failed } } : {}),
+      ...(b.errors?.data?.length ? { errors: b.errors.data.map((e) => `${e.line !== undefined && e.line !== null ? `line ${e.line}: ` : ''}${e.message ?? e.code}`).join('; ') } : {}),
+    });
+    const call = async <T>(f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (err) {
+        throw this.redacted(classify(err));
+      }
+    };
+    // Azure OpenAI's batch lines and batches name the path without the version prefix.
+    const endpoint = this.settings.azure ? '/chat/completions' : '/v1/chat/completions';
+    return {
+      endpoint,
+      upload: (jsonl) => call(async () => (await client().files.create({ file: new File([jsonl], 'promptgate-batch.jsonl', { type: 'application/jsonl' }), purpose: 'batch' })).id),
+      create: (inputFileId) => call(async () => info(await client().batches.create({ input_file_id: inputFileId, endpoint: endpoint as '/v1/chat/completions', completion_window: '24h' }))),
+      retrieve: (id) => call(async () => info(await client().batches.retrieve(id))),
+      content: (fileId) => call(async () => (await client().files.content(fileId)).text()),
+      answer: (body) => fromCompletion(body as OpenAI.ChatCompletion | undefined, 200, JSON.stringify(body ?? null)),
+    };
+  }
+
+  private batchClient?: OpenAI;
 
   async complete(request: ProviderRequest, options: CallOptions): Promise<ProviderResponse> {
     const client = await this.sdk();

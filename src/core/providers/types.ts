@@ -58,6 +58,8 @@ export interface ProviderResponse {
   latencyMs?: number;
   /** How many times the call was tried again (a 429, a 5xx, a dropped connection) before this answer. */
   retries?: number;
+  /** The answer's price against a call's (0.5: answered through the Batch API). */
+  priceFactor?: number;
 }
 
 export interface CallOptions {

@@ -6,7 +6,8 @@ import { ResponseStore } from '../store';
 import type { PriceTable } from '../providers/pricing';
 import { createProvider } from '../providers/registry';
 import { RecordingProvider, ReplayProvider } from '../providers/replay';
-import type { Provider } from '../providers/types';
+import { ProviderError, type Provider } from '../providers/types';
+import { BatchingProvider, isBatchCapable, type BatchOptions } from '../providers/batch';
 import { CanaryProvider } from '../redteam/canary';
 import { knownSecrets, redacting } from '../providers/secrets';
 import type { CaseSpec, PromptSpec } from '../types/cases';
@@ -24,8 +25,14 @@ function withBaseURL<T extends { id?: string; baseURL?: string }>(options: T, ba
   return baseURL && (options.id ?? 'openai') === 'openai' ? { ...options, baseURL } : options;
 }
 
+/** `--batch`: each provider's first calls go through its Batch API (see providers/batch.ts). */
+export interface BatchComposition extends Omit<BatchOptions, 'expected'> {
+  /** First calls a case will make (its initial samples). */
+  samples(spec: CaseSpec): number;
+}
+
 /** One provider per distinct provider configuration, created before the run so that missing keys stop it early. */
-export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassettesDir: string, deps: ComposeDeps): (p: PromptSpec) => Provider {
+export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassettesDir: string, deps: ComposeDeps, batch?: BatchComposition): (p: PromptSpec) => Provider {
   const cassettes = new ResponseStore(cassettesDir);
   if (mode === 'replay') {
     const replay = new ReplayProvider(cassettes);
@@ -42,7 +49,13 @@ export function makeProviders(cases: readonly CaseSpec[], mode: RunMode, cassett
     if (!provider) {
       // Inside any recording: cassettes, like the cache, only ever hold the canary's sentinel.
       // Known keys are redacted right at the live provider, so that no recording or store ever holds one.
-      provider = new CanaryProvider(redacting(createProvider(options, { env: deps.env }), secrets));
+      let raw = createProvider(options, { env: deps.env });
+      if (batch) {
+        if (!isBatchCapable(raw)) throw new ProviderError('config', `--batch: the ${options.id ?? 'openai'} provider has no Batch API here (OpenAI and Azure OpenAI have one)`);
+        const expected = cases.filter((c) => !c.skip && canonicalJson(withBaseURL(c.prompt.provider, deps.baseURL)) === key).reduce((n, c) => n + batch.samples(c), 0);
+        raw = new BatchingProvider(raw, { ...batch, expected });
+      }
+      provider = new CanaryProvider(redacting(raw, secrets));
       if (mode === 'record') provider = new RecordingProvider(provider, cassettes, deps.now);
       byOptions.set(key, provider);
     }

@@ -1,6 +1,8 @@
 import type { ResolvedConfig } from '../config';
 import { formatDiagnostic } from '../diagnostics';
+import * as path from 'node:path';
 import type { Judge } from '../judge';
+import type { BatchInfo } from '../providers/batch';
 import type { Project } from '../project';
 import { makeJudge, makeProviders } from './compose';
 import { priceTable } from '../providers/pricing';
@@ -39,6 +41,8 @@ export interface RunRequest {
    * are sampled until `baselineSettled`, whatever baseline they have now.
    */
   asBaseline?: boolean;
+  /** Send the run's first calls through the provider's Batch API; the first wait between polls. */
+  batch?: { pollMs: number };
   /** Run one slice of the cases (`--shard i/n`); sampling is planned over all of them, as in a single run. */
   shard?: Shard;
   /** Kept in the run record's first line (argv, where the run came from). */
@@ -50,6 +54,8 @@ export interface RunRequest {
 export interface SessionPorts {
   env: Record<string, string | undefined>;
   now(): number;
+  /** Progress worth saying while nothing else happens (a batch's status as it is polled). */
+  notice?(message: string): void;
   /** Asked when the estimate is above the budget: true runs anyway, without a limit. Absent: refused. */
   overBudget?(estimate: CostEstimate, budget: number): Promise<boolean>;
 }
@@ -98,7 +104,17 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
       const provider = new StoredOutputsProvider(stored.entries);
       providerFor = () => provider;
       plan = (spec) => ({ initial: Math.max(1, stored.samples.get(spec.id) ?? 1) });
-    } else providerFor = makeProviders(cases, mode, config.cassettesDir, deps);
+    } else {
+      if (request.batch && mode !== 'live') throw new ProviderError('config', `--batch sends live calls; it goes with neither --replay nor --record`);
+      const batch = request.batch && {
+        dir: path.join(path.dirname(config.runsDir), 'batches'),
+        pollMs: request.batch.pollMs,
+        now: ports.now,
+        samples: (spec: CaseSpec) => plan(spec).initial,
+        onStatus: (b: BatchInfo) => ports.notice?.(`batch ${b.id}: ${b.status}${b.counts ? ` (${b.counts.completed}/${b.counts.total} done${b.counts.failed ? `, ${b.counts.failed} failed` : ''})` : ''}`),
+      };
+      providerFor = makeProviders(cases, mode, config.cassettesDir, deps, batch);
+    }
     if (cases.some((k) => k.assertions.some((a) => a.definition.kind === 'model'))) judge = makeJudge(config, mode, deps, cached, prices);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
@@ -139,7 +155,8 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   try {
     const events = runCases(
       cases,
-      { runId, concurrency: settings.concurrency, plan, signal: stop.signal },
+      // A batch holds every first call at once: they must all be asked before any is answered.
+      { runId, concurrency: request.batch ? Math.max(settings.concurrency, cases.reduce((n, c) => n + plan(c).initial, 0)) : settings.concurrency, plan, signal: stop.signal },
       {
         providerFor,
         cache,
