@@ -69,6 +69,28 @@ async function runNode(script: string, args: string[], env: Record<string, strin
 
 const runCli = (args: string[], env: Record<string, string>) => runNode(CLI, args, env);
 
+/**
+ * A run that may not finish (out of memory, or slower than `timeoutMs`): never throws; the peak RSS
+ * is the child's VmHWM, read from /proc while it runs, so a crash still leaves its figure.
+ */
+async function runScale(args: string[], env: Record<string, string>, timeoutMs: number): Promise<Measured & { reason?: string }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let peakKB = 0;
+  const sample = setInterval(() => {
+    void fs.readFile(`/proc/${child.pid}/status`, 'utf8').then((t) => (peakKB = Math.max(peakKB, Number(/VmHWM:\s+(\d+)/.exec(t)?.[1] ?? 0))), () => undefined);
+  }, 250);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  clearInterval(sample);
+  clearTimeout(timer);
+  const wallMs = performance.now() - t0;
+  const reason = code === 0 ? undefined : wallMs >= timeoutMs ? `stopped after ${fmt(timeoutMs / 60_000, 0)} min` : /heap out of memory|Allocation failed/i.test(stderr) ? 'out of memory' : `exit ${code}`;
+  return { wallMs, maxRssMB: peakKB / 1024, exitCode: code ?? 1, ...(reason ? { reason } : {}) };
+}
+
 interface BenchServer {
   baseURL: string;
   /** Requests the server has answered so far (429s included). */
@@ -290,6 +312,17 @@ async function main() {
     const measured = pfBin ? (await runPromptfoo(pfBin, n, 16, server.baseURL, pfHome)).maxRssMB : NaN;
     const pfRss = Number.isNaN(measured) ? REF[5000].rssMB + ((REF[5000].rssMB - REF[1000].rssMB) / 4000) * 5000 : measured;
     say(`memory      N=${n}  0 ms latency, no cache: PromptGate ${fmt(m.wallMs / 1000, 2)} s wall, peak RSS ${fmt(m.maxRssMB, 0)} MB; promptfoo peak ${fmt(pfRss, 0)} MB${Number.isNaN(measured) ? ' (extrapolated from the reference figures)' : ''}; target ≤ 1/3 (${fmt(pfRss / 3, 0)} MB): ${verdict(m.maxRssMB <= pfRss / 3)}`);
+    // Scale (issue 22): memory bounded by what is in flight, time per case flat from 10,000 to 1,000,000.
+    const perCase10k = (m.wallMs * 1000) / n;
+    for (const big of [100_000, 1_000_000]) {
+      const bigDir = await makeWorkspace(big);
+      const r = await runScale(['test', bigDir, '--no-cache', '--concurrency', '16'], env, 20 * 60_000);
+      await fs.rm(bigDir, { recursive: true, force: true });
+      const perCase = (r.wallMs * 1000) / big;
+      const done = !r.reason;
+      const target = big === 100_000 ? `peak target < 300 MB: ${verdict(done && r.maxRssMB < 300)}` : `target: completes, with time per case ≤ N=10,000's (${fmt(perCase10k, 0)} µs): ${verdict(done && perCase <= perCase10k)}`;
+      say(`scale       N=${big.toLocaleString('en-US')}  0 ms latency, no cache: ${done ? `${fmt(r.wallMs / 1000, 1)} s wall, ${fmt(perCase, 0)} µs per case` : `did not complete (${r.reason} after ${fmt(r.wallMs / 1000, 1)} s)`}, peak RSS ${fmt(r.maxRssMB, 0)} MB; ${target}`);
+    }
   }
   await server.close();
 

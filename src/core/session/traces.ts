@@ -131,8 +131,11 @@ export class RunTracer {
         attributes: clean({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': provider, 'gen_ai.system': provider, 'gen_ai.request.model': spec?.request.model, 'gen_ai.response.model': call.model, 'gen_ai.usage.input_tokens': call.input, 'gen_ai.usage.output_tokens': call.output, 'gen_ai.response.finish_reasons': call.finish ? [call.finish] : undefined, 'promptgate.source': call.source }),
       }, ctx);
       if (call.error) span.setStatus({ code: this.otel.SpanStatusCode.ERROR, message: call.error });
-      span.end(start + (call.latencyMs ?? 0));
-      return start + (call.latencyMs ?? 0);
+      // A cached or replayed answer took no time now: its span is an instant, its recorded latency an attribute.
+      const took = call.source === 'live' || call.source === undefined ? (call.latencyMs ?? 0) : 0;
+      if (call.latencyMs !== undefined) span.setAttribute('promptgate.latency_ms', call.latencyMs);
+      span.end(start + took);
+      return start + took;
     };
     if (r.steps?.length) {
       let at = s.start;
