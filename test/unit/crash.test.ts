@@ -53,6 +53,10 @@ describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache,
     const random = seededRandom(20261128);
     const commands = [['test'], ['approve'], ['publish', 'crash.prompt.yml'], ['test', '--samples', '3']];
     const finished: Record<string, number> = {};
+    // How long each command went on writing the last time it finished before its kill: kill points
+    // are drawn within that span, so they land while it writes on a fast machine and a slow one
+    // alike (a fixed span would let a fast machine finish most commands first).
+    const writingMs: Record<string, number> = {};
     let killedWhileWriting = 0;
     await fs.mkdir(path.join(dir, '.promptgate'), { recursive: true });
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -71,19 +75,22 @@ describe(`crash safety: ${TRIALS} SIGKILLs at random points while writing cache,
         }),
       );
       let timer: NodeJS.Timeout | undefined;
-      let seen = false;
+      let firstWrite = 0;
       const onChange = () => {
-        if (seen) return;
-        seen = true;
+        if (firstWrite) return;
+        firstWrite = performance.now();
         timer = setTimeout(() => {
           if (running && child.kill('SIGKILL')) killedWhileWriting++;
-        }, Math.floor(random() * 400));
+        }, Math.floor(random() * (writingMs[args[0]] ?? 400)));
       };
       for (const w of watchers) w.on('change', onChange);
       const code = await exited;
       for (const w of watchers) w.close();
       clearTimeout(timer);
-      if (code !== null) finished[args[0]] = (finished[args[0]] ?? 0) + 1;
+      if (code !== null) {
+        finished[args[0]] = (finished[args[0]] ?? 0) + 1;
+        if (firstWrite) writingMs[args[0]] = Math.max(20, performance.now() - firstWrite);
+      }
       await checkReadable(dir);
     }
     // Some commands finished before their kill, most did not, and every kill came after writing began.
