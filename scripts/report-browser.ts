@@ -169,8 +169,7 @@ async function main(): Promise<number> {
         await page.selectOption('section[aria-label=History] select', await page.evaluate(`document.querySelectorAll('section[aria-label=History] select option')[2].value`));
         const picked = await page.evaluate(`document.querySelector('.picked').textContent`);
         if (!/^run \S+/.test(String(picked))) throw new Error(`picking a run shows '${picked}'`);
-        const box = await page.evaluate(`(() => { const b = document.querySelector('.history canvas').getBoundingClientRect(); return { w: b.width, h: b.height }; })()`) as { w: number; h: number };
-        await page.click('.history canvas', { position: { x: box.w * 0.95, y: box.h / 2 } });
+        await clickHistoryUntil(page, 0.95, `document.querySelector('.picked').textContent.includes('(this report)')`);
         const clicked = String(await page.evaluate(`document.querySelector('.picked').textContent`));
         if (!clicked.includes('(this report)')) throw new Error(`clicking the newest point shows '${clicked}'`);
         // The search box filters the 130 cases.
@@ -193,8 +192,7 @@ async function main(): Promise<number> {
       await check(`the editor's results page at ${width} px: the same view, a history point asks the editor to open its run`, async () => {
         const { page, errors } = await open(files.panel);
         const r = await common(page, width, errors);
-        const box = await page.evaluate(`(() => { const b = document.querySelector('.history canvas').getBoundingClientRect(); return { w: b.width, h: b.height }; })()`) as { w: number; h: number };
-        await page.click('.history canvas', { position: { x: box.w * 0.3, y: box.h / 2 } });
+        await clickHistoryUntil(page, 0.3, `(window.__posted || []).some((m) => m.type === 'openRun')`);
         const posted = (await page.evaluate('window.__posted')) as { type: string; runId?: string }[];
         const opened = posted.find((m) => m.type === 'openRun');
         if (!opened?.runId) throw new Error(`clicking a history point posted ${JSON.stringify(posted)}`);
@@ -226,3 +224,16 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * Clicks the first history chart at `x` (a share of its width) until `condition` holds in the page,
+ * at most ten times: a chart may still be laying out (a scroll bar appearing resizes it), so the
+ * canvas is measured again before each click.
+ */
+async function clickHistoryUntil(page: PageLike, x: number, condition: string): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const box = (await page.evaluate(`(() => { const b = document.querySelector('.history canvas').getBoundingClientRect(); return { w: b.width, h: b.height }; })()`)) as { w: number; h: number };
+    await page.click('.history canvas', { position: { x: box.w * x, y: box.h / 2 } });
+    if (await page.waitForFunction(condition, undefined, { timeout: 1000 }).then(() => true, () => false)) return;
+  }
+}
