@@ -4,7 +4,7 @@ import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
 import { htmlReport } from './reporters/html';
-import { jsonReport } from './reporters/json';
+import { jsonReport, jsonReportChunks, writeJsonReport } from './reporters/json';
 import { junitXml } from './reporters/junit';
 import { markdownReport } from './reporters/markdown';
 import { TextReporter } from './reporters/text';
@@ -36,7 +36,8 @@ export async function writeReports(io: CliIO, report: RunReport, files: Partial<
     const file = r.file && files[r.file];
     if (!file) continue;
     try {
-      await writeFileAtomic(path.resolve(io.cwd, file), r.render(full));
+      if (r.file === 'json') await writeJsonReport(path.resolve(io.cwd, file), full);
+      else await writeFileAtomic(path.resolve(io.cwd, file), r.render(full));
     } catch (err) {
       io.err(`${c.red('error')}: cannot write ${file}: ${(err as Error).message}\n`);
       ok = false;
@@ -170,7 +171,8 @@ export async function testCommand(io: CliIO, paths: string[], opts: TestOptions,
   const full: RunReport = { ...report, display };
   text.finish(full);
   const stdout = REPORTERS.find((r) => r.stdout === opts.reporter);
-  if (stdout) io.out(stdout.render(full));
+  if (stdout?.stdout === 'json') for await (const chunk of jsonReportChunks(full)) io.out(chunk);
+  else if (stdout) io.out(stdout.render(full));
   const writeFailed = !(await writeReports(io, full, opts, config.runsDir));
   if (recordFile) io.err(c.dim(`run recorded in ${path.relative(io.cwd, recordFile)}\n`));
   if (tracer) {

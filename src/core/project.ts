@@ -7,7 +7,7 @@ import { PROMPTY_FILE, PROMPTY_INDENT } from './formats/prompty';
 import { insideLexically, insideReally, realPath } from './fsutil';
 import { YamlFile, type PathSegment } from './yamlfile';
 import { type LoadedPrompt, readPromptFile } from './formats/prompt-file';
-import { buildSuite } from './formats/native';
+import { buildSuite, readCaseFiles } from './formats/native';
 import { readMockScripts } from './formats/agent';
 import { githubSuite } from './formats/github';
 import { promptfooSuites } from './formats/promptfoo-suites';
@@ -66,9 +66,8 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     for (const [name, suite] of Object.entries(p.data.suites ?? {})) {
       const base: PathSegment[] = ['suites', name];
       await readMockScripts(suite, p.yaml, base, read, diagnostics);
-      suites.push(
-        buildSuite(p, p.yaml, base, name, suite, rel(file), diagnostics),
-      );
+      const caseFiles = await readCaseFiles(suite, p.yaml, base, read, rel, diagnostics);
+      suites.push(buildSuite(p, p.yaml, base, name, suite, rel(file), diagnostics, caseFiles));
     }
     if (p.data.testData?.length) suites.push(githubSuite(p, rel(file), diagnostics));
     if (p.sample !== undefined) {
@@ -118,7 +117,8 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
     if (!p) continue;
     const name = s.name ?? path.basename(file).replace(/\.suite\.ya?ml$/i, '');
     await readMockScripts(s, yaml, [], read, diagnostics);
-    suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics));
+    const caseFiles = await readCaseFiles(s, yaml, [], read, rel, diagnostics);
+    suites.push(buildSuite(p, yaml, [], name, s, rel(file), diagnostics, caseFiles));
   }
 
   let maxConcurrency: number | undefined;

@@ -178,6 +178,12 @@ const suiteFields = {
   forbiddenTools: z.array(z.string().min(1)).min(1).optional(),
   /** Required for golden suites; adversarial suites may have packs instead. */
   cases: z.array(CaseSchema).default([]),
+  /** Large suites: JSONL files of cases, one case per line with the fields of an inline case. */
+  caseFiles: z
+    .array(z.string().regex(/\.jsonl$/i, 'a case file is JSONL (.jsonl): one case per line'))
+    .min(1)
+    .optional()
+    .describe('JSONL files of cases (one JSON object per line, the fields of an inline case), relative to this file; read after the inline cases.'),
 };
 
 export const SuiteSchema = z.object(suiteFields).strict();

@@ -33,8 +33,33 @@ export class YamlFile {
     readonly file: string,
     readonly text: string,
     readonly data: unknown,
-    private readonly root: PlacedNode | undefined,
+    private root: PlacedNode | undefined,
+    /** The file line of the text's first line (a line of a JSONL file). */
+    private readonly lineOffset = 0,
+    /** Placed on the first question about a position, not before (`ofLine`). */
+    private unplaced = false,
   ) {}
+
+  /**
+   * One line of a JSONL file, already parsed as JSON (`data`): its nodes are placed only when a
+   * diagnostic asks where something is, so a million valid lines cost no placement at all.
+   */
+  static ofLine(file: string, text: string, line: number, data: unknown): YamlFile {
+    return new YamlFile(file, text, data, undefined, line, true);
+  }
+
+  private placed(): PlacedNode | undefined {
+    if (this.unplaced) {
+      this.unplaced = false;
+      try {
+        const r = place(this.text, parseEvents(this.text, { filename: this.file }));
+        if (!('error' in r)) this.root = r.root;
+      } catch {
+        // JSON that js-yaml refuses: positions fall back to the line's start
+      }
+    }
+    return this.root;
+  }
 
   /** Parses `text`; syntax errors come back as located diagnostics and no data. */
   static parse(file: string, text: string): { yaml?: YamlFile; diagnostics: Diagnostic[] } {
@@ -63,7 +88,7 @@ export class YamlFile {
 
   /** The node at `path`, or undefined. */
   private nodeAt(path: readonly PathSegment[]): PlacedNode | undefined {
-    let node = this.root;
+    let node = this.placed();
     for (const seg of path) {
       if (!node) return undefined;
       node = child(node, seg);
@@ -78,14 +103,14 @@ export class YamlFile {
       const i = parent?.kind === 'map' ? parent.keys!.indexOf(String(path[path.length - 1])) : -1;
       if (i >= 0) return this.offsetsToRange(parent!.keyNodes![i].start, parent!.keyNodes![i].end);
     }
-    let node = this.root;
+    let node = this.placed();
     let best = node;
     for (const seg of path) {
       node = node && child(node, seg);
       if (!node) break;
       best = node;
     }
-    return best ? this.offsetsToRange(best.start, best.end) : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    return best ? this.offsetsToRange(best.start, best.end) : { start: { line: this.lineOffset, character: 0 }, end: { line: this.lineOffset, character: 0 } };
   }
 
   /**
@@ -142,7 +167,7 @@ export class YamlFile {
       if (starts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: offset - starts[lo] };
+    return { line: lo + this.lineOffset, character: offset - starts[lo] };
   }
 
   private offsetsToRange(start: number, end: number): Range {

@@ -37,6 +37,8 @@ export class EditorState {
   private readonly reportedSettings = new Set<string>();
   private secret?: Promise<string | undefined>;
 
+  private caseFiles = new Set<string>();
+
   constructor(
     private readonly vs: VSCode,
     private readonly context: vscode.ExtensionContext,
@@ -61,7 +63,14 @@ export class EditorState {
     }
     for (const key of [...this.folders.keys()]) if (!seen.has(key)) this.folders.delete(key);
     this.folderOfCase = new Map([...this.folders.values()].flatMap((f) => f.project.cases.map((c) => [c, f] as const)));
+    // A suite's JSONL case files: editing or saving one is editing its suite.
+    this.caseFiles = new Set([...this.folders.values()].flatMap((f) => [...f.project.cases.map((c) => c.file), ...f.project.diagnostics.map((d) => d.file)]).filter((f) => /\.jsonl$/i.test(f)));
     return out;
+  }
+
+  /** Whether `file` is a JSONL case file of a loaded suite (its cases or its errors came from it). */
+  isCaseFile(file: string): boolean {
+    return this.caseFiles.has(file);
   }
 
   /**

@@ -59,7 +59,7 @@ export class Watchers {
   }
 
   private onEdit(doc: vscode.TextDocument): void {
-    if (!isPromptGateFile(doc.uri.fsPath) && !isConfigFile(doc.uri.fsPath)) return;
+    if (!isPromptGateFile(doc.uri.fsPath) && !isConfigFile(doc.uri.fsPath) && !this.deps.state.isCaseFile(doc.uri.fsPath)) return;
     clearTimeout(this.refreshTimer);
     // While typing: located errors as diagnostics, debounced.
     this.refreshTimer = setTimeout(() => void this.deps.refresh().catch((err) => this.deps.log.error(String(err))), 250);
@@ -72,7 +72,7 @@ export class Watchers {
    */
   private onSave(doc: vscode.TextDocument): void {
     const file = doc.uri.fsPath;
-    if (!isPromptGateFile(file)) return;
+    if (!isPromptGateFile(file) && !this.deps.state.isCaseFile(file)) return;
     this.scheduleChangeRun(file, doc.getText(), this.deps.state.settings(doc.uri).runOnSave);
   }
 

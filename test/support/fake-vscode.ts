@@ -402,6 +402,8 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
     diagnostics: () => diagnostics[0],
     /** The CodeLens titles of a file, each with its zero-based line. */
     lenses: (file: string) => lensProviders.flatMap((p) => p.provideCodeLenses(new TextDocument(Uri.file(file), ''))).map((l) => `${l.range.start.line}: ${l.command?.title}`),
+    /** Saves a document with this text (written to disk first by the caller), as Ctrl+S does. */
+    save: (file: string, text: string) => events.save.fire(new TextDocument(Uri.file(file), text)),
     /** Opens a document with unsaved text, as typing in the editor does. */
     editUnsaved: (file: string, text: string) => {
       const doc = new TextDocument(Uri.file(file), '');

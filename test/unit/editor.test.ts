@@ -263,6 +263,25 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     assert.ok(fake.lenses(path.join(dir, 'support-agent.prompt.yml')).includes(`${line}: ✓ 1/1 · 5 steps`), fake.lenses(path.join(dir, 'support-agent.prompt.yml')).join('\n'));
   });
 
+  it("saving a suite's JSONL case file re-runs the cases it changed, and its errors show at their lines", async () => {
+    const cases = (b: string) => `{"id": "ann", "vars": {"who": "Ann"}}\n{"id": "bob", "vars": {"who": "${b}"}}\n`;
+    const prompt = GREET.replace(/    cases:[\s\S]*$/, '    assert: [{ type: icontains, value: hello }]\n    caseFiles: [cases.jsonl]\n');
+    const api = await activate({ 'greet.prompt.yml': prompt, 'cases.jsonl': cases('Bob') });
+    assert.deepEqual(api.cases().map((c) => [c.id, path.basename(c.file), c.line]), [[ANN, 'cases.jsonl', 0], [BOB, 'cases.jsonl', 1]]);
+    await api.runCases([ANN, BOB]);
+    const file = path.join(dir, 'cases.jsonl');
+    const runs = api.lastRun().count;
+    await fs.writeFile(file, cases('Robert'));
+    fake.save(file, cases('Robert'));
+    // The save's run is debounced: wait for it (a condition, bounded), not for a fixed time.
+    for (let i = 0; i < 200 && api.lastRun().count === runs; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(api.lastRun(), { count: runs + 1, ids: [BOB] }, 'only the changed line re-ran');
+    await fs.writeFile(file, `${cases('Bob')}{"id": "cy", "varz": {}}\n`);
+    await api.refresh();
+    const problems = fake.diagnostics().entries.get(file) ?? [];
+    assert.deepEqual(problems.map((d) => [d.range.start.line, d.range.start.character, d.message]), [[2, 13, "unknown field 'varz'"]]);
+  });
+
   it('in Restricted Mode a run skips every case and calls nothing', async () => {
     dir = await tmpProject({ 'greet.prompt.yml': GREET });
     fake = fakeVSCode({ root: dir, trusted: false });

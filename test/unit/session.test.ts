@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { loadConfig, loadProject, runSession, runSettings, type SessionEvent } from '../../src/core';
+import { loadConfig, loadProject, planApproval, runSession, runSettings, writeApproval, type RunReport, type SessionEvent } from '../../src/core';
+import { jsonReportChunks } from '../../src/cli/reporters/json';
 import { removeDir, tmpProject } from '../support/tmp';
 import { greetPrompt } from '../support/fixtures';
 
@@ -42,6 +43,43 @@ describe('run session (core: the one pipeline of the CLI and the editor)', () =>
     const record = (await fs.readFile(planned.recordFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; from?: string });
     assert.deepEqual([record[0].type, record[0].from, record.at(-1)!.type], ['run', 'test', 'summary']);
     assert.equal(path.dirname(planned.recordFile), config.runsDir);
+  });
+
+  it('past fullResults samples a passing one is held trimmed: the same verdicts, and the JSON report still has every answer', async () => {
+    const many = PROMPT.replace(/      - name: bob[\s\S]*$/, Array.from({ length: 6 }, (_, i) => `      - name: p${i}\n        vars: { who: P${i} }\n        assert: [{ type: icontains, value: hello }]\n`).join(''));
+    dir = await tmpProject({ 'greet.prompt.yml': many });
+    const { config, project } = await load();
+    const run = async (fullResults?: number, asBaseline?: boolean) => {
+      let report: RunReport | undefined;
+      for await (const e of runSession({ config, project, cases: project.cases, mode: 'live', cache: false, fullResults, asBaseline }, { env: {}, now: Date.now })) if (e.type === 'run-finished') report = e.report;
+      return report!;
+    };
+    const whole = await run();
+    const trimmed = await run(2);
+    assert.equal(whole.trimmed, undefined);
+    assert.equal(trimmed.trimmed, 5, 'seven passing samples, two held whole');
+    const verdicts = (r: RunReport) => r.outcomes.map((o) => [o.spec.name, o.verdict.kind, o.verdict.passing, o.results.map((x) => x.status).join()]);
+    assert.deepEqual(verdicts(trimmed), verdicts(whole));
+    assert.deepEqual([trimmed.gate, trimmed.counts], [whole.gate, whole.counts]);
+    assert.equal(trimmed.outcomes.filter((o) => o.results[0].output !== undefined).length, 2);
+    const json = async (r: RunReport) => {
+      let text = '';
+      for await (const chunk of jsonReportChunks({ ...r, display: (f: string) => f })) text += chunk;
+      return JSON.parse(text) as { results: { caseId: string; output: string; assertions: { reason: string }[] }[]; cases: { id: string; verdict: { kind: string } }[] };
+    };
+    const [a, b] = [await json(whole), await json(trimmed)];
+    const answers = (j: typeof a) => j.results.map((x) => [x.caseId, x.output, x.assertions[0].reason]).sort();
+    assert.equal(b.results.length, 7);
+    assert.deepEqual(answers(b), answers(a), 'the trimmed run reports every answer and reason, from its run record');
+    assert.deepEqual(b.cases.map((c) => [c.id, c.verdict.kind]), a.cases.map((c) => [c.id, c.verdict.kind]));
+
+    // A case with a baseline keeps its answer: it is compared with the baseline's (no false change).
+    await run(undefined, true);
+    await writeApproval(await planApproval({ cases: project.cases, wholeSuites: true, baselinesDir: config.baselinesDir, runsDir: config.runsDir, sampling: config.sampling }));
+    const again = await run(0);
+    assert.equal(again.trimmed, again.summary.passed);
+    assert.deepEqual(again.outcomes.map((o) => [o.verdict.kind, o.change]), project.cases.map(() => ['pass', undefined]));
+    assert.ok(again.outcomes.every((o) => o.results[0].output?.includes('Say hello')));
   });
 
   it('a broken baseline file is a located reason not to run, and nothing is recorded', async () => {

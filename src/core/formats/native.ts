@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics';
 import { hashOf } from '../canonical';
-import { type AssertionData, type SuiteData } from '../schema';
+import * as path from 'node:path';
+import { CaseSchema, type AssertionData, type CaseData, type SuiteData } from '../schema';
 import { plantCanary } from '../redteam/canary';
 import { selectAttacks } from '../redteam/packs';
 import { acrossModels } from '../variants';
@@ -13,18 +14,45 @@ import type { PackName } from '../types/packs';
 
 const ADVERSARIAL_ONLY = ['packs', 'target', 'limit', 'seed', 'contextTokens', 'refusal', 'rubric', 'forbiddenTools'] as const;
 
-export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name: string, data: SuiteData, relFile: string, diagnostics: Diagnostic[]): SuiteSpec {
+/** A suite's JSONL case file as read: its path, its path in the project, and its text. */
+export interface CaseFileText {
+  file: string;
+  relFile: string;
+  text: string;
+}
+
+/** Past this many bad lines a case file's further errors are counted, not each reported. */
+const MAX_LINE_ERRORS = 100;
+
+/**
+ * Reads a suite's `caseFiles` (relative to the file that declares the suite) through the project's
+ * reader, so they stay inside the project; one that cannot be read is a located error.
+ */
+export async function readCaseFiles(data: SuiteData, yaml: YamlFile, base: PathSegment[], read: (file: string) => Promise<string>, rel: (file: string) => string, diagnostics: Diagnostic[]): Promise<CaseFileText[]> {
+  const out: CaseFileText[] = [];
+  for (const [i, ref] of (data.caseFiles ?? []).entries()) {
+    const file = path.resolve(path.dirname(yaml.file), ref.replace(/^file:\/\//, ''));
+    try {
+      out.push({ file, relFile: rel(file), text: await read(file) });
+    } catch (e) {
+      diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...base, 'caseFiles', i]), message: `cannot read case file ${ref}: ${(e as Error).message}`, severity: 'error', code: 'reference' });
+    }
+  }
+  return out;
+}
+
+export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[], name: string, data: SuiteData, relFile: string, diagnostics: Diagnostic[], caseFiles: readonly CaseFileText[] = []): SuiteSpec {
   const { kind, cases } = data;
   const suite: SuiteSpec = { name, kind, file: yaml.file, relFile, range: yaml.rangeOf(base), prompt: p.spec, normalize: data.normalize, cases: [] };
   const err = (pth: PathSegment[], message: string) => diagnostics.push({ file: yaml.file, range: yaml.rangeOf(pth), message, severity: 'error', code: 'schema' });
   if (kind !== 'adversarial') for (const k of ADVERSARIAL_ONLY) if (data[k] !== undefined) err([...base, k], `'${k}' belongs to adversarial suites: add 'kind: adversarial' to suite '${name}'`);
-  if (!cases.length && !(kind === 'adversarial' && data.packs)) {
+  if (!cases.length && !data.caseFiles && !(kind === 'adversarial' && data.packs)) {
     err(yaml.hasPath([...base, 'cases']) ? [...base, 'cases'] : base, kind === 'adversarial' ? `adversarial suite '${name}' needs packs or cases` : 'a suite needs at least one case');
   }
   // What every case of the suite shares, with the case's own fields; suite values fill what the
   // case leaves out. One literal, not a spread of shared fields plus the case's: V8 makes the
   // latter on its slow path, and it was a third of loading a large suite.
-  type Own = Pick<CaseInput, 'name' | 'description' | 'tags' | 'range' | 'vars' | 'varsPath' | 'assertions'> & Partial<Pick<CaseInput, 'threshold' | 'samples' | 'passRate'>>;
+  type Own = Pick<CaseInput, 'name' | 'description' | 'tags' | 'range' | 'vars' | 'varsPath' | 'assertions'> & Partial<Pick<CaseInput, 'threshold' | 'samples' | 'passRate' | 'relFile'>>;
   const caseInput = (key: string, own: Own): CaseInput => ({
     id: `${relFile}::${name}::${key}`,
     name: own.name,
@@ -32,7 +60,7 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
     suiteKind: kind,
     description: own.description,
     tags: own.tags,
-    relFile,
+    relFile: own.relFile ?? relFile,
     range: own.range,
     vars: own.vars,
     varsPath: own.varsPath,
@@ -60,28 +88,30 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
     return { mocks: [...mocks.values()], maxSteps: c?.maxSteps ?? data.maxSteps, turns: c?.turns, turnsPath: [...cpath, 'turns'] };
   };
   const built: { spec: CaseSpec; attack?: CaseSpec['attack'] }[] = [];
-  const seen = new Map<string, number>();
-  cases.forEach((c, i) => {
-    const cpath: PathSegment[] = [...base, 'cases', i];
+  const seen = new Map<string, { relFile: string; line: number }>();
+  /** One case, inline (`cyaml` is the suite's file, `cpath` its place) or a case file's line (its own file, path []). */
+  const addCase = (c: CaseData, cyaml: YamlFile, cpath: PathSegment[], range: CaseSpec['range'], caseRel?: string) => {
     const key = c.id ?? slug(c.name ?? c.description ?? '') ?? `vars-${hashOf(c.vars).slice(0, 8)}`;
     const label = c.name ?? c.id ?? c.description ?? key;
-    const range = yaml.rangeOf(cpath);
-    if (seen.has(key)) {
+    const first = seen.get(key);
+    if (first) {
+      const where = first.relFile === (caseRel ?? relFile) ? `line ${first.line + 1}` : `${first.relFile}:${first.line + 1}`;
       diagnostics.push({
-        file: yaml.file,
-        range: yaml.rangeOf([...cpath, c.id ? 'id' : c.name ? 'name' : 'description']),
-        message: `duplicate case id '${key}' in suite '${name}' (first at line ${seen.get(key)! + 1}); give each case a unique id or name`,
+        file: cyaml.file,
+        range: cyaml.rangeOf([...cpath, c.id ? 'id' : c.name ? 'name' : 'description']),
+        message: `duplicate case id '${key}' in suite '${name}' (first at ${where}); give each case a unique id or name`,
         severity: 'error',
         code: 'duplicate',
       });
       return;
     }
-    seen.set(key, range.start.line);
-    const spec = buildCase(p, yaml, caseInput(key, {
+    seen.set(key, { relFile: caseRel ?? relFile, line: range.start.line });
+    const spec = buildCase(p, cyaml, caseInput(key, {
       name: label,
       description: c.description,
       tags: c.tags,
       range,
+      relFile: caseRel,
       // buildCase copies the variables into a fresh object of its own.
       vars: suiteVars ? { ...data.vars, ...c.vars } : c.vars,
       varsPath: [...cpath, 'vars'],
@@ -91,12 +121,17 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
       passRate: c.passRate,
     }), diagnostics);
     if (!spec) return;
-    const agent = buildAgent(p, yaml, agentInput(cpath, c), spec.vars, label, diagnostics);
+    const agent = buildAgent(p, cyaml, agentInput(cpath, c), spec.vars, label, diagnostics);
     if (agent === null) return;
-    const request = c.history ? withHistory(p, yaml, spec.request, c.history, [...cpath, 'history'], spec.vars, diagnostics) : spec.request;
+    const request = c.history ? withHistory(p, cyaml, spec.request, c.history, [...cpath, 'history'], spec.vars, diagnostics) : spec.request;
     if (!request) return;
-    built.push({ spec: { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
-  });
+    // Copied only when something is added: a spread with added fields is a slower, larger object.
+    built.push({ spec: request === spec.request && !agent ? spec : { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
+  };
+  cases.forEach((c, i) => addCase(c, yaml, [...base, 'cases', i], yaml.rangeOf([...base, 'cases', i])));
+  let fileCases = 0;
+  for (const cf of caseFiles) fileCases += readCaseLines(cf, diagnostics, (c, lineYaml, range) => addCase(c, lineYaml, [], range, cf.relFile));
+  if (data.caseFiles && caseFiles.length === data.caseFiles.length && !fileCases && !cases.length && !data.packs) err([...base, 'caseFiles'], 'a suite needs at least one case: its case files hold none');
 
   if (kind === 'adversarial' && data.packs) {
     const target = attackTarget(p, yaml, base, name, data, diagnostics);
@@ -130,6 +165,49 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
   }
   if (data.models) suite.cases = acrossModels(suite.cases, data.models);
   return suite;
+}
+
+/**
+ * Each case of a JSONL case file, one line at a time: parsed, checked against the case schema and
+ * handed on with its own line's locations, so a million cases never exist as one parsed document.
+ * A bad line is a located error and the others still load; past MAX_LINE_ERRORS they are counted.
+ */
+function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: CaseData, lineYaml: YamlFile, range: CaseSpec['range']) => void): number {
+  const { text, file } = cf;
+  let bad = 0;
+  const fail = (found: Diagnostic[]) => {
+    if (++bad <= MAX_LINE_ERRORS) diagnostics.push(...found);
+  };
+  let line = 0;
+  let count = 0;
+  for (let start = 0; start < text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
+    start = end + 1;
+    if (!raw.trim()) continue;
+    count++;
+    const range = { start: { line, character: 0 }, end: { line, character: raw.length } };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      const at = Number(/position (\d+)/.exec((e as Error).message)?.[1] ?? 0);
+      fail([{ file, range: { start: { line, character: at }, end: { line, character: at } }, message: `not a JSON case: ${(e as Error).message}`, severity: 'error', code: 'schema' }]);
+      continue;
+    }
+    const lineYaml = YamlFile.ofLine(file, raw, line, value);
+    const parsed = CaseSchema.safeParse(value);
+    if (!parsed.success) {
+      fail(value !== null && typeof value === 'object' && !Array.isArray(value) ? lineYaml.schemaDiagnostics(parsed.error) : [{ file, range, message: 'a case is a JSON object on one line, e.g. {"id": "c1", "vars": {...}}', severity: 'error', code: 'schema' }]);
+      continue;
+    }
+    const before = diagnostics.length;
+    each(parsed.data, lineYaml, range);
+    if (diagnostics.length > before && ++bad > MAX_LINE_ERRORS) diagnostics.length = before;
+  }
+  if (bad > MAX_LINE_ERRORS) diagnostics.push({ file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${bad - MAX_LINE_ERRORS} more lines with errors (the first ${MAX_LINE_ERRORS} are reported)`, severity: 'error', code: 'schema' });
+  return count;
 }
 
 /** The variable that receives each attack: `target`, else the prompt's only variable. */

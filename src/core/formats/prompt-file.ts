@@ -246,7 +246,7 @@ export function finishPrompt(
   }
   const requestModel = requestModelFor(data.model, provider);
   const mp = data.modelParameters;
-  const baseRequest: Omit<ProviderRequest, 'messages'> = {
+  const fields: Omit<ProviderRequest, 'messages'> = {
     ...mp.extra,
     model: requestModel,
     temperature: mp.temperature,
@@ -260,6 +260,8 @@ export function finishPrompt(
     tool_choice: data.toolChoice,
     response_format,
   };
+  // Only the fields set: every case's request copies these, and unset ones cost each copy room.
+  const baseRequest = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Omit<ProviderRequest, 'messages'>;
   if (diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) return null;
 
   const versionId = hashOf({

@@ -12,9 +12,10 @@ import { runCases } from '../runner';
 import { latestResults, newRunId, recorded, RunRecorder } from '../runs';
 import { ResponseStore } from '../store';
 import { estimateRunCost, withModel } from '../variants';
-import { Baselines, planCase, suitesWith } from '../evaluate';
+import { Baselines, effectiveSamples, planCase, suitesWith } from '../evaluate';
 import { judgeRun } from './report';
 import { assignShards, caseWeights } from './shard';
+import { FULL_RESULTS, ResultTrimmer } from './trim';
 import { runSettings, type RunOverrides } from './settings';
 import type { CaseResult, RunSummary, SamplePlan } from '../types/results';
 import type { CaseSpec, PromptSpec } from '../types/cases';
@@ -45,6 +46,8 @@ export interface RunRequest {
   batch?: { pollMs: number };
   /** Run one slice of the cases (`--shard i/n`); sampling is planned over all of them, as in a single run. */
   shard?: Shard;
+  /** Samples held whole in memory (default FULL_RESULTS); past them passing samples are held trimmed. */
+  fullResults?: number;
   /** Kept in the run record's first line (argv, where the run came from). */
   meta?: Record<string, unknown>;
   signal?: AbortSignal;
@@ -96,7 +99,18 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
     cases = slices[request.shard.index - 1];
   }
   // A case PromptGate cannot run is reported once as skipped, never sampled.
-  let plan = (spec: CaseSpec): SamplePlan => spec.skip ? { initial: 1 } : planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
+  // Cases without a baseline that sample alike share one plan (a plan holds closures: a few hundred
+  // bytes each, a tenth of a 100,000-case run's memory when every case had its own).
+  const alike = new Map<string, SamplePlan>();
+  const planOf = (spec: CaseSpec): SamplePlan => planCase(spec, settings.samples, baselines, config.verdicts, config.sampling, { family, asBaseline: request.asBaseline });
+  let plan = (spec: CaseSpec): SamplePlan => {
+    if (spec.skip) return { initial: 1 };
+    if (request.asBaseline || baselines.tally(spec)) return planOf(spec);
+    const key = `${String(effectiveSamples(spec, settings.samples))}:${spec.passRate}`;
+    let p = alike.get(key);
+    if (!p) alike.set(key, (p = planOf(spec)));
+    return p;
+  };
   const deps = { env: ports.env, now: ports.now, baseURL: settings.baseURL };
   try {
     if (request.rejudge) {
@@ -151,6 +165,9 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
   let summary: RunSummary | undefined;
   let fatal: string | undefined;
   let spent = 0;
+  let seen = 0;
+  let trimmedCount = 0;
+  const trimmer = new ResultTrimmer();
   let budgetReached = false;
   try {
     const events = runCases(
@@ -174,7 +191,14 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
       yield e;
       if (e.type === 'run-stopped') fatal = e.reason;
       if (e.type !== 'case-finished') continue;
-      results.set(e.result.caseId, [...(results.get(e.result.caseId) ?? []), e.result]);
+      const held = results.get(e.result.caseId) ?? [];
+      if (++seen > (request.fullResults ?? FULL_RESULTS) && e.result.status === 'passed') {
+        // The recorder wrote the sample whole; a passing one keeps what verdicts and summaries read.
+        // The answer of a case with a baseline stays: its first one is compared with the baseline's.
+        held.push(trimmer.trim(e.result, !!baselines.forCase(e.spec)));
+        trimmedCount++;
+      } else held.push(e.result);
+      results.set(e.result.caseId, held);
       if (budget === undefined) continue;
       if (e.result.source === 'live') spent += e.result.cost ?? 0;
       const total = spent + (judge?.spent.usd ?? 0);
@@ -197,6 +221,8 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
         ? { kind: 'budget', reason: `the budget of $${budget} was reached` }
         : undefined;
   const report = judgeRun({ project, config, cases, results, baselines, samples: settings.samples, summary, mode, stopped, judge: judge && { ...judge.spent } });
+  report.recordFile = recorder.file;
+  if (trimmedCount) report.trimmed = trimmedCount;
   for (const outcome of report.outcomes) yield { type: 'case-verdict', outcome };
   for (const s of report.suites) yield { type: 'suite-finished', ...s };
   if (report.attacks.length) yield { type: 'attack-report', attacks: report.attacks };

@@ -106,6 +106,14 @@ export interface RunReport {
   /** Why the run ended before every case ran: Ctrl-C, the budget, or a refused key or no quota (`fatal`). */
   stopped?: { kind: 'fatal' | 'interrupted' | 'budget'; reason: string };
   mode: RunMode;
+  /**
+   * Passing samples held without their answer (output, tool calls, steps, usage, reasons) to bound a
+   * large run's memory: past the first `FULL_RESULTS` samples, only what verdicts and summaries need
+   * stays in memory; the run record (`recordFile`) holds every sample whole.
+   */
+  trimmed?: number;
+  /** The run record this report was judged from. */
+  recordFile?: string;
 }
 
 /** The settings a run uses, each decided once. */
