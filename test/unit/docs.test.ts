@@ -6,8 +6,8 @@ import { removeDir, tmpProject } from '../support/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-const loads = async (example: string) => {
-  const dir = await tmpProject({ 'example.prompt.yml': example });
+const loads = async (example: string, more: Record<string, string> = {}) => {
+  const dir = await tmpProject({ 'example.prompt.yml': example, ...more });
   try {
     const project = await loadProject({ root: dir, paths: [dir] });
     return { errors: project.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(d)), suites: project.suites.map((s) => s.name) };
@@ -38,7 +38,10 @@ describe('README and docs', () => {
   it('the complete prompt-file example loads with no errors', async () => {
     const section = (await doc('files.md')).slice((await doc('files.md')).indexOf('## Prompt file'));
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1];
-    assert.deepEqual(await loads(example), { errors: [], suites: ['golden', 'testData'] });
+    // Its case file is the JSONL example that follows it.
+    const caseFile = /caseFiles: \[([^\]]+)\]/.exec(example)![1];
+    const lines = /```jsonl\n([\s\S]*?)```/.exec(section)![1];
+    assert.deepEqual(await loads(example, { [caseFile]: lines }), { errors: [], suites: ['golden', 'testData'] });
   });
 
   it('documents every assertion type', async () => {
