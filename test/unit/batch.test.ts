@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { startFakeBatch, type FakeBatch } from '../support/fake-batch';
 import { removeDir, tmpProject } from '../support/tmp';
 import { CLI, cli } from '../support/cli';
+import { AZURE_API_VERSION } from '../../src/core/providers/openai';
 
 const cases = Array.from({ length: 6 }, (_, i) => `      - { name: c${i}, vars: { who: "person ${i}" } }`).join('\n');
 const PROMPT = `name: Greeter
@@ -97,6 +98,19 @@ describe('--batch: the run through the Batch API (built CLI, local fake of the f
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([fake.counts.uploads, fake.counts.creates, fake.counts.chats], [1, 1, 0], 'the same batch, picked up again');
     assert.equal((await report('r.json')).summary.passed, 12);
+  });
+
+  it("runs through Azure OpenAI's batch endpoints as well: their paths, api-version and key, /chat/completions in every line", async () => {
+    await fs.writeFile(path.join(dir, 'greet.prompt.yml'), PROMPT.replace('model: gpt-4o-mini', 'model: azure:chat:gpt-4o-mini'));
+    const azure = { AZURE_OPENAI_ENDPOINT: fake.baseURL.replace(/\/v1$/, ''), AZURE_OPENAI_API_KEY: 'azure-key-123456' };
+    const r = await cli(['test', '--no-cache', '--batch', '--batch-poll', '0.01', '--json', 'r.json'], dir, azure);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual([fake.counts.uploads, fake.counts.creates, fake.counts.chats], [1, 1, 0], 'one file, one batch, no direct call');
+    assert.deepEqual([fake.azure.apiVersion, fake.azure.key], [AZURE_API_VERSION, 'azure-key-123456']);
+    assert.ok(fake.azure.requests >= 4, 'upload, create, polls and the answers all went to the Azure paths');
+    const rep = await report('r.json');
+    assert.equal(rep.summary.passed, 12);
+    assert.ok(rep.results.every((x) => x.cost !== undefined && x.cost > 0), 'priced, at the batch rate');
   });
 
   it('refuses what a batch cannot do, and says why', async () => {
