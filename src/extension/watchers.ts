@@ -76,10 +76,10 @@ export class Watchers {
     this.scheduleChangeRun(file, doc.getText(), this.deps.state.settings(doc.uri).runOnSave);
   }
 
-  /** A prompt or suite file changed on disk (another tool, git): only continuous runs follow it. */
+  /** A prompt, suite or case file changed on disk (another tool, git): only continuous runs follow it. */
   private async onDiskChange(uri: vscode.Uri): Promise<void> {
     const file = uri.fsPath;
-    if (!isPromptGateFile(file) || !this.watches.size) return;
+    if ((!isPromptGateFile(file) && !this.deps.state.isCaseFile(file)) || !this.watches.size) return;
     const text = await this.deps.state.ports.readDisk(file).catch(() => undefined);
     if (text === undefined || text === this.lastRunText.get(file)) return;
     this.scheduleChangeRun(file, text, false);
@@ -126,7 +126,8 @@ export class Watchers {
     const watch: Watch = { include: request.include?.map((i) => i.id), exclude: new Set((request.exclude ?? []).map((i) => i.id)), samples };
     this.watches.add(watch);
     this.fileWatcher ??= (() => {
-      const w = this.vs.workspace.createFileSystemWatcher(FILE_GLOB);
+      // Prompt and suite files, and the JSONL case files suites read (onDiskChange keeps only those).
+      const w = this.vs.workspace.createFileSystemWatcher(FILE_GLOB.replace(/\}$/, ',*.jsonl}'));
       w.onDidChange((uri) => void this.onDiskChange(uri));
       w.onDidCreate((uri) => void this.onDiskChange(uri));
       return w;

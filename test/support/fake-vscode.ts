@@ -289,6 +289,7 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
   const events = { change: new EventEmitter<{ document: TextDocument }>(), open: new EventEmitter<TextDocument>(), save: new EventEmitter<TextDocument>(), config: new EventEmitter<{ affectsConfiguration(s: string): boolean }>(), secrets: new EventEmitter<{ key: string }>() };
   const secrets = new Map<string, string>();
   const disposable = { dispose() {} };
+  const fileWatchers: { glob: RegExp; change: EventEmitter<Uri>; disposed: boolean }[] = [];
   const say = (kind: 'info' | 'warning' | 'error') => async (text: string, ...rest: unknown[]) => {
     messages.push({ kind, text });
     const choices = rest.filter((r): r is string => typeof r === 'string');
@@ -363,7 +364,12 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
       onDidSaveTextDocument: events.save.event,
       onDidChangeConfiguration: events.config.event,
       registerTextDocumentContentProvider: () => disposable,
-      createFileSystemWatcher: () => ({ onDidChange: () => disposable, onDidCreate: () => disposable, onDidDelete: () => disposable, dispose() {} }),
+      // A watcher sees the files its glob matches (as VS Code's: `**/`, `*`, `{a,b}`), until disposed.
+      createFileSystemWatcher: (glob: string) => {
+        const watcher = { glob: globRegExp(glob), change: new EventEmitter<Uri>(), disposed: false };
+        fileWatchers.push(watcher);
+        return { onDidChange: watcher.change.event, onDidCreate: watcher.change.event, onDidDelete: () => disposable, dispose: () => void (watcher.disposed = true) };
+      },
       fs: { writeFile: async () => undefined },
     },
     commands: {
@@ -402,6 +408,11 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
     diagnostics: () => diagnostics[0],
     /** The CodeLens titles of a file, each with its zero-based line. */
     lenses: (file: string) => lensProviders.flatMap((p) => p.provideCodeLenses(new TextDocument(Uri.file(file), ''))).map((l) => `${l.range.start.line}: ${l.command?.title}`),
+    /** A file changed on disk (another tool, git): the watchers whose glob matches it hear of it. */
+    diskChange: (file: string) => {
+      const rel = path.relative(options.root, file).split(path.sep).join('/');
+      for (const w of fileWatchers) if (!w.disposed && w.glob.test(rel)) w.change.fire(Uri.file(file));
+    },
     /** Saves a document with this text (written to disk first by the caller), as Ctrl+S does. */
     save: (file: string, text: string) => events.save.fire(new TextDocument(Uri.file(file), text)),
     /** Opens a document with unsaved text, as typing in the editor does. */
@@ -416,4 +427,21 @@ export function fakeVSCode(options: FakeVSCodeOptions) {
       for (const d of context.subscriptions) d.dispose();
     },
   };
+}
+
+/** A VS Code glob pattern (`**` and `*`, `{a,b}` alternatives) as a regular expression over a relative path. */
+function globRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (glob.startsWith('**/', i)) {
+      out += '(?:.*/)?';
+      i += 2;
+    } else if (ch === '*') out += '[^/]*';
+    else if (ch === '{') out += '(?:';
+    else if (ch === '}') out += ')';
+    else if (ch === ',') out += '|';
+    else out += ch.replace(/[.+?^$()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
 }

@@ -276,6 +276,14 @@ describe('editor adapter (plain Node, fake vscode)', function () {
     // The save's run is debounced: wait for it (a condition, bounded), not for a fixed time.
     for (let i = 0; i < 200 && api.lastRun().count === runs; i++) await new Promise((r) => setTimeout(r, 25));
     assert.deepEqual(api.lastRun(), { count: runs + 1, ids: [BOB] }, 'only the changed line re-ran');
+    // A continuous run follows the case file when another tool changes it on disk.
+    const watch = new fake.vscode.CancellationTokenSource();
+    void fake.controller().profiles.find((p) => p.label === 'Run')!.handler(new fake.vscode.TestRunRequest(undefined, undefined, undefined, true), watch.token);
+    await fs.writeFile(file, cases('Rob'));
+    fake.diskChange(file);
+    for (let i = 0; i < 200 && api.lastRun().count === runs + 1; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(api.lastRun(), { count: runs + 2, ids: [BOB] }, 'the continuous run re-ran the changed line');
+    watch.cancel();
     await fs.writeFile(file, `${cases('Bob')}{"id": "cy", "varz": {}}\n`);
     await api.refresh();
     const problems = fake.diagnostics().entries.get(file) ?? [];
