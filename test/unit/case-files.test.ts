@@ -74,6 +74,15 @@ describe('JSONL case files (caseFiles)', () => {
     assert.equal(messages[5], "cases.jsonl:7:7: duplicate case id 'ok' in suite 'big' (first at line 1); give each case a unique id or name");
   });
 
+  it('reads a file with a byte-order mark and Windows line ends', async () => {
+    const { project, messages } = await load({
+      'repeat.prompt.yml': PROMPT('    caseFiles: [cases.jsonl]\n'),
+      'cases.jsonl': `\ufeff${lines({ id: 'a', vars: { item: 'one' } }, { id: 'b', vars: { item: 'two' } }).replace(/\n/g, '\r\n')}`,
+    });
+    assert.deepEqual(messages, []);
+    assert.deepEqual(project.cases.map((c) => [c.name, c.range.start.line, c.range.end.character]), [['a', 0, 32], ['b', 1, 32]], 'the \r is not part of the line');
+  });
+
   it('a duplicate across the suite file and a case file names the other file and line', async () => {
     const { messages } = await load({
       'repeat.prompt.yml': PROMPT('    cases:\n      - { id: same, vars: { item: a } }\n    caseFiles: [cases.jsonl]\n'),

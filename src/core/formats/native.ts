@@ -173,7 +173,9 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
  * A bad line is a located error and the others still load; past MAX_LINE_ERRORS they are counted.
  */
 function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: CaseData, lineYaml: YamlFile, range: CaseSpec['range']) => void): number {
-  const { text, file } = cf;
+  const { file } = cf;
+  // A byte-order mark (files saved by some Windows editors) is not part of the first case.
+  const text = cf.text.charCodeAt(0) === 0xfeff ? cf.text.slice(1) : cf.text;
   let bad = 0;
   const fail = (found: Diagnostic[]) => {
     if (++bad <= MAX_LINE_ERRORS) diagnostics.push(...found);
