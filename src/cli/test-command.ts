@@ -4,7 +4,7 @@ import { EXIT, colors, type CliIO } from './io';
 import { loadForCli, printDiagnostics } from './load';
 import { githubAnnotations } from './reporters/github';
 import { htmlReport } from './reporters/html';
-import { jsonReport, jsonReportChunks, writeJsonReport } from './reporters/json';
+import { jsonReport, jsonReportChunks } from './reporters/json';
 import { junitXml } from './reporters/junit';
 import { markdownReport } from './reporters/markdown';
 import { TextReporter } from './reporters/text';
@@ -36,8 +36,8 @@ export async function writeReports(io: CliIO, report: RunReport, files: Partial<
     const file = r.file && files[r.file];
     if (!file) continue;
     try {
-      if (r.file === 'json') await writeJsonReport(path.resolve(io.cwd, file), full);
-      else await writeFileAtomic(path.resolve(io.cwd, file), r.render(full));
+      // The JSON report in pieces: a large run's answers come from its run record (jsonReportChunks).
+      await writeFileAtomic(path.resolve(io.cwd, file), r.file === 'json' ? jsonReportChunks(full) : r.render(full));
     } catch (err) {
       io.err(`${c.red('error')}: cannot write ${file}: ${(err as Error).message}\n`);
       ok = false;

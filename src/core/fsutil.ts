@@ -4,15 +4,17 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Writes a file so that readers see either the old or the new content, never a part:
- * the data goes to a temporary sibling which is then renamed over the target.
+ * the data goes to a temporary sibling which is then renamed over the target. `data` may come
+ * in pieces (an async iterable), for a file too large to build as one string.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array | AsyncIterable<string>): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+      else for await (const piece of data) await handle.write(piece);
       await handle.sync();
     } finally {
       await handle.close();

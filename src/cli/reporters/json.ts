@@ -1,7 +1,5 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { caseCost } from '../../core';
 import type { RunReport } from './types';
 
@@ -36,23 +34,6 @@ export async function* jsonReportChunks(report: RunReport): AsyncGenerator<strin
     }
   }
   yield `${chunk}\n  ]\n}\n`;
-}
-
-/** Writes the JSON report to `file` atomically (a temporary file renamed into place). */
-export async function writeJsonReport(file: string, report: RunReport): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const out = await fs.open(tmp, 'w');
-  try {
-    for await (const chunk of jsonReportChunks(report)) await out.write(chunk);
-    await out.sync();
-    await out.close();
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await out.close().catch(() => undefined);
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 function document(report: RunReport) {
