@@ -153,6 +153,9 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
       const want = verdict.kind === 'regressed' ? { before: true, after: false } : verdict.kind === 'improved' ? { before: false, after: true } : undefined;
       const before = (want && b.entry.samples.find((s) => s.pass === want.before)) ?? b.entry.samples[0];
       const after = (want && counted.find((r) => (r.status === 'passed') === want.after)) ?? counted[0];
+      // A sample held without its answer (a large run's passing sample, see session/trim.ts) has
+      // nothing to compare: no change is claimed (its answer is in the run record).
+      if (after.output === undefined && after.steps === undefined) return outcome;
       // An agent's trajectory is compared first, then its answer.
       const agent = !!spec.agent || before.tools !== undefined;
       const was = agent ? withTrajectory(before.output, before.tools ?? []) : before.output;

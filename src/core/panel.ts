@@ -138,7 +138,12 @@ function groups(outcomes: readonly CaseOutcome[]): ViewGroup[] {
   });
 }
 
-const answerOf = (o: CaseOutcome) => (o.results.find((r) => r.status === 'failed') ?? o.results.find((r) => r.output !== undefined) ?? o.results[0])?.output ?? '';
+const answerOf = (o: CaseOutcome) => {
+  const r = o.results.find((x) => x.status === 'failed') ?? o.results.find((x) => x.output !== undefined) ?? o.results[0];
+  // A large run holds its passing samples without their answers (session/trim.ts).
+  if (r && r.output === undefined && r.status === 'passed') return '(not held in memory in a run this large: `promptgate report` of this run shows it)';
+  return r?.output ?? '';
+};
 const rateOf = (o: CaseOutcome) => `${pct(o.verdict.current.rate)} (${o.verdict.current.passed}/${o.verdict.current.total})`;
 const whereOf = (o: CaseOutcome) => `${o.spec.relFile}:${o.spec.range.start.line + 1}`;
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { loadConfig, loadProject, planApproval, runSession, runSettings, writeApproval, type RunReport, type SessionEvent } from '../../src/core';
+import { Baselines, resultRows, loadConfig, loadProject, planApproval, rejudgeOutcomes, runSession, runSettings, writeApproval, type RunReport, type SessionEvent } from '../../src/core';
 import { jsonReportChunks } from '../../src/cli/reporters/json';
 import { removeDir, tmpProject } from '../support/tmp';
 import { greetPrompt } from '../support/fixtures';
@@ -62,6 +62,10 @@ describe('run session (core: the one pipeline of the CLI and the editor)', () =>
     assert.deepEqual(verdicts(trimmed), verdicts(whole));
     assert.deepEqual([trimmed.gate, trimmed.counts], [whole.gate, whole.counts]);
     assert.equal(trimmed.outcomes.filter((o) => o.results[0].output !== undefined).length, 2);
+    // The panel's rows keep their figures, and say where a held-back answer is.
+    const rows = (r: RunReport) => resultRows(r.outcomes).map((x) => [x.id, x.tokens, x.costUsd, x.verdict]);
+    assert.deepEqual(rows(trimmed), rows(whole));
+    assert.match(resultRows(trimmed.outcomes).at(-1)!.output ?? "", /not held in memory in a run this large: `promptgate report` of this run shows it/);
     const json = async (r: RunReport) => {
       let text = '';
       for await (const chunk of jsonReportChunks({ ...r, display: (f: string) => f })) text += chunk;
@@ -73,6 +77,11 @@ describe('run session (core: the one pipeline of the CLI and the editor)', () =>
     assert.deepEqual(answers(b), answers(a), 'the trimmed run reports every answer and reason, from its run record');
     assert.deepEqual(b.cases.map((c) => [c.id, c.verdict.kind]), a.cases.map((c) => [c.id, c.verdict.kind]));
 
+    // Approved after a trimmed run, its outcomes judged again (as the editor does) claim no change.
+    const before = await run(0, true);
+    await writeApproval(await planApproval({ cases: project.cases, wholeSuites: true, baselinesDir: config.baselinesDir, runsDir: config.runsDir, sampling: config.sampling }));
+    const { baselines } = await Baselines.load(config.baselinesDir, project.suites);
+    assert.deepEqual(rejudgeOutcomes(before.outcomes, baselines, config).map((o) => [o.verdict.kind, o.change]), project.cases.map(() => ['pass', undefined]));
     // A case with a baseline keeps its answer: it is compared with the baseline's (no false change).
     await run(undefined, true);
     await writeApproval(await planApproval({ cases: project.cases, wholeSuites: true, baselinesDir: config.baselinesDir, runsDir: config.runsDir, sampling: config.sampling }));

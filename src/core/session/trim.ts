@@ -10,7 +10,7 @@ export const FULL_RESULTS = 10_000;
 const SHARED = 1000;
 
 /**
- * A passing sample as a large run holds it: status, scores, source, cost and latency (what
+ * A passing sample as a large run holds it: status, scores, source, tokens, cost and latency (what
  * verdicts, outcomes and summaries read), without the answer and the reasons, which are in the
  * run record. Alike assertion lists are one array and served model names one string each, as most
  * passing samples of a suite are alike.
@@ -43,6 +43,7 @@ export class ResultTrimmer {
     if (r.servedModel !== undefined) kept.servedModel = this.once(r.servedModel);
     if (r.fingerprint !== undefined) kept.fingerprint = this.once(r.fingerprint);
     if (r.latencyMs !== undefined) kept.latencyMs = r.latencyMs;
+    if (r.usage !== undefined) kept.usage = r.usage;
     if (r.cost !== undefined) kept.cost = r.cost;
     return kept;
   }
