@@ -51,6 +51,17 @@ describe('JSONL case files (caseFiles)', () => {
     assert.equal(c1.request.messages[0], second.request.messages[0]);
   });
 
+  it('a suite file reads its case files relative to itself', async () => {
+    const { project, messages } = await load({
+      'repeat.prompt.yml': PROMPT('    cases:\n      - { id: inline, vars: { item: first } }\n'),
+      'suites/big.suite.yml': 'prompt: ../repeat.prompt.yml\ncaseFiles: [data/more.jsonl]\n',
+      'suites/data/more.jsonl': lines({ id: 'm1', vars: { item: 'x' } }),
+    });
+    assert.deepEqual(messages, []);
+    const m1 = project.cases.find((c) => c.name === 'm1')!;
+    assert.deepEqual([m1.id, m1.relFile, m1.suite], ['suites/big.suite.yml::big::m1', 'suites/data/more.jsonl', 'big']);
+  });
+
   it('reports each bad line where it is and still loads the good ones', async () => {
     const { project, messages } = await load({
       'repeat.prompt.yml': PROMPT('    caseFiles: [cases.jsonl]\n'),
