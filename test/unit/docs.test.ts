@@ -50,6 +50,11 @@ describe('README and docs', () => {
     assert.deepEqual(missing, []);
   });
 
+  it('the README links nothing by a relative path (the .vsix packager refuses those without a repository URL)', () => {
+    const relative = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]).filter((href) => !/^(https?:|#)/.test(href));
+    assert.deepEqual(relative, []);
+  });
+
   it('gives the two commands that .ci/run runs', async () => {
     const ci = await fs.readFile(path.join(ROOT, '.ci/run'), 'utf8');
     assert.match(readme, /npm ci && npm run demo/);
