@@ -125,8 +125,7 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
     if (agent === null) return;
     const request = c.history ? withHistory(p, cyaml, spec.request, c.history, [...cpath, 'history'], spec.vars, diagnostics) : spec.request;
     if (!request) return;
-    // Copied only when something is added: a spread with added fields is a slower, larger object.
-    built.push({ spec: request === spec.request && !agent ? spec : { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
+    built.push({ spec: { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
   };
   cases.forEach((c, i) => addCase(c, yaml, [...base, 'cases', i], yaml.rangeOf([...base, 'cases', i])));
   let fileCases = 0;
