@@ -6,7 +6,7 @@ import { computeVerdicts, removedVerdict } from './verdicts';
 import { outputDiff, trajectoryLines, withTrajectory } from './diff';
 import type { CaseResult, SamplePlan, Tally } from './types/results';
 import type { CaseVerdict, SamplingPolicy, VerdictKind, VerdictPolicy } from './types/verdicts';
-import type { CaseSpec, SuiteSpec } from './types/cases';
+import { caseDefinitions, type CaseSpec, type SuiteSpec } from './types/cases';
 import type { CaseOutcome, ModelDrift } from './types/report';
 
 /** The approved baselines of a run's suites, keyed by `prompt::suite`. */
@@ -59,7 +59,7 @@ export function suitesWith(suites: readonly SuiteSpec[], cases: readonly CaseSpe
  * grades it, else `confirm` (one sample, auto sampling when it fails where the baseline passes).
  */
 export function effectiveSamples(spec: CaseSpec, override: Samples | undefined): Samples | 'confirm' {
-  return override ?? spec.samples ?? (spec.assertions.some((a) => a.definition.kind === 'model') ? 'auto' : 'confirm');
+  return override ?? spec.samples ?? (caseDefinitions(spec).some((d) => d.kind === 'model') ? 'auto' : 'confirm');
 }
 
 /** A case's sample plan. `family` is how many cases of the run have a baseline; `asBaseline` plans a run that is to become the baseline. */
@@ -84,7 +84,7 @@ export function verdictsForRun(cases: readonly CaseSpec[], results: ReadonlyMap<
   const verdicts = computeVerdicts(
     ran.map((spec) => {
       const b = baselines.forCase(spec);
-      const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
+      const rs = inOrder(results.get(spec.id)!);
       const samples = effectiveSamples(spec, options.override);
       return {
         caseId: spec.id,
@@ -140,7 +140,7 @@ export function caseOutcomes(cases: readonly CaseSpec[], results: ReadonlyMap<st
   return cases
     .filter((c) => results.has(c.id) && byId.has(c.id))
     .map((spec) => {
-      const rs = [...results.get(spec.id)!].sort((a, b) => a.sample - b.sample);
+      const rs = inOrder(results.get(spec.id)!);
       const verdict = byId.get(spec.id)!;
       const b = baselines.forCase(spec);
       const outcome: CaseOutcome = { spec, results: rs, verdict, cached: rs.filter((r) => r.source === 'cache').length, ...judgeFigures(spec, rs, b?.entry) };
@@ -184,7 +184,17 @@ export function modelDrift(before: readonly { model?: string; fingerprint?: stri
   );
 }
 
+/** A case's samples in order: the list itself when it is (as a run holds them, mostly), else a sorted copy. */
+function inOrder(rs: CaseResult[]): CaseResult[] {
+  for (let i = 1; i < rs.length; i++) if (rs[i - 1].sample > rs[i].sample) return [...rs].sort((a, b) => a.sample - b.sample);
+  return rs;
+}
+
+/** The judge scores of a case no judge grades: one empty list for all of them (a large run has many). */
+const NO_JUDGE: CaseOutcome['judgeScores'] = Object.freeze([]) as unknown as CaseOutcome['judgeScores'];
+
 function judgeFigures(spec: CaseSpec, results: readonly CaseResult[], baseline: BaselineCase | undefined): Pick<CaseOutcome, 'judgeScores' | 'judgeAgreement'> {
+  if (!caseDefinitions(spec).some((d) => d.kind === 'model')) return { judgeScores: NO_JUDGE, judgeAgreement: undefined };
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
   const judgeScores: CaseOutcome['judgeScores'] = [];
   let judgeAgreement: number | undefined;

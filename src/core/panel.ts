@@ -1,5 +1,6 @@
 import { pct, wilson } from './stats';
 import { attackRate, countsLine, driftLine, gateLine, judgeScoreLines, suiteMetricLines } from './wording';
+import { caseModel } from './types/cases';
 import type { VerdictKind } from './types/verdicts';
 import type { PromptHistory } from './history';
 import type { AttackCategory, CaseOutcome, Gate, OutputDiff, RunReport } from './types/report';
@@ -159,12 +160,12 @@ function comparisons(outcomes: readonly CaseOutcome[]): Comparison[] {
     same.set(key, [...(same.get(key) ?? []), o]);
   }
   for (const list of same.values()) {
-    if (new Set(list.map((o) => `${o.spec.prompt.provider.id}:${o.spec.request.model}`)).size < 2) continue;
+    if (new Set(list.map((o) => `${o.spec.prompt.provider.id}:${caseModel(o.spec)}`)).size < 2) continue;
     out.push({
       name: list[0].spec.name,
       where: whereOf(list[0]),
       kind: 'providers',
-      cells: list.map((o) => ({ label: `${o.spec.request.model}${o.spec.prompt.provider.id && o.spec.prompt.provider.id !== 'openai' ? ` (${o.spec.prompt.provider.id})` : ''}`, output: answerOf(o), rate: rateOf(o), verdict: o.verdict.kind, passing: o.verdict.passing })),
+      cells: list.map((o) => ({ label: `${caseModel(o.spec)}${o.spec.prompt.provider.id && o.spec.prompt.provider.id !== 'openai' ? ` (${o.spec.prompt.provider.id})` : ''}`, output: answerOf(o), rate: rateOf(o), verdict: o.verdict.kind, passing: o.verdict.passing })),
     });
   }
   for (const o of outcomes) {
@@ -209,7 +210,7 @@ export function resultRows(outcomes: readonly CaseOutcome[]): ResultRow[] {
       prompt: o.spec.prompt.relFile,
       suite: o.spec.suite,
       tags: o.spec.tags,
-      model: o.spec.request.model,
+      model: caseModel(o.spec),
       verdict: v.kind,
       passing: v.passing,
       passRate: v.current.rate,

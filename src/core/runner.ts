@@ -4,6 +4,7 @@ import { combineResults, evaluateAssertion, evaluateModelAssertion, notJudged } 
 import { estimateCost, type PriceTable } from './providers/pricing';
 import { ProviderError, type Provider, type ProviderRequest, type Usage } from './providers/types';
 import { recordedRun, runAgent, type AgentRun, type ModelAnswer } from './agent';
+import { whole } from './formats/line-case';
 import { requestKey, type ResponseStore } from './store';
 import type { AssertionResult, CaseResult, ResponseSource, RunSummary, SamplePlan, Tally } from './types/results';
 import type { AssertionContext, JudgeContext, PreparedAssertion } from './types/assertions';
@@ -53,25 +54,30 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
 
   type Entry = { spec: CaseSpec; plan: SamplePlan; scheduled: number; finished: number; tally: Tally };
   type Job = { entry: Entry; sample: number };
-  const plans: Entry[] = cases.map((spec) => {
-    const plan = planFor(spec);
-    return { spec, plan, scheduled: Math.max(1, plan.initial), finished: 0, tally: { passed: 0, total: 0 } };
-  });
-  let outstanding = plans.reduce((n, e) => n + e.scheduled, 0);
+  let outstanding = 0;
+  for (const spec of cases) outstanding += Math.max(1, planFor(spec).initial);
 
-  // Work is handed out by a cursor over the plans, so a run of any size holds only the calls in
-  // flight (not a promise per case); samples a plan adds later go first, to finish their case.
+  // Work is handed out by a cursor over the cases, so a run of any size holds only the cases in
+  // flight (an entry is made when the cursor reaches its case and dropped with its last sample);
+  // samples a plan adds later go first, to finish their case.
   const added: Job[] = [];
   let cursor = 0;
+  let current: Entry | undefined;
   let cursorSample = 0;
   let abandoned = false;
   const nextJob = (): Job | undefined => {
     if (abandoned) return undefined;
     if (added.length) return added.shift();
-    while (cursor < plans.length) {
-      const entry = plans[cursor];
-      if (cursorSample < Math.max(1, entry.plan.initial)) return { entry, sample: cursorSample++ };
+    while (cursor < cases.length) {
+      if (!current) {
+        const spec = cases[cursor];
+        const plan = planFor(spec);
+        current = { spec, plan, scheduled: Math.max(1, plan.initial), finished: 0, tally: { passed: 0, total: 0 } };
+      }
+      // Its first samples; those its plan adds later come through `added`.
+      if (cursorSample < Math.max(1, current.plan.initial)) return { entry: current, sample: cursorSample++ };
       cursor++;
+      current = undefined;
       cursorSample = 0;
     }
     return undefined;
@@ -115,7 +121,8 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
    */
   const runJob = async (job: Job): Promise<void> => {
     const { entry, sample } = job;
-    const spec = entry.spec;
+    // A case file's case is built from its line for this sample only.
+    const spec = whole(entry.spec);
     const emit = (e: RunEvent) => channel.push(e);
     let result: CaseResult;
     try {
@@ -151,7 +158,7 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     }
   };
   const pump = () => {
-    while (active < width && !abandoned && (added.length || cursor < plans.length)) {
+    while (active < width && !abandoned && (added.length || cursor < cases.length)) {
       active++;
       void worker();
     }

@@ -76,7 +76,9 @@ export function computeVerdicts(inputs: readonly VerdictInput[], policy: Verdict
     const rate = cur.total ? cur.passed / cur.total : 0;
     const interval = wilson(cur.passed, cur.total, z);
     const passing = cur.total > 0 && rate >= input.passRate;
-    const verdict: CaseVerdict = { caseId: input.caseId, kind: 'pass', passing, current: { ...cur, rate, interval, errored } };
+    // A literal, not a spread with added fields: V8 gives each of those a map of its own (about
+    // 230 bytes per case at the end of a 100,000-case run).
+    const verdict: CaseVerdict = { caseId: input.caseId, kind: 'pass', passing, current: { passed: cur.passed, total: cur.total, rate, interval, errored } };
     if (base && input.baseline) {
       const stale = input.baseline.versionId !== input.currentVersionId;
       verdict.baseline = { ...base, rate: base.total ? base.passed / base.total : 0, interval: wilson(base.passed, base.total, z), versionId: input.baseline.versionId, stale };

@@ -2,6 +2,9 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { formatDiagnostic, loadProject, type Project } from '../../src/core';
 import { removeDir, tmpProject } from '../support/tmp';
+import { LineCase, whole } from '../../src/core/formats/line-case';
+import { caseDefinitions, caseModel } from '../../src/core/types/cases';
+import { withModel } from '../../src/core/variants';
 
 const PROMPT = (suite: string) => `name: Repeat
 model: gpt-4o-mini
@@ -126,5 +129,37 @@ describe('JSONL case files (caseFiles)', () => {
     assert.deepEqual(outside.project.cases, []);
     const csv = await load({ 'repeat.prompt.yml': PROMPT('    caseFiles: [cases.csv]\n'), 'cases.csv': 'item\nx\n' });
     assert.deepEqual(csv.messages, ['repeat.prompt.yml:15:17: a case file is JSONL (.jsonl): one case per line (at suites.big.caseFiles[0])']);
+  });
+
+  it('holds a case file\'s cases as their lines, built again whole whenever they are read', async () => {
+    const history = [{ role: 'user', content: 'earlier {{ item }}' }, { role: 'assistant', content: 'noted' }];
+    const { project, messages } = await load({
+      'repeat.prompt.yml': PROMPT('    cases:\n      - { id: inline, vars: { item: first } }\n    caseFiles: [cases.jsonl]\n'),
+      'cases.jsonl': lines({ id: 'c1', vars: { item: 'one' }, assert: [{ type: 'llm-rubric', value: 'repeats {{ item }}' }], history, threshold: 0.5 }, { id: 'c2', vars: { item: 'two' } }),
+    });
+    assert.deepEqual(messages, []);
+    const [inline, c1, c2] = project.cases;
+    assert.ok(!(inline instanceof LineCase), 'inline cases are held built');
+    assert.ok(c1 instanceof LineCase && c2 instanceof LineCase);
+    // Every part reads as the built case's: the suite's and the line's assertions, the history, the range.
+    assert.deepEqual(c1.request.messages.map((m) => m.content), ['You repeat what you are given.', 'earlier one', 'noted', 'Repeat: one']);
+    assert.deepEqual(c1.vars, { item: 'one' });
+    assert.deepEqual(c1.assertions.map((a) => [a.type, a.value]), [['contains', 'one'], ['llm-rubric', 'repeats one']]);
+    assert.deepEqual(c2.range, { start: { line: 1, character: 0 }, end: { line: 1, character: JSON.stringify({ id: 'c2', vars: { item: 'two' } }).length } });
+    assert.equal(c1.threshold, 0.5);
+    assert.equal(c2.threshold, undefined);
+    // What is asked of every case of a run is answered without building it, and answered alike.
+    assert.deepEqual(caseDefinitions(c1).map((d) => d.kind), ['pure', 'model']);
+    assert.deepEqual(caseDefinitions(c2), c2.assertions.map((a) => a.definition));
+    assert.equal(caseModel(c2), 'gpt-4o-mini');
+    // A copy (a spread, JSON, a model swap) is whole, and holds nothing of the file's text.
+    for (const copy of [whole(c1), JSON.parse(JSON.stringify(c1)), withModel([c1], 'gpt-4.1')[0]]) {
+      assert.deepEqual(copy.vars, { item: 'one' });
+      assert.deepEqual(copy.request.messages, c1.request.messages);
+      assert.deepEqual(copy.assertions.map((a: { value: unknown }) => a.value), ['one', 'repeats one']);
+      assert.deepEqual(copy.range, c1.range);
+      assert.ok(!JSON.stringify(copy).includes('"c2"'), 'the copy does not carry the file');
+    }
+    assert.equal(withModel([c2], 'gpt-4.1')[0].request.model, 'gpt-4.1');
   });
 });

@@ -1,4 +1,4 @@
-import { attackRateLine, caseTitle, completionLine, stepLines, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
+import { attackRateLine, caseModel, caseTitle, completionLine, stepLines, failingSample, isPackAttack, judgeLine, LOW_JUDGE_AGREEMENT, provenanceLines, renderDiff, suiteMetricLines, truncate, unsupportedLines, verdictLine, type SessionEvent } from '../../core';
 import { colors, type CliIO } from '../io';
 import type { RunReport } from './types';
 
@@ -138,8 +138,8 @@ export class TextReporter {
     type Row = { prompt: string; version: string; suite: string; model: string; cases: number; samples: number; counts: Record<string, number> };
     const groups = new Map<string, Row>();
     for (const o of report.outcomes) {
-      const key = `${o.spec.prompt.relFile}\u0000${o.spec.suite}\u0000${o.spec.request.model}`;
-      const g = groups.get(key) ?? { prompt: report.display(o.spec.prompt.relFile), version: `${o.spec.prompt.version ? `${o.spec.prompt.version} ` : ''}${o.spec.prompt.versionId.slice(0, 7)}`, suite: o.spec.suite, model: o.spec.request.model, cases: 0, samples: 0, counts: {} };
+      const key = `${o.spec.prompt.relFile}\u0000${o.spec.suite}\u0000${caseModel(o.spec)}`;
+      const g = groups.get(key) ?? { prompt: report.display(o.spec.prompt.relFile), version: `${o.spec.prompt.version ? `${o.spec.prompt.version} ` : ''}${o.spec.prompt.versionId.slice(0, 7)}`, suite: o.spec.suite, model: caseModel(o.spec), cases: 0, samples: 0, counts: {} };
       g.cases++;
       g.samples += o.results.length;
       const k = o.verdict.kind === 'new' ? (o.verdict.passing ? 'pass' : 'fail') : o.verdict.kind;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { z } from 'zod';
 import { define } from './types';
 import { interpret } from './javascript';
-import type { CaseSpec, SuiteSpec } from '../types/cases';
+import { caseDefinitions, type CaseSpec, type SuiteSpec } from '../types/cases';
 
 /**
  * `python` assertions, as promptfoo runs them: an expression or function body over `output` and
@@ -90,7 +90,7 @@ export const pythonAssertions = [
  * those cases are skipped with the reason, at the case (in its suite too).
  */
 export function pythonPolicy<P extends { suites: SuiteSpec[]; cases: CaseSpec[] }>(project: P, allowed: boolean): P {
-  const uses = (k: CaseSpec) => !k.skip && k.assertions.some((a) => a.definition.id === 'python');
+  const uses = (k: CaseSpec) => !k.skip && caseDefinitions(k).some((d) => d.id === 'python');
   if (!project.cases.some(uses)) return project;
   const reason = !allowed
     ? 'python assertions run code with your permissions: PromptGate runs them only when allowed (promptgate test --allow-python; the promptgate.allowPython setting in a trusted workspace)'

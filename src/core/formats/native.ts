@@ -8,6 +8,7 @@ import { acrossModels } from '../variants';
 import { YamlFile, type PathSegment } from '../yamlfile';
 import type { LoadedPrompt } from './loaded';
 import { buildCase, slug, closest, type CaseInput } from './case';
+import { LineCase, definitionsOf, type LineSource } from './line-case';
 import { buildAgent, withHistory, type AgentInput } from './agent';
 import { DEFAULT_PASS_RATE, type CaseSpec, type SuiteSpec } from '../types/cases';
 import type { PackName } from '../types/packs';
@@ -33,7 +34,9 @@ export async function readCaseFiles(data: SuiteData, yaml: YamlFile, base: PathS
   for (const [i, ref] of (data.caseFiles ?? []).entries()) {
     const file = path.resolve(path.dirname(yaml.file), ref.replace(/^file:\/\//, ''));
     try {
-      out.push({ file, relFile: rel(file), text: await read(file) });
+      const text = await read(file);
+      // A byte-order mark (files saved by some Windows editors) is not part of the first case.
+      out.push({ file, relFile: rel(file), text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text });
     } catch (e) {
       diagnostics.push({ file: yaml.file, range: yaml.rangeOf([...base, 'caseFiles', i]), message: `cannot read case file ${ref}: ${(e as Error).message}`, severity: 'error', code: 'reference' });
     }
@@ -89,23 +92,10 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
   };
   const built: { spec: CaseSpec; attack?: CaseSpec['attack'] }[] = [];
   const seen = new Map<string, { relFile: string; line: number }>();
+  const keyOf = (c: CaseData) => c.id ?? slug(c.name ?? c.description ?? '') ?? `vars-${hashOf(c.vars).slice(0, 8)}`;
   /** One case, inline (`cyaml` is the suite's file, `cpath` its place) or a case file's line (its own file, path []). */
-  const addCase = (c: CaseData, cyaml: YamlFile, cpath: PathSegment[], range: CaseSpec['range'], caseRel?: string) => {
-    const key = c.id ?? slug(c.name ?? c.description ?? '') ?? `vars-${hashOf(c.vars).slice(0, 8)}`;
+  const buildOne = (c: CaseData, key: string, cyaml: YamlFile, cpath: PathSegment[], range: CaseSpec['range'], caseRel: string | undefined, found: Diagnostic[]): CaseSpec | null => {
     const label = c.name ?? c.id ?? c.description ?? key;
-    const first = seen.get(key);
-    if (first) {
-      const where = first.relFile === (caseRel ?? relFile) ? `line ${first.line + 1}` : `${first.relFile}:${first.line + 1}`;
-      diagnostics.push({
-        file: cyaml.file,
-        range: cyaml.rangeOf([...cpath, c.id ? 'id' : c.name ? 'name' : 'description']),
-        message: `duplicate case id '${key}' in suite '${name}' (first at ${where}); give each case a unique id or name`,
-        severity: 'error',
-        code: 'duplicate',
-      });
-      return;
-    }
-    seen.set(key, { relFile: caseRel ?? relFile, line: range.start.line });
     const spec = buildCase(p, cyaml, caseInput(key, {
       name: label,
       description: c.description,
@@ -119,17 +109,52 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
       threshold: c.threshold,
       samples: c.samples,
       passRate: c.passRate,
-    }), diagnostics);
-    if (!spec) return;
-    const agent = buildAgent(p, cyaml, agentInput(cpath, c), spec.vars, label, diagnostics);
-    if (agent === null) return;
-    const request = c.history ? withHistory(p, cyaml, spec.request, c.history, [...cpath, 'history'], spec.vars, diagnostics) : spec.request;
-    if (!request) return;
-    built.push({ spec: { ...spec, request, ...(agent ? { agent } : {}) }, attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
+    }), found);
+    if (!spec) return null;
+    const agent = buildAgent(p, cyaml, agentInput(cpath, c), spec.vars, label, found);
+    if (agent === null) return null;
+    const request = c.history ? withHistory(p, cyaml, spec.request, c.history, [...cpath, 'history'], spec.vars, found) : spec.request;
+    if (!request) return null;
+    return { ...spec, request, ...(agent ? { agent } : {}) };
+  };
+  /** Checks a case's id is new in the suite, builds it and keeps it (as `hold` gives it). */
+  const addCase = (c: CaseData, cyaml: YamlFile, cpath: PathSegment[], range: CaseSpec['range'], caseRel?: string, hold = (spec: CaseSpec) => spec) => {
+    const key = keyOf(c);
+    const first = seen.get(key);
+    if (first) {
+      const where = first.relFile === (caseRel ?? relFile) ? `line ${first.line + 1}` : `${first.relFile}:${first.line + 1}`;
+      diagnostics.push({
+        file: cyaml.file,
+        range: cyaml.rangeOf([...cpath, c.id ? 'id' : c.name ? 'name' : 'description']),
+        message: `duplicate case id '${key}' in suite '${name}' (first at ${where}); give each case a unique id or name`,
+        severity: 'error',
+        code: 'duplicate',
+      });
+      return;
+    }
+    seen.set(key, { relFile: caseRel ?? relFile, line: range.start.line });
+    const spec = buildOne(c, key, cyaml, cpath, range, caseRel, diagnostics);
+    if (spec) built.push({ spec: hold(spec), attack: kind === 'adversarial' ? { pack: 'custom', id: key } : undefined });
   };
   cases.forEach((c, i) => addCase(c, yaml, [...base, 'cases', i], yaml.rangeOf([...base, 'cases', i])));
   let fileCases = 0;
-  for (const cf of caseFiles) fileCases += readCaseLines(cf, diagnostics, (c, lineYaml, range) => addCase(c, lineYaml, [], range, cf.relFile));
+  // A golden suite holds its case files' cases as their lines (LineCase), built again when run;
+  // adversarial cases (a canary planted per load) and model lists are held built.
+  const lean = kind === 'golden' && !data.models;
+  for (const cf of caseFiles) {
+    const source: LineSource = {
+      text: cf.text,
+      definitions: definitionsOf(),
+      build: (raw, line) => {
+        const value: unknown = JSON.parse(raw);
+        const c = CaseSchema.parse(value);
+        const spec = buildOne(c, keyOf(c), YamlFile.ofLine(cf.file, raw, line, value), [], { start: { line, character: 0 }, end: { line, character: raw.length } }, cf.relFile, []);
+        if (!spec) throw new Error(`${cf.relFile}:${line + 1}: the case no longer builds`);
+        return spec;
+      },
+    };
+    fileCases += readCaseLines(cf, diagnostics, (c, lineYaml, range, start, end) => addCase(c, lineYaml, [], range, cf.relFile, lean ? (spec) => new LineCase(spec, source, start, end, range.start.line) : undefined));
+  }
   if (data.caseFiles && caseFiles.length === data.caseFiles.length && !fileCases && !cases.length && !data.packs) err([...base, 'caseFiles'], 'a suite needs at least one case: its case files hold none');
 
   if (kind === 'adversarial' && data.packs) {
@@ -162,6 +187,10 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
   for (const { spec, attack } of built) {
     suite.cases.push(attack ? { ...spec, attack, request: plantCanary(spec.request) } : spec);
   }
+  // The case files' sources build their cases again with this function's closures, which share
+  // one scope with these: emptied, they do not hold a large suite's ids and cases a second time.
+  built.length = 0;
+  seen.clear();
   if (data.models) suite.cases = acrossModels(suite.cases, data.models);
   return suite;
 }
@@ -171,10 +200,8 @@ export function buildSuite(p: LoadedPrompt, yaml: YamlFile, base: PathSegment[],
  * handed on with its own line's locations, so a million cases never exist as one parsed document.
  * A bad line is a located error and the others still load; past MAX_LINE_ERRORS they are counted.
  */
-function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: CaseData, lineYaml: YamlFile, range: CaseSpec['range']) => void): number {
-  const { file } = cf;
-  // A byte-order mark (files saved by some Windows editors) is not part of the first case.
-  const text = cf.text.charCodeAt(0) === 0xfeff ? cf.text.slice(1) : cf.text;
+function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: CaseData, lineYaml: YamlFile, range: CaseSpec['range'], start: number, end: number) => void): number {
+  const { file, text } = cf;
   let bad = 0;
   const fail = (found: Diagnostic[]) => {
     if (++bad <= MAX_LINE_ERRORS) diagnostics.push(...found);
@@ -184,7 +211,9 @@ function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: Ca
   for (let start = 0; start < text.length; line++) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
-    const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
+    const from = start;
+    const to = end > start && text[end - 1] === '\r' ? end - 1 : end;
+    const raw = text.slice(from, to);
     start = end + 1;
     if (!raw.trim()) continue;
     count++;
@@ -204,7 +233,7 @@ function readCaseLines(cf: CaseFileText, diagnostics: Diagnostic[], each: (c: Ca
       continue;
     }
     const before = diagnostics.length;
-    each(parsed.data, lineYaml, range);
+    each(parsed.data, lineYaml, range, from, to);
     if (diagnostics.length > before && ++bad > MAX_LINE_ERRORS) diagnostics.length = before;
   }
   if (bad > MAX_LINE_ERRORS) diagnostics.push({ file, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${bad - MAX_LINE_ERRORS} more lines with errors (the first ${MAX_LINE_ERRORS} are reported)`, severity: 'error', code: 'schema' });

@@ -18,7 +18,7 @@ import { assignShards, caseWeights } from './shard';
 import { FULL_RESULTS, ResultTrimmer } from './trim';
 import { runSettings, type RunOverrides } from './settings';
 import type { CaseResult, RunSummary, SamplePlan } from '../types/results';
-import type { CaseSpec, PromptSpec } from '../types/cases';
+import { caseDefinitions, type CaseSpec, type PromptSpec } from '../types/cases';
 import type { CostEstimate, RunMode, RunReport, Shard, ShardInfo } from '../types/report';
 import type { SessionEvent } from '../types/events';
 
@@ -129,7 +129,7 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
       };
       providerFor = makeProviders(cases, mode, config.cassettesDir, deps, batch);
     }
-    if (cases.some((k) => k.assertions.some((a) => a.definition.kind === 'model'))) judge = makeJudge(config, mode, deps, cached, prices);
+    if (cases.some((k) => caseDefinitions(k).some((d) => d.kind === 'model'))) judge = makeJudge(config, mode, deps, cached, prices);
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
     yield { type: 'not-run', reason: { kind: 'provider', message: err.message } };
@@ -191,14 +191,18 @@ export async function* runSession(request: RunRequest, ports: SessionPorts): Asy
       yield e;
       if (e.type === 'run-stopped') fatal = e.reason;
       if (e.type !== 'case-finished') continue;
-      const held = results.get(e.result.caseId) ?? [];
+      let kept = e.result;
       if (++seen > (request.fullResults ?? FULL_RESULTS) && e.result.status === 'passed') {
         // The recorder wrote the sample whole; a passing one keeps what verdicts and summaries read.
         // The answer of a case with a baseline stays: its first one is compared with the baseline's.
-        held.push(trimmer.trim(e.result, !!baselines.forCase(e.spec)));
+        kept = trimmer.trim(e.result, !!baselines.forCase(e.spec));
         trimmedCount++;
-      } else held.push(e.result);
-      results.set(e.result.caseId, held);
+      }
+      // A case's first sample starts an array of one: an empty array grown by push keeps room for
+      // seventeen (about 150 bytes), and most cases of a large run have one sample.
+      const held = results.get(e.result.caseId);
+      if (held) held.push(kept);
+      else results.set(e.result.caseId, [kept]);
       if (budget === undefined) continue;
       if (e.result.source === 'live') spent += e.result.cost ?? 0;
       const total = spent + (judge?.spent.usd ?? 0);

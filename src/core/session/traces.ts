@@ -1,5 +1,5 @@
 import { vendor } from '../vendor';
-import type { CaseSpec } from '../types/cases';
+import { caseModel, type CaseSpec } from '../types/cases';
 import type { SessionEvent } from '../types/events';
 import type { CaseResult } from '../types/results';
 
@@ -125,10 +125,10 @@ export class RunTracer {
     const ctx = this.otel.trace.setSpan(this.otel.context.active(), s.span);
     const provider = spec?.prompt.provider.id ?? 'openai';
     const chat = (start: number, call: { latencyMs?: number; model?: string; input?: number; output?: number; finish?: string; source?: string; error?: string }) => {
-      const span = this.tracer.startSpan(`chat ${spec?.request.model ?? ''}`.trim(), {
+      const span = this.tracer.startSpan(`chat ${(spec && caseModel(spec)) ?? ''}`.trim(), {
         kind: this.otel.SpanKind.CLIENT,
         startTime: start,
-        attributes: clean({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': provider, 'gen_ai.system': provider, 'gen_ai.request.model': spec?.request.model, 'gen_ai.response.model': call.model, 'gen_ai.usage.input_tokens': call.input, 'gen_ai.usage.output_tokens': call.output, 'gen_ai.response.finish_reasons': call.finish ? [call.finish] : undefined, 'promptgate.source': call.source }),
+        attributes: clean({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': provider, 'gen_ai.system': provider, 'gen_ai.request.model': (spec && caseModel(spec)), 'gen_ai.response.model': call.model, 'gen_ai.usage.input_tokens': call.input, 'gen_ai.usage.output_tokens': call.output, 'gen_ai.response.finish_reasons': call.finish ? [call.finish] : undefined, 'promptgate.source': call.source }),
       }, ctx);
       if (call.error) span.setStatus({ code: this.otel.SpanStatusCode.ERROR, message: call.error });
       // A cached or replayed answer took no time now: its span is an instant, its recorded latency an attribute.

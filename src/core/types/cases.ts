@@ -2,8 +2,22 @@
 import type { ToolMock } from './agent';
 import type { Normalizer, PromptFileData, ProviderOptions, Samples, ToolData, VariableData } from '../schema';
 import type { ProviderRequest } from '../providers/types';
-import type { PreparedAssertion } from './assertions';
+import type { AssertionDefinition, PreparedAssertion } from './assertions';
 import type { Range } from '../diagnostics';
+
+/**
+ * What a case's assertions are, in order, without preparing them: a case held as its line of a
+ * case file (formats/line-case.ts) answers from a list shared by its alike cases, others from
+ * their assertions. For the questions asked of every case of a run (is it judged? does it run python?).
+ */
+export function caseDefinitions(spec: CaseSpec): readonly AssertionDefinition[] {
+  return (spec as { definitions?: readonly AssertionDefinition[] }).definitions ?? spec.assertions.map((a) => a.definition);
+}
+
+/** The model a case's request names, without building a case held as its line (see caseDefinitions). */
+export function caseModel(spec: CaseSpec): string {
+  return (spec as { model?: string }).model ?? spec.request.model;
+}
 
 /** A case passes when at least this share of its samples pass, unless the suite or case says otherwise. */
 export const DEFAULT_PASS_RATE = 0.5;
