@@ -91,7 +91,7 @@ export function verdictsForRun(cases: readonly CaseSpec[], results: ReadonlyMap<
         skipped: rs.every((r) => r.status === 'skipped'),
         passRate: spec.passRate,
         sequential: samples === 'auto' || (samples === 'confirm' && rs.length > 1),
-        current: resultOutcomes(rs),
+        current: resultOutcomes(rs, !!b),
         currentVersionId: spec.prompt.versionId,
         baseline: b && { samples: baselineOutcomes(b.entry), versionId: b.versionId },
       };
