@@ -26,12 +26,15 @@ export function definitionsOf(): LineSource['definitions'] {
 
 /**
  * A case of a JSONL case file as a project holds it: what selection, planning, verdicts and
- * reports read (id, name, suite, sampling, what its assertions are) is kept; its variables,
- * request, assertions and agent are built again from its line of the file's text when they are read. A hundred thousand cases
- * then hold their text and a few hundred bytes each instead of a kilobyte of rendered requests;
- * the runner builds a case whole when it reaches it (`{ ...spec }` reads every part once).
+ * reports read (id, name, suite, sampling, what its assertions are, its model) is kept; its
+ * variables, request, assertions and agent are built again from its line of the file's text
+ * whenever they are read. A hundred thousand cases then hold their text and about 300 bytes each
+ * instead of a kilobyte of rendered requests and prepared assertions; the runner builds a case
+ * whole once per sample (`whole`).
  *
- * The lazy parts are own enumerable accessors, so a spread or JSON copy of the case is whole.
+ * The lazy parts are own enumerable accessors, so a spread or JSON copy of the case is whole. They
+ * are built anew on each read (the parts of one case read in a row share one build): a change
+ * made to one is not kept, as nothing in PromptGate changes a loaded case in place.
  */
 export class LineCase implements CaseSpec {
   declare vars: CaseSpec['vars'];
@@ -130,7 +133,8 @@ export class LineCase implements CaseSpec {
   static #withAgent: PropertyDescriptorMap = { ...LineCase.#parts, agent: LineCase.#part('agent') };
 }
 
-const NO_TAGS: string[] = [];
+/** Frozen: one list for every case without tags, that nothing may add to. */
+const NO_TAGS = Object.freeze([]) as unknown as string[];
 let last: { of: LineCase; spec: CaseSpec } | undefined;
 
 /** A case whole, as the runner works with it: a LineCase is built from its line once, here. */
