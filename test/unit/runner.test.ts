@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import {
   OpenAIProvider,
+  ProviderError,
   RecordingProvider,
   ReplayProvider,
   ResponseStore,
@@ -140,6 +141,18 @@ describe('runner', () => {
     const b = await collect(runCases(cases.slice(0, 2), { runId: 'b', concurrency: 2 }, deps({ providerFor: () => broken })));
     assert.equal(b.results.length, 2);
     assert.ok(b.results.every((r) => r.status === 'failed' || r.status === 'errored'));
+  });
+
+  it('samples a plan adds run once each, after the case\'s first, whatever the concurrency', async () => {
+    // An errored sample finishes inside its slot, so the cursor still stands on its case when the
+    // plan adds samples: they must come from the plan's additions only, not again from the cursor.
+    const failing: Provider = { id: 'failing', complete: async () => { throw new ProviderError('server', 'down'); } };
+    const plan = () => ({ initial: 1, next: (n: number) => (n < 4 ? n + 1 : undefined) });
+    for (const concurrency of [1, 3]) {
+      const { results } = await collect(runCases(cases.slice(0, 3), { runId: 'p', concurrency, plan }, deps({ providerFor: () => failing })));
+      const seen = results.map((r) => `${r.name}#${r.sample}`).sort();
+      assert.deepEqual(seen, ['case 0', 'case 1', 'case 2'].flatMap((n) => [0, 1, 2, 3].map((i) => `${n}#${i}`)), `concurrency ${concurrency}`);
+    }
   });
 
   it('cancellation aborts calls in flight and marks the rest skipped', async () => {
