@@ -121,11 +121,12 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
    */
   const runJob = async (job: Job): Promise<void> => {
     const { entry, sample } = job;
-    // A case file's case is built from its line for this sample only.
-    const spec = whole(entry.spec);
     const emit = (e: RunEvent) => channel.push(e);
     let result: CaseResult;
     try {
+      // A case file's case is built from its line for this sample only (in here: were that to
+      // throw, the sample is an internal error like any other, not a lost slot).
+      const spec = whole(entry.spec);
       const got = spec.skip ? unsupported(spec, sample) : stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
       if (!('response' in got) && got.error && FATAL.has(got.error.kind) && !stop.signal.aborted) {
         // A refused key or an account out of quota fails every call the same way: stop now, with

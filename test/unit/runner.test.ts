@@ -19,6 +19,7 @@ import {
   type RunEvent,
   type RunSummary,
 } from '../../src/core';
+import { LineCase } from '../../src/core/formats/line-case';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { removeDir, tmpProject } from '../support/tmp';
 
@@ -153,6 +154,17 @@ describe('runner', () => {
       const seen = results.map((r) => `${r.name}#${r.sample}`).sort();
       assert.deepEqual(seen, ['case 0', 'case 1', 'case 2'].flatMap((n) => [0, 1, 2, 3].map((i) => `${n}#${i}`)), `concurrency ${concurrency}`);
     }
+  });
+
+  it('a case that cannot be built from its line is an internal error of its sample, and the run goes on', async () => {
+    const source = { text: '{}', build: () => { throw new Error('the line changed'); }, definitions: () => [] };
+    const broken = new LineCase(cases[0], source, 0, 2, 0);
+    const { results, summary } = await collect(runCases([broken, cases[1]], { runId: 'l', concurrency: 2 }, deps()));
+    assert.equal(summary.total, 2);
+    const bad = results.find((r) => r.name === 'case 0')!;
+    assert.equal(bad.status, 'errored');
+    assert.match(bad.error!.message, /the line changed/);
+    assert.equal(results.find((r) => r.name === 'case 1')!.status, 'passed');
   });
 
   it('cancellation aborts calls in flight and marks the rest skipped', async () => {
