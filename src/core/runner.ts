@@ -124,9 +124,10 @@ export async function* runCases(cases: readonly CaseSpec[], options: RunOptions,
     const emit = (e: RunEvent) => channel.push(e);
     let result: CaseResult;
     try {
-      // A case file's case is built from its line for this sample only (in here: were that to
-      // throw, the sample is an internal error like any other, not a lost slot).
-      const spec = whole(entry.spec);
+      // A case file's case is built from its line for this sample only, and only to be run: a
+      // skipped sample reads what the case holds. Built in here: were that to throw, the sample is
+      // an internal error like any other, not a lost slot.
+      const spec = entry.spec.skip || stop.signal.aborted ? entry.spec : whole(entry.spec);
       const got = spec.skip ? unsupported(spec, sample) : stop.signal.aborted ? skipped(spec, sample) : await obtain(spec, sample, stop.signal, deps, emit);
       if (!('response' in got) && got.error && FATAL.has(got.error.kind) && !stop.signal.aborted) {
         // A refused key or an account out of quota fails every call the same way: stop now, with

@@ -165,6 +165,11 @@ describe('runner', () => {
     assert.equal(bad.status, 'errored');
     assert.match(bad.error!.message, /the line changed/);
     assert.equal(results.find((r) => r.name === 'case 1')!.status, 'passed');
+    // A cancelled run does not build the cases it only marks skipped (a million of them, after Ctrl-C).
+    const stop = new AbortController();
+    stop.abort();
+    const cancelled = await collect(runCases([broken], { runId: 'c', concurrency: 1, signal: stop.signal }, deps()));
+    assert.deepEqual(cancelled.results.map((r) => [r.name, r.status]), [['case 0', 'skipped']]);
   });
 
   it('cancellation aborts calls in flight and marks the rest skipped', async () => {
